@@ -1,0 +1,41 @@
+"""lrplan: a learning-rate schedule planner for language-model pretraining.
+
+The public API is small and lazy (importing ``lrplan`` imports neither numpy nor torch):
+
+>>> import lrplan
+>>> spec = lrplan.load_spec({"budget": {"steps": 10}, "schedule": {"kind": "cosine", "peak_lr": 1.0, "warmup": 2}})
+>>> [round(x, 4) for x in spec.render().lr[:4]]
+[0.0, 0.5, 1.0, 0.9619]
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+__version__ = "0.1.0"
+
+__all__ = ["__version__", "load_spec", "LrplanError", "SpecError", "Spec", "Rendered"]
+
+if TYPE_CHECKING:  # pragma: no cover
+    from lrplan.errors import LrplanError, SpecError
+    from lrplan.render import Rendered
+    from lrplan.spec import Spec, load_spec
+
+_LAZY = {
+    "load_spec": ("lrplan.spec", "load_spec"),
+    "Spec": ("lrplan.spec", "Spec"),
+    "LrplanError": ("lrplan.errors", "LrplanError"),
+    "SpecError": ("lrplan.errors", "SpecError"),
+    "Rendered": ("lrplan.render", "Rendered"),
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        import importlib
+
+        module, attr = _LAZY[name]
+        value = getattr(importlib.import_module(module), attr)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'lrplan' has no attribute {name!r}")

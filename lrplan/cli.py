@@ -1,0 +1,183 @@
+"""The ``lrplan`` command line: a thin skin that parses, calls the library, and renders with rich.
+
+Heavy modules (numpy, pydantic, plotext, scipy) are imported inside commands so ``lrplan --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import sys
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Callable, Optional, TypeVar
+
+import typer
+
+from lrplan import __version__
+
+app = typer.Typer(
+    name="lrplan",
+    help="Plan learning-rate schedules for LLM pretraining: render every step's LR, export framework configs, "
+    "predict loss, plan WSD-S branches.",
+    no_args_is_help=True,
+    add_completion=True,
+    rich_markup_mode="rich",
+    context_settings={"help_option_names": ["-h", "--help"]},
+    pretty_exceptions_enable=False,
+)
+
+F = TypeVar("F", bound=Callable)
+
+
+def _stderr():
+    from rich.console import Console
+
+    return Console(stderr=True, highlight=False, no_color=bool(os.environ.get("NO_COLOR")) or None)
+
+
+def _stdout():
+    from rich.console import Console
+
+    return Console(highlight=False, no_color=bool(os.environ.get("NO_COLOR")) or None)
+
+
+def user_errors(fn: F) -> F:
+    """Turn library errors into one ``error: ...`` line per problem on stderr and exit status 2."""
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        from lrplan.errors import LrplanError
+
+        try:
+            return fn(*args, **kwargs)
+        except LrplanError as e:
+            for line in str(e).splitlines() or ["error"]:
+                sys.stderr.write(f"error: {line}\n")
+            raise typer.Exit(2) from None
+        except BrokenPipeError:  # `lrplan render x | head`
+            try:
+                sys.stdout = open(os.devnull, "w")  # noqa: SIM115
+            finally:
+                raise typer.Exit(0) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"lrplan {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[Optional[bool], typer.Option("--version", callback=_version, is_eager=True, help="Show the version and exit.")] = None,
+) -> None:
+    """lrplan: learning-rate schedule planner."""
+
+
+class TableFmt(str, Enum):
+    csv = "csv"
+    json = "json"
+
+
+SpecArg = Annotated[Path, typer.Argument(help="YAML budget spec (see schedules/ for examples).", show_default=False)]
+
+
+@app.command()
+@user_errors
+def render(
+    spec: SpecArg,
+    output: Annotated[Optional[str], typer.Option("-o", "--output", help="Write to FILE (atomically) instead of stdout.")] = None,
+    fmt: Annotated[TableFmt, typer.Option("--format", "-f", help="csv or json.")] = TableFmt.csv,
+    every: Annotated[Optional[int], typer.Option("--every", min=1, help="Keep every N-th step (phase edges and the last step are always kept).")] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No summary on stderr.")] = False,
+) -> None:
+    """Render the LR of every optimizer update: columns [bold]step,tokens,lr,phase[/bold].
+
+    [dim]step[/dim] is the 0-based update, [dim]lr[/dim] the LR that update uses, [dim]tokens[/dim] the tokens
+    consumed before it. On a terminal (no -o) it prints the summary and a preview; pipe or use -o for the table.
+
+    Example:
+
+        lrplan render schedules/wsd.yaml -o wsd.csv --every 100
+    """
+    from lrplan.spec import load_spec
+    from lrplan.summary import print_summary
+    from lrplan.table import atomic_output, estimate_bytes, table_chunks
+
+    s = load_spec(spec)
+    plan = s.schedule_plan()
+    err = _stderr()
+    to_terminal = output is None and sys.stdout.isatty()
+    if to_terminal:
+        print_summary(s, _stdout())
+        _preview(plan)
+        _stdout().print("[dim](the full table: add -o FILE, or pipe the output)[/dim]")
+        return
+    size = estimate_bytes(plan, every)
+    if size > 2 * 1024**3 and output not in ("/dev/null",):
+        err.print(f"[yellow]warning:[/yellow] the table will be about {size / 1024**3:.1f} GiB; use --every N to thin it")
+    if not quiet:
+        print_summary(s, err)
+    with atomic_output(output) as fh:
+        for chunk in table_chunks(plan, fmt.value, every):
+            fh.write(chunk)
+
+
+def _preview(plan) -> None:
+    import numpy as np
+
+    from lrplan.table import table_chunks
+
+    del np
+    lines: list[str] = []
+    for chunk in table_chunks(plan, "csv", max(1, plan.total_steps // 8)):
+        lines.extend(chunk.decode().splitlines())
+    out = _stdout()
+    for line in lines[:40]:
+        out.print(line, markup=False)
+    if len(lines) > 40:
+        out.print(f"... ({len(lines) - 40} more preview rows)")
+
+
+@app.command("list")
+@user_errors
+def list_(
+    kind: Annotated[Optional[str], typer.Argument(help="Show one family's parameters in full.")] = None,
+) -> None:
+    """List schedule families and decay shapes, with their parameters, defaults and sources.
+
+    Example:
+
+        lrplan list wsd
+    """
+    from lrplan.catalog import print_catalog
+
+    print_catalog(_stdout(), kind)
+
+
+@app.command()
+@user_errors
+def check(spec: SpecArg) -> None:
+    """Validate a spec and summarise it: phases with their steps, tokens and LRs at the boundaries.
+
+    Example:
+
+        lrplan check schedules/wsd-s.yaml
+    """
+    from lrplan.spec import load_spec
+    from lrplan.summary import print_summary
+
+    s = load_spec(spec)
+    print_summary(s, _stdout())
+    _stdout().print("[green]ok[/green]")
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

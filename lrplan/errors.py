@@ -1,0 +1,56 @@
+"""Error types. Library code raises these; the CLI prints them as one line each and exits 2."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+class LrplanError(Exception):
+    """A problem the user can fix (bad input, infeasible request). The CLI exits with status 2."""
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One problem in a spec: the field path (``schedule.decay``), the message, and where it is."""
+
+    path: tuple[str | int, ...]
+    message: str
+    line: int | None = None
+
+    def dotted(self) -> str:
+        out = ""
+        for seg in self.path:
+            out += f"[{seg}]" if isinstance(seg, int) else (f".{seg}" if out else str(seg))
+        return out
+
+
+class SpecError(LrplanError):
+    """A spec failed validation. ``str(err)`` is one line per problem: ``file:line: path: message``."""
+
+    def __init__(self, problems: list[Problem], source: str | None = None):
+        self.problems = list(problems)
+        self.source = source
+        super().__init__(self._format())
+
+    def _format(self) -> str:
+        lines = []
+        for p in self.problems:
+            where = self.source or "<spec>"
+            if p.line is not None:
+                where += f":{p.line}"
+            field = p.dotted()
+            lines.append(f"{where}: {field + ': ' if field else ''}{p.message}")
+        return "\n".join(lines)
+
+    def with_source(self, source: str | None, line_of=None) -> "SpecError":
+        """Return a copy that names the file and, through ``line_of(path)``, each problem's line."""
+        probs = [
+            Problem(p.path, p.message, p.line if p.line is not None or line_of is None else line_of(p.path))
+            for p in self.problems
+        ]
+        return SpecError(probs, source)
+
+
+def spec_error(path: tuple[str | int, ...], message: str) -> SpecError:
+    """Shorthand for a single-problem :class:`SpecError`."""
+    return SpecError([Problem(tuple(path), message)])

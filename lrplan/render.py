@@ -1,0 +1,118 @@
+"""Resolved schedules and per-step rendering (vectorised, in chunks, so memory stays flat for any length)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Iterator
+
+import numpy as np
+
+from lrplan.errors import LrplanError
+
+if TYPE_CHECKING:  # pragma: no cover
+    from lrplan.schedules.segments import Segment
+
+CHUNK = 1 << 20
+
+
+@dataclass(frozen=True)
+class Phase:
+    name: str
+    start: int
+    end: int  # exclusive
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """Per-update arrays: ``step`` (0-based update index), ``tokens`` (consumed before the update, or None when
+    the budget gives no tokens per step), ``lr`` (the LR the update uses), and the ``phases``."""
+
+    step: np.ndarray
+    tokens: np.ndarray | None
+    lr: np.ndarray
+    phases: list[Phase]
+
+    def __len__(self) -> int:
+        return int(self.step.size)
+
+
+@dataclass(frozen=True)
+class Chunk:
+    step: np.ndarray
+    tokens: np.ndarray | None
+    lr: np.ndarray
+    phase: np.ndarray  # index into SchedulePlan.phases
+
+
+class SchedulePlan:
+    """A schedule resolved against its budget: contiguous segments over ``[0, total_steps)``."""
+
+    def __init__(self, segments: list["Segment"], total_steps: int, tokens_per_step: int | None, notes: list[str], spec: Any = None):
+        self.segments = segments
+        self.total_steps = total_steps
+        self.tokens_per_step = tokens_per_step
+        self.notes = notes
+        self.spec = spec
+        self._starts = np.array([s.start for s in segments], dtype=np.int64)
+
+    @property
+    def phases(self) -> list[Phase]:
+        return [Phase(s.phase, s.start, s.end) for s in self.segments]
+
+    def tokens_at(self, steps: np.ndarray) -> np.ndarray | None:
+        """Tokens consumed before each step (``step * tokens_per_step``)."""
+        if not self.tokens_per_step:
+            return None
+        return steps.astype(np.int64) * np.int64(self.tokens_per_step)
+
+    def lr_at(self, steps: np.ndarray) -> np.ndarray:
+        """LR at arbitrary (sorted or not) steps in ``[0, total_steps)``."""
+        steps = np.asarray(steps, dtype=np.int64)
+        out = np.empty(steps.shape, dtype=np.float64)
+        idx = np.searchsorted(self._starts, steps, side="right") - 1
+        for i in np.unique(idx):
+            m = idx == i
+            out[m] = self.segments[int(i)].fn(steps[m])
+        self._check(out, steps)
+        return out
+
+    def _check(self, lr: np.ndarray, steps: np.ndarray) -> None:
+        bad = ~np.isfinite(lr) | (lr < 0)
+        if bad.any():
+            k = int(np.argmax(bad))
+            raise LrplanError(
+                f"the schedule gives an invalid LR ({lr[k]!r}) at step {int(steps[k])}; check the values of the phase there"
+            )
+
+    def chunks(self, start: int = 0, stop: int | None = None, size: int = CHUNK) -> Iterator[Chunk]:
+        """Yield consecutive chunks of at most ``size`` steps covering ``[start, stop)``."""
+        stop = self.total_steps if stop is None else stop
+        for pos in range(start, stop, size):
+            end = min(stop, pos + size)
+            steps = np.arange(pos, end, dtype=np.int64)
+            lr = np.empty(end - pos, dtype=np.float64)
+            phase = np.empty(end - pos, dtype=np.int32)
+            first = int(np.searchsorted(self._starts, pos, side="right")) - 1
+            last = int(np.searchsorted(self._starts, end - 1, side="right")) - 1
+            for j in range(first, last + 1):
+                seg = self.segments[j]
+                a, b = max(seg.start, pos) - pos, min(seg.end, end) - pos
+                lr[a:b] = seg.fn(steps[a:b])
+                phase[a:b] = j
+            self._check(lr, steps)
+            yield Chunk(steps, self.tokens_at(steps), lr, phase)
+
+    def render(self) -> Rendered:
+        if self.total_steps > 200_000_000:
+            raise LrplanError(f"{self.total_steps:,} steps is too many to hold in memory; stream with chunks() or the CLI")
+        steps = np.arange(self.total_steps, dtype=np.int64)
+        lr = np.empty(self.total_steps, dtype=np.float64)
+        for seg in self.segments:
+            lr[seg.start : seg.end] = seg.fn(steps[seg.start : seg.end])
+        self._check(lr, steps)
+        return Rendered(steps, self.tokens_at(steps), lr, self.phases)
+
+    def boundary_steps(self) -> np.ndarray:
+        """First step of every phase and the last step of the run."""
+        pts = {s.start for s in self.segments} | {self.total_steps - 1}
+        return np.array(sorted(p for p in pts if 0 <= p < self.total_steps), dtype=np.int64)

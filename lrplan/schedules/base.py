@@ -1,0 +1,186 @@
+"""Shared spec fields, types and the build context every schedule family receives."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal, Optional
+
+from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, PlainValidator, field_validator
+from pydantic_core.core_schema import ValidationInfo
+
+from lrplan.errors import spec_error
+from lrplan.schedules.shapes import DECAY_SHAPES, warmup_fn
+from lrplan.units import Length, parse_length, round_half_up, si
+
+if TYPE_CHECKING:  # pragma: no cover
+    from lrplan.schedules.segments import Timeline
+
+LR = Annotated[float, Field(ge=0, allow_inf_nan=False)]
+PositiveLR = Annotated[float, Field(gt=0, allow_inf_nan=False)]
+Ratio = Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)]
+Finite = Annotated[float, Field(allow_inf_nan=False)]
+LengthT = Annotated[Length, PlainValidator(parse_length), PlainSerializer(str, return_type=str)]
+DecayShapeName = Literal[tuple(DECAY_SHAPES)]  # type: ignore[valid-type]
+WarmupShapeName = Literal["linear", "cosine"]
+
+ZERO = Length(0, "steps")
+
+
+class StrictModel(BaseModel):
+    """Frozen, and unknown keys are errors (typos fail loudly)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, defer_build=True)
+
+
+@dataclass
+class BuildContext:
+    """What a family needs besides its own fields: the budget in steps, the token clock, notes for the summary."""
+
+    total_steps: int
+    tokens_per_step: int | None = None
+    batch_size: int | None = None
+    budgets: list[int] | None = None
+    base_dir: Path | None = None
+    notes: list[str] = field(default_factory=list)
+
+    def steps(self, length: Length, path: tuple, base: int | None = None) -> int:
+        """Resolve a length to whole steps; percentages are of ``base`` (default: the budget)."""
+        where = ".".join(str(p) for p in path)
+        if length.unit == "steps":
+            return int(length.value)
+        if length.unit == "percent":
+            b = self.total_steps if base is None else base
+            exact = length.value / 100.0 * b
+            n = round_half_up(exact)
+            if abs(exact - n) > 1e-9:
+                self.notes.append(f"{where}: {length} of {b} steps = {exact:g} steps, rounded to {n}")
+            return n
+        if length.unit == "tokens":
+            if not self.tokens_per_step:
+                raise spec_error(
+                    path,
+                    f"{length} needs tokens per step; add budget.batch_size and budget.seq_len (or budget.tokens_per_step)",
+                )
+            exact = length.value / self.tokens_per_step
+            n = round_half_up(exact)
+            if n * self.tokens_per_step != length.value:
+                self.notes.append(
+                    f"{where}: {si(length.value)} tokens = {exact:.6g} steps, rounded to {n} steps "
+                    f"({n * self.tokens_per_step:,} tokens)"
+                )
+            return n
+        if length.unit == "samples":
+            if not self.batch_size:
+                raise spec_error(path, f"{length} needs budget.batch_size (sequences per step)")
+            exact = length.value / self.batch_size
+            n = round_half_up(exact)
+            if n * self.batch_size != length.value:
+                self.notes.append(f"{where}: {length} = {exact:.6g} steps, rounded to {n}")
+            return n
+        raise AssertionError(length.unit)  # pragma: no cover
+
+
+class Family(StrictModel):
+    """Base of every schedule family. Subclasses set ``kind``, ``summary``, ``source`` and ``build``."""
+
+    summary: ClassVar[str] = ""
+    source: ClassVar[str] = ""
+
+    def total_steps(self, ctx: BuildContext) -> int:
+        """Steps the run lasts (the budget, unless the family defines its own, like WSD-S)."""
+        return ctx.total_steps
+
+    def build(self, ctx: BuildContext) -> "Timeline":  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def peak(self) -> float:
+        return float(getattr(self, "peak_lr", 0.0))
+
+
+class WarmupFields(Family):
+    """Peak LR and a warmup from ``warmup_init_lr`` (linear or cosine) over ``warmup``."""
+
+    peak_lr: PositiveLR = Field(description="peak (maximum) learning rate")
+    warmup: LengthT = Field(ZERO, description="warmup length: steps, '1B tokens', '2%' of the budget")
+    warmup_shape: WarmupShapeName = Field("linear", description="warmup shape")
+    warmup_init_lr: LR = Field(0.0, description="LR of the first update (warmup start)")
+
+    @field_validator("warmup_init_lr")
+    @classmethod
+    def _init_below_peak(cls, v: float, info: ValidationInfo) -> float:
+        peak = info.data.get("peak_lr")
+        if peak is not None and v > peak:
+            raise ValueError(f"warmup_init_lr ({v:g}) is above peak_lr ({peak:g})")
+        return v
+
+    def warmup_steps(self, ctx: BuildContext) -> int:
+        return ctx.steps(self.warmup, ("schedule", "warmup"))
+
+    def add_warmup(self, tl: "Timeline", steps: int) -> None:
+        from lrplan.schedules.segments import ramp
+
+        tl.add("warmup", steps, ramp(warmup_fn(self.warmup_shape), self.warmup_init_lr, self.peak_lr))
+
+
+class MinFields(WarmupFields):
+    """Adds the floor: ``min_lr`` or ``min_lr_ratio`` (of peak); default 0."""
+
+    min_lr: Optional[LR] = Field(None, description="final / floor LR (absolute)")
+    min_lr_ratio: Optional[Ratio] = Field(None, description="final / floor LR as a fraction of peak_lr")
+
+    @field_validator("min_lr")
+    @classmethod
+    def _min_below_peak(cls, v: float | None, info: ValidationInfo) -> float | None:
+        peak = info.data.get("peak_lr")
+        if v is not None and peak is not None and v > peak:
+            raise ValueError(f"min_lr ({v:g}) is above peak_lr ({peak:g}); the floor must not exceed the peak")
+        return v
+
+    @field_validator("min_lr_ratio")
+    @classmethod
+    def _not_both(cls, v: float | None, info: ValidationInfo) -> float | None:
+        if v is not None and info.data.get("min_lr") is not None:
+            raise ValueError("give min_lr or min_lr_ratio, not both")
+        return v
+
+    @property
+    def floor(self) -> float:
+        if self.min_lr is not None:
+            return self.min_lr
+        if self.min_lr_ratio is not None:
+            return self.min_lr_ratio * self.peak_lr
+        return 0.0
+
+
+class DecayShapeFields(Family):
+    """A decay shape and the extra parameters some shapes read."""
+
+    decay_shape: DecayShapeName = Field("linear", description="decay shape (see `lrplan list`)")
+    half_life: Optional[LengthT] = Field(None, description="half-life, for decay_shape exp-halflife")
+    decay_power: Optional[Annotated[float, Field(gt=0, allow_inf_nan=False)]] = Field(
+        None, description="exponent, for decay_shape poly"
+    )
+
+    def decay_fn(self, ctx: BuildContext, end_lr: float, length: int):
+        from lrplan.schedules.shapes import decay_fn
+
+        shape, _ = DECAY_SHAPES[self.decay_shape]
+        if shape.needs_positive_end and end_lr <= 0:
+            raise spec_error(
+                ("schedule", "decay_shape"),
+                f"'{self.decay_shape}' decays towards the final LR multiplicatively and needs min_lr > 0 (got {end_lr:g})",
+            )
+        params: dict[str, Any] = {}
+        if shape.param == "half_life":
+            if self.half_life is None:
+                raise spec_error(("schedule", "half_life"), "decay_shape exp-halflife needs half_life (e.g. '5000 steps')")
+            hl = ctx.steps(self.half_life, ("schedule", "half_life"))
+            if hl <= 0:
+                raise spec_error(("schedule", "half_life"), "half_life must be at least one step")
+            params = {"length": length, "half_life": hl}
+        elif shape.param == "decay_power":
+            if self.decay_power is None:
+                raise spec_error(("schedule", "decay_power"), "decay_shape poly needs decay_power (e.g. 2.0)")
+            params = {"decay_power": self.decay_power}
+        return decay_fn(self.decay_shape, **params)

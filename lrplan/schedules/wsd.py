@@ -1,0 +1,134 @@
+"""Warmup-Stable-Decay and its relatives: WSD, WSDC (held constant tail) and WSD-S (one run, a decay per budget)."""
+
+from __future__ import annotations
+
+from typing import ClassVar, Literal
+
+from pydantic import Field
+
+from lrplan.errors import spec_error
+from lrplan.schedules.base import ZERO, BuildContext, DecayShapeFields, LengthT, MinFields
+from lrplan.schedules.segments import Timeline, constant, ramp
+from lrplan.schedules.shapes import warmup_fn
+from lrplan.units import Length
+
+TEN_PERCENT = Length(10, "percent")
+
+
+class Wsd(MinFields, DecayShapeFields):
+    """WSD: warmup ``[0, W)``, stable at peak, then ``decay`` steps from peak to ``min_lr`` with ``decay_shape``
+    (progress ``p = (s - (N-D)) / D``). MiniCPM (Hu et al., arXiv 2404.06395); cooldown study Hägele et al.
+    (arXiv 2405.18392). ``decay: 10%`` is of the whole budget."""
+
+    kind: Literal["wsd"]
+    decay: LengthT = Field(TEN_PERCENT, description="decay (cooldown) length; a percentage is of the budget")
+    summary: ClassVar[str] = "warmup, stable at peak, decay with any shape"
+    source: ClassVar[str] = "Hu et al. 2024 (MiniCPM), arXiv 2404.06395; Hägele et al. 2024, arXiv 2405.18392"
+
+    def tail_steps(self, ctx: BuildContext) -> int:
+        return 0
+
+    def build(self, ctx: BuildContext) -> Timeline:
+        n = ctx.total_steps
+        w = self.warmup_steps(ctx)
+        d = ctx.steps(self.decay, ("schedule", "decay"))
+        tail = self.tail_steps(ctx)
+        if w + d + tail > n:
+            parts = f"warmup ({w} steps) + decay ({d} steps)" + (f" + tail ({tail} steps)" if tail else "")
+            raise spec_error(("schedule", "decay"), f"{parts} = {w + d + tail} steps is longer than the budget ({n} steps); shorten one")
+        tl = Timeline()
+        self.add_warmup(tl, w)
+        tl.add("stable", n - w - d - tail, constant(self.peak_lr))
+        tl.add("decay", d, ramp(self.decay_fn(ctx, self.floor, d), self.peak_lr, self.floor))
+        tl.add("tail", tail, constant(self.floor))
+        return tl
+
+
+class Wsdc(Wsd):
+    """WSDC: WSD whose final LR is then held for an explicit ``tail`` (PLM, arXiv 2503.12167; only the name is
+    documented there, so this is WSD + a constant segment at ``min_lr``)."""
+
+    kind: Literal["wsdc"]  # type: ignore[assignment]
+    tail: LengthT = Field(description="length of the constant tail at min_lr after the decay")
+    summary: ClassVar[str] = "WSD, then min_lr held constant for a tail"
+    source: ClassVar[str] = "PLM, arXiv 2503.12167 (WSDC)"
+
+    def tail_steps(self, ctx: BuildContext) -> int:
+        return ctx.steps(self.tail, ("schedule", "tail"))
+
+
+def wsds_positions(budgets: list[int], decays: list[int]) -> list[tuple[int, int, int]]:
+    """WSD-S arithmetic (Wen et al. 2024 §2; notes §13): for budgets ``B_i`` with decay lengths ``d_i``, the
+    single run's decay ``i`` spans ``[C_i - d_i, C_i)`` with ``C_i = (B_i - d_i) + sum_{j<=i} d_j``. Returns
+    ``(decay_start, checkpoint, stable_before)`` per budget. With ``d_i = f B_i`` this is
+    ``C_i = (1-f) B_i + f sum_{j<=i} B_j``."""
+    out = []
+    done_decay = 0
+    prev_branch = 0
+    for b, d in zip(budgets, decays):
+        branch = b - d  # WSD branch point for this budget
+        stable = branch - prev_branch
+        start = branch + done_decay
+        done_decay += d
+        out.append((start, start + d, stable))
+        prev_branch = branch
+    return out
+
+
+class WsdS(MinFields, DecayShapeFields):
+    """WSD-S (Wen et al., arXiv 2410.05192): one run; for each budget ``B_i`` (``budget.budgets``) it decays
+    over ``d_i`` steps to ``min_lr`` (checkpoint i), then jumps back to peak — or re-warms linearly from the
+    decayed LR over ``rewarmup`` steps — and continues. ``decay: 10%`` is of each budget."""
+
+    kind: Literal["wsd-s"]
+    decay: LengthT = Field(TEN_PERCENT, description="decay length per budget; a percentage is of that budget")
+    rewarmup: LengthT = Field(ZERO, description="linear re-warmup after each decay (0 = jump straight back)")
+    summary: ClassVar[str] = "one run, a decay (checkpoint) per budget, back to peak after each"
+    source: ClassVar[str] = "Wen et al. 2024, arXiv 2410.05192 (authors' Levanter configs)"
+
+    def layout(self, ctx: BuildContext) -> tuple[list[int], list[int], list[tuple[int, int, int]]]:
+        if not ctx.budgets:
+            raise spec_error(("budget",), "wsd-s needs budget.budgets: a list of token or step budgets, e.g. [52B, 105B, 210B]")
+        bs = ctx.budgets
+        ds = [ctx.steps(self.decay, ("schedule", "decay"), base=b) for b in bs]
+        for i, (b, d) in enumerate(zip(bs, ds)):
+            if d < 1:
+                raise spec_error(("schedule", "decay"), f"the decay for budget {i + 1} ({b} steps) is shorter than one step")
+        pos = wsds_positions(bs, ds)
+        w = self.warmup_steps(ctx)
+        rw = ctx.steps(self.rewarmup, ("schedule", "rewarmup"))
+        for i, (start, ckpt, stable) in enumerate(pos):
+            need = w if i == 0 else rw
+            if stable < need:
+                what = "warmup" if i == 0 else "rewarmup"
+                raise spec_error(
+                    ("budget", "budgets", i),
+                    f"budget {i + 1} leaves {stable} stable steps before its decay, less than the {what} ({need} steps); "
+                    "spread the budgets or shorten the decay",
+                )
+        return bs, ds, pos
+
+    def total_steps(self, ctx: BuildContext) -> int:
+        return self.layout(ctx)[2][-1][1]
+
+    def build(self, ctx: BuildContext) -> Timeline:
+        _, ds, pos = self.layout(ctx)
+        w = self.warmup_steps(ctx)
+        rw = ctx.steps(self.rewarmup, ("schedule", "rewarmup"))
+        tl = Timeline()
+        for i, ((start, ckpt, stable), d) in enumerate(zip(pos, ds)):
+            if i == 0:
+                self.add_warmup(tl, w)
+                tl.add("stable", stable - w, constant(self.peak_lr))
+            else:
+                fn = self.decay_fn(ctx, self.floor, ds[i - 1])
+                import numpy as np
+
+                last = float(fn(np.array([(ds[i - 1] - 1) / ds[i - 1]]), self.peak_lr, self.floor)[0])
+                tl.add("rewarmup", rw, ramp(warmup_fn("linear"), last, self.peak_lr))
+                tl.add("stable", stable - rw, constant(self.peak_lr))
+            tl.add(f"decay{i + 1}", d, ramp(self.decay_fn(ctx, self.floor, d), self.peak_lr, self.floor))
+        return tl
+
+
+FAMILIES = [Wsd, Wsdc, WsdS]

@@ -1,0 +1,69 @@
+"""Human-facing summaries rendered with rich (only the CLI imports this)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from lrplan.numfmt import format_float
+from lrplan.units import si
+
+if TYPE_CHECKING:  # pragma: no cover
+    from rich.console import Console
+
+    from lrplan.render import SchedulePlan
+    from lrplan.spec import Spec
+
+
+def phase_rows(plan: "SchedulePlan") -> list[dict]:
+    """One dict per phase: name, first/last step, tokens at start, steps, LR at first/last step."""
+    import numpy as np
+
+    segs = plan.segments
+    firsts = np.array([s.start for s in segs], dtype=np.int64)
+    lasts = np.array([s.end - 1 for s in segs], dtype=np.int64)
+    lr_first = plan.lr_at(firsts)
+    lr_last = plan.lr_at(lasts)
+    rows = []
+    for i, s in enumerate(segs):
+        rows.append(
+            {
+                "phase": s.phase,
+                "start": s.start,
+                "end": s.end,
+                "steps": s.end - s.start,
+                "tokens_start": s.start * plan.tokens_per_step if plan.tokens_per_step else None,
+                "lr_first": float(lr_first[i]),
+                "lr_last": float(lr_last[i]),
+            }
+        )
+    return rows
+
+
+def print_summary(spec: "Spec", console: "Console", title: str | None = None) -> None:
+    from rich.table import Table
+
+    plan = spec.schedule_plan()
+    sched = spec.schedule
+    t = Table(title=title or f"{spec.source or 'spec'}: {sched.kind}", title_justify="left", header_style="bold")
+    t.add_column("phase")
+    t.add_column("steps", justify="right")
+    t.add_column("first..last", justify="right")
+    if plan.tokens_per_step:
+        t.add_column("tokens at start", justify="right")
+    t.add_column("LR first", justify="right")
+    t.add_column("LR last", justify="right")
+    for r in phase_rows(plan):
+        cells = [r["phase"], f"{r['steps']:,}", f"{r['start']:,}..{r['end'] - 1:,}"]
+        if plan.tokens_per_step:
+            cells.append(si(r["tokens_start"]))
+        cells += [f"{r['lr_first']:.4g}", f"{r['lr_last']:.4g}"]
+        t.add_row(*cells)
+    console.print(t)
+    total = f"total: {plan.total_steps:,} steps"
+    if plan.tokens_per_step:
+        total += f", {si(plan.total_steps * plan.tokens_per_step)} tokens ({plan.total_steps * plan.tokens_per_step:,}; {plan.tokens_per_step:,} per step)"
+    console.print(total)
+    last = plan.lr_at(__import__("numpy").array([plan.total_steps - 1]))[0]
+    console.print(f"peak LR {sched.peak():.4g}; last update's LR {format_float(float(last))}")
+    for note in plan.notes:
+        console.print(f"[yellow]note:[/yellow] {note}")

@@ -1,0 +1,125 @@
+"""Per-step tables (CSV / JSON) written in vectorised chunks, and atomic output files."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import stat
+import sys
+import tempfile
+from pathlib import Path
+from typing import BinaryIO, Iterator, Literal
+
+import numpy as np
+
+from lrplan.errors import LrplanError
+from lrplan.numfmt import float_matrix, int_matrix, join_rows, text_matrix
+from lrplan.render import SchedulePlan
+
+TableFormat = Literal["csv", "json"]
+
+
+def _lr_matrix(lr: np.ndarray) -> np.ndarray:
+    """Format LRs, formatting each run of equal values once (stable phases cost nothing)."""
+    n = lr.size
+    if n == 0:
+        return np.zeros((0, 1), dtype=np.uint8)
+    starts = np.flatnonzero(np.concatenate(([True], lr[1:] != lr[:-1])))
+    if starts.size * 2 > n:
+        return float_matrix(lr)
+    reps = np.diff(np.append(starts, n))
+    return np.repeat(float_matrix(lr[starts]), reps, axis=0)
+
+
+def keep_mask(plan: SchedulePlan, steps: np.ndarray, every: int) -> np.ndarray:
+    """Rows kept by ``--every N``: multiples of N, the first and last step of every phase, the last step."""
+    keep = steps % every == 0
+    edges = np.array(sorted({s.start for s in plan.segments} | {s.end - 1 for s in plan.segments}), dtype=np.int64)
+    keep |= np.isin(steps, edges, assume_unique=False)
+    return keep
+
+
+def table_chunks(plan: SchedulePlan, fmt: TableFormat = "csv", every: int | None = None, chunk: int = 1 << 20) -> Iterator[bytes]:
+    """Yield the table as byte chunks: columns ``step,tokens,lr,phase`` (tokens empty / null when unknown)."""
+    labels = [s.phase.encode() for s in plan.segments]
+    has_tokens = plan.tokens_per_step is not None
+    first = True
+    if fmt == "csv":
+        yield b"step,tokens,lr,phase\n"
+    else:
+        yield b"[\n"
+    for ch in plan.chunks(size=chunk):
+        steps, tokens, lr, phase = ch.step, ch.tokens, ch.lr, ch.phase
+        if every and every > 1:
+            m = keep_mask(plan, steps, every)
+            steps, lr, phase = steps[m], lr[m], phase[m]
+            tokens = tokens[m] if tokens is not None else None
+        if steps.size == 0:
+            continue
+        sm, lm, pm = int_matrix(steps), _lr_matrix(lr), text_matrix(phase, labels)
+        tm = int_matrix(tokens) if tokens is not None else None
+        if fmt == "csv":
+            parts = [sm, b","] + ([tm] if tm is not None else []) + [b",", lm, b",", pm, b"\n"]
+        else:
+            sep = np.full((steps.size, 2), (ord(","), ord("\n")), dtype=np.uint8)
+            if first:
+                sep[0] = 0
+            tok = [tm] if tm is not None else [b"null"]
+            parts = [sep, b'{"step":', sm, b',"tokens":', *tok, b',"lr":', lm, b',"phase":"', pm, b'"}']
+        first = False
+        yield join_rows(parts)
+    if fmt == "json":
+        yield b"\n]\n"
+    del has_tokens
+
+
+@contextlib.contextmanager
+def atomic_output(path: str | None) -> Iterator[BinaryIO]:
+    """Open ``path`` for binary writing so that a failure never leaves a half-written file: write a temporary
+    file beside it and rename it into place on success. ``None`` or ``-`` is stdout; device files such as
+    ``/dev/null`` are written directly."""
+    if path is None or path == "-":
+        yield sys.stdout.buffer
+        sys.stdout.buffer.flush()
+        return
+    p = Path(path)
+    try:
+        st = p.stat()
+        special = not stat.S_ISREG(st.st_mode)
+    except FileNotFoundError:
+        special = False
+    except OSError as e:
+        raise LrplanError(f"cannot write {path}: {e.strerror}") from None
+    if special:
+        try:
+            with open(p, "wb") as fh:
+                yield fh
+        except OSError as e:
+            raise LrplanError(f"cannot write {path}: {e.strerror}") from None
+        return
+    parent = p.parent if str(p.parent) else Path(".")
+    if not parent.is_dir():
+        raise LrplanError(f"cannot write {path}: directory {parent} does not exist")
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".tmp", dir=parent)
+    except OSError as e:
+        raise LrplanError(f"cannot write {path}: {e.strerror}") from None
+    ok = False
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            yield fh
+        os.replace(tmp, p)
+        ok = True
+    except OSError as e:
+        raise LrplanError(f"cannot write {path}: {e.strerror}") from None
+    finally:
+        if not ok:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+
+
+def estimate_bytes(plan: SchedulePlan, every: int | None) -> int:
+    """Rough size of the CSV table, to warn before writing something absurd."""
+    rows = plan.total_steps // max(1, every or 1) + 2 * len(plan.segments)
+    digits = len(str(plan.total_steps)) + (len(str(plan.total_steps * (plan.tokens_per_step or 0))) if plan.tokens_per_step else 0)
+    return rows * (digits + 30)
