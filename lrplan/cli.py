@@ -175,6 +175,9 @@ def check(spec: SpecArg) -> None:
     _stdout().print("[green]ok[/green]")
 
 
+# --- commands defined in other modules: one registration line each (keep those modules light to import) ---
+
+
 def main() -> None:
     app()
 

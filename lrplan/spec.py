@@ -279,7 +279,7 @@ def _problems(err: ValidationError, data: Any) -> list[Problem]:
             choices = [c.strip().strip("'") for c in exp.replace(" or ", ", ").split(",") if c.strip()]
             close = difflib.get_close_matches(str(got), choices, n=1)
             msg = f"{got!r} is not one of: {', '.join(choices)}" + (f"; did you mean {close[0]!r}?" if close else "")
-        elif "input" in e and kind not in ("model_type", "dict_type") and not isinstance(e["input"], (dict, list)):
+        elif "input" in e and "got" not in msg and kind not in ("model_type", "dict_type") and not isinstance(e["input"], (dict, list)):
             msg = f"{msg} (got {e['input']!r})"
         key = (loc, msg)
         if key in seen:

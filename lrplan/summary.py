@@ -66,4 +66,4 @@ def print_summary(spec: "Spec", console: "Console", title: str | None = None) ->
     last = plan.lr_at(__import__("numpy").array([plan.total_steps - 1]))[0]
     console.print(f"peak LR {sched.peak():.4g}; last update's LR {format_float(float(last))}")
     for note in plan.notes:
-        console.print(f"[yellow]note:[/yellow] {note}")
+        console.print(f"[yellow]note:[/yellow] {note}", soft_wrap=True)

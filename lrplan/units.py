@@ -86,9 +86,8 @@ def parse_length(value: object) -> Length:
         if not math.isfinite(value) or value < 0:
             raise ValueError(f"a length must be a finite, non-negative number (got {value})")
         if not value.is_integer():
-            raise ValueError(
-                f"a bare number is a step count and must be whole (got {value}); write e.g. '{value * 100:g}%' for a fraction"
-            )
+            hint = f"; for a fraction of the budget write '{value * 100:g}%'" if value < 1 else ""
+            raise ValueError(f"a bare number is a step count and must be whole (got {value}){hint}")
         return Length(int(value), "steps")
     if isinstance(value, str):
         m = _PERCENT.match(value)
