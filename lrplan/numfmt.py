@@ -1,8 +1,9 @@
 """Vectorised text formatting for per-step tables: millions of rows per second, no per-row Python.
 
 Rows are assembled as a ``uint8`` matrix in which byte 0 is padding, then flattened with the padding removed.
-Floats are written so they parse back to the same double (the "last bit"): the shortest form when it has at
-most 15 significant digits (then identical to Python's ``repr``), otherwise 17 significant digits. The
+Floats are written so they parse back to the same double (the "last bit"): for values in [1e-8, 1e22) (every
+learning rate) the shortest form when it has at most 15 significant digits (then identical to Python's
+``repr``), otherwise 17 significant digits. The
 15-digit check is exact in float64 (Clinger's fast path: an integer below 2^53 divided or multiplied by an exact
 power of ten is one correctly rounded operation); the 17-digit form uses extended precision where the platform
 has it and Python's formatting otherwise.
@@ -13,6 +14,7 @@ from __future__ import annotations
 import numpy as np
 
 _DIGITS4 = np.array([[ord(c) for c in f"{i:04d}"] for i in range(10_000)], dtype=np.uint8)
+_DIGITS4_U32 = _DIGITS4.view(np.uint32).ravel()  # four ASCII digits packed in memory order
 _POW10_I = np.array([10**i for i in range(19)], dtype=np.int64)
 _POW10_F = np.array([float(10**i) for i in range(23)], dtype=np.float64)
 _HAS_LD = np.finfo(np.longdouble).nmant >= 63
@@ -27,12 +29,13 @@ def digit_count(a: np.ndarray) -> np.ndarray:
 def _right_aligned(a: np.ndarray, width: int) -> np.ndarray:
     """``(n, width)`` ASCII digits of ``a`` right-aligned and zero-filled (``width`` a multiple of 4)."""
     groups = width // 4
-    out = np.empty((a.size, width), dtype=np.uint8)
-    r = a.astype(np.int64, copy=True)
+    out = np.empty((a.size, groups), dtype=np.uint32)
+    r = a.astype(np.int64, copy=False)
     for g in range(groups - 1, -1, -1):
-        r, q = np.divmod(r, 10_000)
-        out[:, 4 * g : 4 * g + 4] = _DIGITS4[q]
-    return out
+        q = r // 10_000  # plain floor division by a constant is fast; divmod is not
+        out[:, g] = np.take(_DIGITS4_U32, r - q * 10_000)
+        r = q
+    return out.view(np.uint8).reshape(a.size, width)
 
 
 def int_matrix(a: np.ndarray) -> np.ndarray:
@@ -109,18 +112,22 @@ def float_matrix(x: np.ndarray) -> np.ndarray:
     W = 24
     out = np.zeros((n, W), dtype=np.uint8)
     zero = x == 0
-    out[zero, 0:3] = np.frombuffer(b"0.0", dtype=np.uint8)
-    pos = np.flatnonzero(~zero)
-    if pos.size == 0:
-        return out
-    xs = x[pos]
-    mant = np.empty(pos.size, dtype=np.int64)
-    exp = np.empty(pos.size, dtype=np.int64)
-    ok, m15, e15 = _shortest15(xs)
-    mant[ok], exp[ok] = m15[ok], e15[ok]
-    if (~ok).any():
-        m17, e17 = _digits17(xs[~ok])
-        mant[~ok], exp[~ok] = m17, e17
+    if zero.any():
+        out[zero, 0:3] = np.frombuffer(b"0.0", dtype=np.uint8)
+        pos = np.flatnonzero(~zero)
+        if pos.size == 0:
+            return out
+        xs = x[pos]
+    else:
+        pos = np.arange(n)
+        xs = x
+    ok, mant, exp = _shortest15(xs)
+    bad = ~ok
+    if bad.all():
+        mant, exp = _digits17(xs)
+    elif bad.any():
+        m17, e17 = _digits17(xs[bad])
+        mant[bad], exp[bad] = m17, e17
     # significant digits: strip trailing zeros (only rows ending in 0 loop), then left-align to 17 digits
     nd = digit_count(mant)
     idx = np.flatnonzero(mant % 10 == 0)
@@ -179,7 +186,7 @@ def text_matrix(index: np.ndarray, labels: list[bytes]) -> np.ndarray:
     table = np.zeros((len(labels), width), dtype=np.uint8)
     for i, lb in enumerate(labels):
         table[i, : len(lb)] = np.frombuffer(lb, dtype=np.uint8)
-    return table[index]
+    return np.take(table, index, axis=0)
 
 
 def join_rows(parts: list) -> bytes:

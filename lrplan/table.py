@@ -28,7 +28,7 @@ def _lr_matrix(lr: np.ndarray) -> np.ndarray:
     if starts.size * 2 > n:
         return float_matrix(lr)
     reps = np.diff(np.append(starts, n))
-    return np.repeat(float_matrix(lr[starts]), reps, axis=0)
+    return np.repeat(float_matrix(lr[starts]), reps, axis=0)  # noqa: cheap for few runs
 
 
 def keep_mask(plan: SchedulePlan, steps: np.ndarray, every: int) -> np.ndarray:
@@ -39,7 +39,7 @@ def keep_mask(plan: SchedulePlan, steps: np.ndarray, every: int) -> np.ndarray:
     return keep
 
 
-def table_chunks(plan: SchedulePlan, fmt: TableFormat = "csv", every: int | None = None, chunk: int = 1 << 20) -> Iterator[bytes]:
+def table_chunks(plan: SchedulePlan, fmt: TableFormat = "csv", every: int | None = None, chunk: int = 1 << 16) -> Iterator[bytes]:
     """Yield the table as byte chunks: columns ``step,tokens,lr,phase`` (tokens empty / null when unknown)."""
     labels = [s.phase.encode() for s in plan.segments]
     has_tokens = plan.tokens_per_step is not None

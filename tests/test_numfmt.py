@@ -1,0 +1,42 @@
+"""Vectorised number formatting: every float parses back to the same double; short values equal repr()."""
+
+import numpy as np
+from hypothesis import given
+from hypothesis import strategies as st
+
+from lrplan.numfmt import float_matrix, format_float, int_matrix, join_rows
+
+
+def _fmt(vals):
+    return join_rows([float_matrix(np.asarray(vals, dtype=np.float64)), b"\n"]).decode().split("\n")[:-1]
+
+
+def test_round_trip_random_and_edge_values():
+    rng = np.random.default_rng(0)
+    vals = np.concatenate([
+        rng.random(50_000) * 1e-3, 10 ** rng.uniform(-300, 300, 50_000), np.round(rng.random(10_000), 6),
+        [0.0, 5e-324, 2.2250738585072014e-308, 1.7976931348623157e308, 1e16, 9.999999999999998e15, 1e-5, 9.9999e-5, 1e-4],
+    ])
+    out = _fmt(vals)
+    assert len(out) == vals.size
+    assert [float(s) for s in out] == vals.tolist()
+
+
+def test_short_values_are_exactly_repr():
+    vals = [0.0, 3e-4, 3e-5, 1e-4, 1.5e-7, 1.0, 2.5, 10.0, 123456.0, 1e16, 0.1, 0.30000000000000004, 6e-4, 2.4e-05, 1e22, 0.0003]
+    assert _fmt(vals) == [repr(v) for v in vals]
+    assert format_float(3e-4) == "0.0003"
+
+
+@given(st.floats(min_value=0.0, max_value=1e300, allow_nan=False, allow_infinity=False))
+def test_any_float_round_trips(v):
+    s = format_float(v)
+    assert float(s) == v
+    if 1e-8 <= v < 1e22 and len(repr(v).replace("e", "").replace("-", "").replace("+", "").replace(".", "").strip("0")) <= 15:
+        assert s == repr(v)
+
+
+@given(st.lists(st.integers(0, 2**62), min_size=1, max_size=50))
+def test_ints(values):
+    out = join_rows([int_matrix(np.array(values, dtype=np.int64)), b"\n"]).decode().split("\n")[:-1]
+    assert out == [str(v) for v in values]
