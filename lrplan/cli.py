@@ -93,6 +93,7 @@ def render(
     fmt: Annotated[TableFmt, typer.Option("--format", "-f", help="csv or json.")] = TableFmt.csv,
     every: Annotated[Optional[int], typer.Option("--every", min=1, help="Keep every N-th step (phase edges and the last step are always kept).")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No summary on stderr.")] = False,
+    plot: Annotated[bool, typer.Option("--plot", help="Also plot the schedule under the summary (on stderr when the table goes to stdout).")] = False,
 ) -> None:
     """Render the LR of every optimizer update: columns [bold]step,tokens,lr,phase[/bold].
 
@@ -113,6 +114,10 @@ def render(
     to_terminal = output is None and sys.stdout.isatty()
     if to_terminal:
         print_summary(s, _stdout())
+        if plot:
+            from lrplan.plotcmd import write_plot
+
+            write_plot([s], sys.stdout, max_height=30)
         _preview(plan)
         _stdout().print("[dim](the full table: add -o FILE, or pipe the output)[/dim]")
         return
@@ -121,6 +126,10 @@ def render(
         err.print(f"[yellow]warning:[/yellow] the table will be about {size / 1024**3:.1f} GiB; use --every N to thin it")
     if not quiet:
         print_summary(s, err)
+    if plot:
+        from lrplan.plotcmd import write_plot
+
+        write_plot([s], sys.stderr, max_height=30)
     with atomic_output(output) as fh:
         for chunk in table_chunks(plan, fmt.value, every):
             fh.write(chunk)
@@ -176,6 +185,7 @@ def check(spec: SpecArg) -> None:
 
 
 # --- commands defined in other modules: one registration line each (keep those modules light to import) ---
+from lrplan.plotcmd import plot as _plot; app.command()(user_errors(_plot))  # noqa: E402, E702
 
 
 def main() -> None:

@@ -1,0 +1,122 @@
+"""`lrplan plot` and `lrplan render --plot` through the CLI."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from lrplan.cli import app
+from lrplan.plotcmd import plot_size, want_color
+
+from .canvas import parse
+
+ROOT = Path(__file__).resolve().parents[2]
+WSD = str(ROOT / "schedules" / "wsd.yaml")
+COSINE = str(ROOT / "schedules" / "cosine.yaml")
+MULTISTEP = str(ROOT / "schedules" / "multistep.yaml")
+
+
+@pytest.fixture
+def runner() -> CliRunner:
+    return CliRunner()
+
+
+def test_plot_wsd(runner):
+    r = runner.invoke(app, ["plot", WSD, "--width", "80", "--height", "20", "--no-color"])
+    assert r.exit_code == 0, r.output
+    out = r.stdout
+    assert "learning rate" in out and "step" in out and "wsd-100B" in out
+    assert "\x1b" not in out
+    lines = out.rstrip("\n").split("\n")
+    assert len(lines) <= 20 and max(len(ln) for ln in lines) <= 80
+    c = parse(out.rstrip("\n"))
+    assert len(c.cols_in_row(0, "*")) > 0.6 * c.width  # the plateau
+
+
+def test_plot_overlay_log_tokens(runner):
+    r = runner.invoke(app, ["plot", WSD, COSINE, "--x", "tokens", "--log-y", "-W", "100", "-H", "24", "--title", "two runs"])
+    assert r.exit_code == 0, r.output
+    assert "tokens" in r.stdout and "two runs" in r.stdout
+    assert "* wsd-100B" in r.stdout and "+ cosine" in r.stdout
+
+
+def test_plot_follows_the_terminal(runner):
+    r = runner.invoke(app, ["plot", WSD], env={"COLUMNS": "70", "LINES": "18"})
+    assert r.exit_code == 0, r.output
+    lines = r.stdout.rstrip("\n").split("\n")
+    assert len(lines) == 16 and max(len(ln) for ln in lines) == 70
+    assert "\x1b" not in r.stdout  # not a terminal: no colour
+
+
+@pytest.mark.parametrize(
+    "args,env",
+    [
+        (["--width", "39", "--height", "20"], {}),
+        (["--width", "80", "--height", "9"], {}),
+        ([], {"COLUMNS": "30", "LINES": "24"}),
+    ],
+)
+def test_too_small_is_one_error_line(runner, args, env):
+    r = runner.invoke(app, ["plot", WSD, *args], env=env)
+    assert r.exit_code == 2
+    assert r.stdout == ""
+    lines = r.stderr.strip().split("\n")
+    assert len(lines) == 1 and lines[0].startswith("error: ") and "at least 40x10" in lines[0]
+    assert "Traceback" not in r.output
+
+
+def test_unknown_spec_and_tokens_errors(runner):
+    r = runner.invoke(app, ["plot", "no-such.yaml", "--width", "80", "--height", "20"])
+    assert r.exit_code == 2 and r.stderr.startswith("error: no-such.yaml")
+    r = runner.invoke(app, ["plot", MULTISTEP, "--x", "tokens", "--width", "80", "--height", "20"])
+    assert r.exit_code == 2 and "--x tokens needs tokens per step" in r.stderr
+
+
+def test_render_plot_under_summary(runner):
+    r = runner.invoke(app, ["render", WSD, "--plot", "--every", "5000"], env={"COLUMNS": "80", "LINES": "24"})
+    assert r.exit_code == 0, r.output
+    assert r.stdout.startswith("step,tokens,lr,phase")  # the table is untouched
+    err = r.stderr
+    assert "total:" in err and "learning rate" in err and "wsd-100B" in err
+    assert err.index("total:") < err.index("┌")  # the plot comes under the summary
+    parse(err[err.index("learning rate by step") :].rstrip("\n"))
+
+
+def test_render_plot_quiet_and_without(runner):
+    r = runner.invoke(app, ["render", WSD, "--plot", "-q", "--every", "5000"], env={"COLUMNS": "80", "LINES": "24"})
+    assert r.exit_code == 0 and "total:" not in r.stderr and "learning rate" in r.stderr
+    r = runner.invoke(app, ["render", WSD, "--every", "5000"])
+    assert r.exit_code == 0 and "learning rate" not in r.stderr
+
+
+class _TTY(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_colour_rules(monkeypatch):
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    assert want_color(False, _TTY())
+    assert not want_color(True, _TTY())
+    assert not want_color(False, io.StringIO())
+    monkeypatch.setenv("NO_COLOR", "1")
+    assert not want_color(False, _TTY())
+
+
+def test_plot_size(monkeypatch):
+    monkeypatch.setenv("COLUMNS", "123")
+    monkeypatch.setenv("LINES", "45")
+    assert plot_size(None, None) == (123, 43)
+    assert plot_size(90, None) == (90, 43)
+    assert plot_size(None, None, max_height=30) == (123, 30)
+    assert plot_size(None, 12, max_height=30) == (123, 12)
+
+
+def test_help_mentions_plot(runner):
+    r = runner.invoke(app, ["--help"])
+    assert "plot" in r.stdout
+    r = runner.invoke(app, ["render", "--help"])
+    assert "--plot" in r.stdout
