@@ -80,13 +80,12 @@ def plan_series(plan: "SchedulePlan", label: str, width: int = 200, x: XAxis = "
     lr = plan.lr_at(steps)
     starts = np.array([s.start for s in plan.segments[1:]], dtype=np.int64)
     if x == "tokens":
-        if not plan.tokens_per_step:
+        if not plan.has_tokens:
             src = getattr(plan.spec, "source", None) or label
             raise LrplanError(
                 f"{src}: --x tokens needs tokens per step; add budget.batch_size and seq_len (or tokens_per_step)"
             )
-        k = float(plan.tokens_per_step)
-        return Series(label, steps.astype(np.float64) * k, lr, starts.astype(np.float64) * k)
+        return Series(label, plan.tokens_at(steps).astype(np.float64), lr, plan.tokens_at(starts).astype(np.float64))
     return Series(label, steps.astype(np.float64), lr, starts.astype(np.float64))
 
 

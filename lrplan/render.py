@@ -47,23 +47,51 @@ class Chunk:
 class SchedulePlan:
     """A schedule resolved against its budget: contiguous segments over ``[0, total_steps)``."""
 
-    def __init__(self, segments: list["Segment"], total_steps: int, tokens_per_step: int | None, notes: list[str], spec: Any = None):
+    def __init__(
+        self,
+        segments: list["Segment"],
+        total_steps: int,
+        clock: Any = None,
+        notes: list[str] | None = None,
+        spec: Any = None,
+        unit: str = "steps",
+        budgets: list[int] | None = None,
+    ):
         self.segments = segments
         self.total_steps = total_steps
-        self.tokens_per_step = tokens_per_step
-        self.notes = notes
+        self.clock = clock  # lrplan.clock.Clock, or None when tokens per step are unknown
+        self.notes = notes or []
         self.spec = spec
+        self.unit = unit  # the clock the schedule's progress runs on
+        self.budgets = budgets  # multi-budget specs: the budgets on that clock
         self._starts = np.array([s.start for s in segments], dtype=np.int64)
+
+    @property
+    def tokens_per_step(self) -> int | None:
+        """Tokens per step when the batch is constant (None when unknown or variable)."""
+        return self.clock.constant_tps if self.clock is not None else None
+
+    @property
+    def has_tokens(self) -> bool:
+        return self.clock is not None
+
+    @property
+    def variable_batch(self) -> bool:
+        return self.clock is not None and self.clock.variable
 
     @property
     def phases(self) -> list[Phase]:
         return [Phase(s.phase, s.start, s.end) for s in self.segments]
 
     def tokens_at(self, steps: np.ndarray) -> np.ndarray | None:
-        """Tokens consumed before each step (``step * tokens_per_step``)."""
-        if not self.tokens_per_step:
+        """Tokens consumed before each step (None when the budget gives no tokens per step)."""
+        if self.clock is None:
             return None
-        return steps.astype(np.int64) * np.int64(self.tokens_per_step)
+        return self.clock.tokens_before(steps)
+
+    def batch_at(self, steps: np.ndarray) -> np.ndarray | None:
+        """Global batch (sequences) of each step, when known."""
+        return self.clock.batch_at(steps) if self.clock is not None else None
 
     def lr_at(self, steps: np.ndarray) -> np.ndarray:
         """LR at arbitrary (sorted or not) steps in ``[0, total_steps)``."""

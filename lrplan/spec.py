@@ -33,6 +33,22 @@ def _positive(n: int) -> int:
     return n
 
 
+class Rampup(StrictModel):
+    """Megatron's ``--rampup-batch-size START INCR SAMPLES``: the batch grows from ``start`` by ``increment``
+    over the first ``over`` samples (or tokens) to ``budget.batch_size``."""
+
+    start: PositiveCount = Field(description="first global batch size (sequences)")
+    increment: PositiveCount = Field(description="batch-size increment (sequences)")
+    over: LengthT = Field(description="samples (or tokens) over which the batch ramps up, e.g. '10B tokens' or '2M samples'")
+
+
+class BatchPoint(StrictModel):
+    """From ``at`` on (a length: tokens, samples or steps), the global batch is ``batch_size`` sequences."""
+
+    at: LengthT
+    batch_size: PositiveCount
+
+
 class Budget(StrictModel):
     """How long the run is (``tokens`` or ``steps``, or several ``budgets``) and how many tokens a step takes."""
 
@@ -42,6 +58,8 @@ class Budget(StrictModel):
     batch_size: Optional[PositiveCount] = Field(None, description="global batch size in sequences per optimizer step")
     seq_len: Optional[PositiveCount] = Field(None, description="sequence length in tokens")
     tokens_per_step: Optional[PositiveCount] = Field(None, description="tokens per optimizer step (instead of batch_size x seq_len)")
+    rampup: Optional[Rampup] = Field(None, description="Megatron-style batch-size ramp-up to batch_size")
+    batch_schedule: Optional[list[BatchPoint]] = Field(None, description="batch size from thresholds: [{at: 0, batch_size: 768}, {at: 250B tokens, batch_size: 1536}]")
 
     @model_validator(mode="after")
     def _consistent(self) -> "Budget":
@@ -49,6 +67,14 @@ class Budget(StrictModel):
         if len(given) != 1:
             msg = "give exactly one of tokens, steps or budgets" + (f" (got {', '.join(given)})" if given else "")
             raise ValueError(msg)
+        if self.rampup is not None and self.batch_schedule is not None:
+            raise ValueError("give rampup or batch_schedule, not both")
+        if (self.rampup is not None or self.batch_schedule is not None) and not self.seq_len:
+            raise ValueError("a batch-size schedule needs seq_len (batch sizes are in sequences)")
+        if self.rampup is not None and self.batch_size is None:
+            raise ValueError("rampup ramps up to batch_size: give batch_size (the final global batch)")
+        if self.batch_schedule is not None and self.batch_size is not None:
+            raise ValueError("with batch_schedule the batch sizes come from the schedule: drop batch_size")
         if self.tokens_per_step is not None and self.batch_size and self.seq_len:
             if self.tokens_per_step != self.batch_size * self.seq_len:
                 raise ValueError(
@@ -58,11 +84,68 @@ class Budget(StrictModel):
 
     @property
     def step_tokens(self) -> int | None:
+        """Tokens per step when the batch is constant."""
+        if self.rampup is not None or self.batch_schedule is not None:
+            return None
         if self.tokens_per_step is not None:
             return self.tokens_per_step
         if self.batch_size is not None and self.seq_len is not None:
             return self.batch_size * self.seq_len
         return None
+
+    @property
+    def has_batch_schedule(self) -> bool:
+        return self.rampup is not None or self.batch_schedule is not None
+
+    def make_clock(self):
+        """The token clock (None when tokens per step are unknown)."""
+        from lrplan.clock import Clock, megatron_rampup, schedule_runs
+
+        if self.rampup is not None:
+            r = self.rampup
+            assert self.batch_size is not None and self.seq_len is not None
+            path = ("budget", "rampup")
+            if r.start >= self.batch_size:
+                raise spec_error(path + ("start",), f"rampup.start ({r.start}) must be below batch_size ({self.batch_size})")
+            if (self.batch_size - r.start) % r.increment:
+                raise spec_error(
+                    path + ("increment",),
+                    f"the increment {r.increment} does not divide the ramp {r.start} -> {self.batch_size} "
+                    f"({self.batch_size - r.start} sequences); Megatron requires it",
+                )
+            if r.over.unit == "tokens":
+                samples = int(r.over.value) // self.seq_len  # Megatron counts the ramp in whole samples
+            elif r.over.unit == "samples":
+                samples = int(r.over.value)
+            else:
+                raise spec_error(path + ("over",), f"rampup.over is measured in samples or tokens, not {r.over.unit}")
+            if samples <= 0:
+                raise spec_error(path + ("over",), "the ramp-up must last at least one sample")
+            return Clock.from_batches(megatron_rampup(r.start, r.increment, samples, self.batch_size), self.seq_len)
+        if self.batch_schedule is not None:
+            assert self.seq_len is not None
+            points = []
+            prev = None
+            for i, bp in enumerate(self.batch_schedule):
+                path = ("budget", "batch_schedule", i, "at")
+                if bp.at.unit == "percent":
+                    raise spec_error(path, "give a threshold in tokens, samples or steps, not a percentage")
+                unit = "steps" if bp.at.unit == "steps" else "tokens"
+                value = bp.at.value * (self.seq_len if bp.at.unit == "samples" else 1)
+                if i == 0 and value != 0:
+                    raise spec_error(path, "the first batch_schedule entry must be at 0 (the batch the run starts with)")
+                if prev is not None:
+                    if prev[1] == 0 and i == 1:
+                        prev = (unit, 0)  # 'at: 0' fits any unit
+                    if unit != prev[0]:
+                        raise spec_error(path, "use one unit for all thresholds (tokens/samples, or steps)")
+                    if value <= prev[1]:
+                        raise spec_error(path, f"thresholds must increase ({bp.at} after {self.batch_schedule[i - 1].at}); a batch schedule cannot go backwards")
+                points.append((unit, value, bp.batch_size))
+                prev = (unit, value)
+            return Clock.from_batches(schedule_runs(points, self.seq_len), self.seq_len)
+        tps = self.step_tokens
+        return Clock.constant(tps, self.seq_len) if tps else None
 
 
 class Model(StrictModel):
@@ -102,31 +185,52 @@ class Spec(StrictModel):
         return v
 
     # -- derived -------------------------------------------------------------------------------------------
+    def clock_unit(self) -> str:
+        """The clock this schedule's progress runs on: ``schedule.clock`` if set, else ``tokens`` under a
+        batch-size schedule (as Megatron's sample-based scheduler) and ``steps`` otherwise."""
+        chosen = getattr(self.schedule, "clock", None)
+        if chosen:
+            return chosen
+        return "tokens" if self.budget.has_batch_schedule else "steps"
+
     def context(self) -> BuildContext:
-        """The build context: budget in steps, tokens per step, budgets in steps (rounding noted)."""
+        """The build context: budget on the schedule's clock, tokens per step, budgets (rounding noted)."""
         b = self.budget
+        clock = b.make_clock()
+        unit = self.clock_unit()
+        if unit == "tokens" and clock is None:
+            raise spec_error(("schedule", "clock"), "the tokens clock needs tokens per step: add budget.batch_size and budget.seq_len")
         tps = b.step_tokens
-        ctx = BuildContext(total_steps=0, tokens_per_step=tps, batch_size=b.batch_size, base_dir=self._base_dir)
+        ctx = BuildContext(
+            total_steps=0, tokens_per_step=tps, batch_size=b.batch_size, base_dir=self._base_dir,
+            unit=unit, clock=clock, seq_len=b.seq_len,
+        )
         if b.steps is not None:
-            ctx.total_steps = b.steps
+            ctx.total_steps = b.steps if unit == "steps" else int(clock.tokens_before(b.steps))
         elif b.tokens is not None:
-            if not tps:
+            ctx.budget_unit = "tokens"
+            if clock is None:
                 raise spec_error(("budget", "tokens"), "a token budget needs tokens per step: add batch_size and seq_len (or tokens_per_step)")
-            exact = b.tokens / tps
-            ctx.total_steps = round_half_up(exact)
-            if ctx.total_steps * tps != b.tokens:
-                ctx.notes.append(
-                    f"budget.tokens: {si(b.tokens)} tokens = {exact:.6g} steps of {tps:,} tokens, rounded to "
-                    f"{ctx.total_steps} steps ({ctx.total_steps * tps:,} tokens)"
-                )
-            if ctx.total_steps <= 0:
-                raise spec_error(("budget", "tokens"), f"{b.tokens} tokens is less than one step of {tps} tokens")
+            if unit == "tokens":
+                ctx.total_steps = b.tokens
+            else:
+                exact = b.tokens / tps
+                ctx.total_steps = round_half_up(exact)
+                if ctx.total_steps * tps != b.tokens:
+                    ctx.notes.append(
+                        f"budget.tokens: {si(b.tokens)} tokens = {exact:.6g} steps of {tps:,} tokens, rounded to "
+                        f"{ctx.total_steps} steps ({ctx.total_steps * tps:,} tokens)"
+                    )
+                if ctx.total_steps <= 0:
+                    raise spec_error(("budget", "tokens"), f"{b.tokens} tokens is less than one step of {tps} tokens")
         else:
             assert b.budgets is not None
             steps = []
             for i, length in enumerate(b.budgets):
                 if length.unit == "percent":
-                    raise spec_error(("budget", "budgets", i), "a budget cannot be a percentage; give tokens (52B) or steps")
+                    raise spec_error(("budget", "budgets", i), "a budget cannot be a percentage; give tokens (52B tokens) or steps")
+                if length.unit == "tokens":
+                    ctx.budget_unit = "tokens"
                 steps.append(ctx.steps(length, ("budget", "budgets", i)))
             for i, s in enumerate(steps):
                 if s <= 0:
@@ -135,6 +239,12 @@ class Spec(StrictModel):
                     raise spec_error(("budget", "budgets", i), f"budgets must strictly increase ({b.budgets[i]} after {b.budgets[i - 1]})")
             ctx.budgets = steps
             ctx.total_steps = steps[-1]
+        if b.batch_schedule is not None and clock is not None:
+            horizon = ctx.total_steps if unit == "tokens" else int(clock.tokens_before(ctx.total_steps))
+            for i, bp in enumerate(b.batch_schedule):
+                t = bp.at.value * (b.seq_len if bp.at.unit == "samples" else 1) if bp.at.unit != "steps" else int(clock.tokens_before(int(bp.at.value)))
+                if i and t >= horizon:
+                    raise spec_error(("budget", "batch_schedule", i, "at"), f"threshold {bp.at} is at or past the end of the budget")
         return ctx
 
     def schedule_plan(self) -> "SchedulePlan":
@@ -149,9 +259,13 @@ class Spec(StrictModel):
                 timeline = self.schedule.build(ctx)
             except ValueError as e:  # a helper refused a length
                 raise spec_error(("schedule",), str(e)) from None
-            self._plan = SchedulePlan(timeline.segments, total, ctx.tokens_per_step, ctx.notes, self)
             if timeline.end != total:  # pragma: no cover - a family bug, not user input
-                raise AssertionError(f"{self.schedule.kind} built {timeline.end} steps, expected {total}")
+                raise AssertionError(f"{self.schedule.kind} built {timeline.end} units, expected {total}")
+            segments = timeline.segments
+            steps = total
+            if ctx.unit == "tokens":
+                segments, steps = _tokens_to_steps(segments, total, ctx.clock)
+            self._plan = SchedulePlan(segments, steps, ctx.clock, ctx.notes, self, unit=ctx.unit, budgets=ctx.budgets)
         return self._plan
 
     def render(self) -> "Rendered":
@@ -161,6 +275,23 @@ class Spec(StrictModel):
     @property
     def source(self) -> str | None:
         return self._source
+
+
+def _tokens_to_steps(segments: list, total_tokens: int, clock) -> tuple[list, int]:
+    """Map segments laid out in tokens to steps: a step belongs to the phase its tokens-consumed falls in, and
+    its LR is the phase's function of tokens consumed (Megatron's sample-based scheduler does the same)."""
+    from lrplan.schedules.segments import Segment
+
+    n_steps = int(clock.first_step_reaching(total_tokens + 1)) - 1  # the steps that fit (Megatron floors too)
+    out = []
+    for seg in segments:
+        a = int(clock.first_step_reaching(seg.start))
+        b = min(n_steps, int(clock.first_step_reaching(seg.end)))
+        if b <= a:
+            continue
+        fn = seg.fn
+        out.append(Segment(seg.phase, a, b, (lambda f: lambda s: f(clock.tokens_before(s)))(fn)))
+    return out, n_steps
 
 
 # ------------------------------------------------------------------------------------------------- loading
@@ -318,6 +449,18 @@ def _precheck(data: Any) -> None:
             raise spec_error(("schedule", "kind"), f"unknown schedule kind {kind!r}; {hint}choose from: {', '.join(FAMILIES)}")
 
 
+def _looks_like_path(text: str) -> bool:
+    """A one-line string naming a .yaml file or an existing file is a path; anything else is YAML text."""
+    if not text.strip() or "\n" in text:
+        return False
+    if text.endswith((".yaml", ".yml")):
+        return True
+    try:
+        return Path(text).is_file()
+    except OSError:  # e.g. a long one-line YAML string: not a file name
+        return False
+
+
 def load_spec(source: Union[str, Path, dict]) -> Spec:
     """Load and fully validate a spec from a YAML file path, a YAML string, or a dict.
 
@@ -328,9 +471,9 @@ def load_spec(source: Union[str, Path, dict]) -> Spec:
     name: str | None = None
     if isinstance(source, dict):
         data = source
-    else:
+    elif isinstance(source, (str, Path)):
         text: str
-        if isinstance(source, Path) or (isinstance(source, str) and "\n" not in source and (source.endswith((".yaml", ".yml")) or Path(source).exists())):
+        if isinstance(source, Path) or _looks_like_path(source):
             path = Path(source)
             name = str(source)
             try:
@@ -343,9 +486,11 @@ def load_spec(source: Union[str, Path, dict]) -> Spec:
                 raise SpecError([Problem((), f"not UTF-8 text (byte {e.start}); save the spec as UTF-8")], name) from None
             base_dir = path.parent
         else:
-            text = str(source)
+            text = source
             name = "<string>"
         data, node = load_yaml(text, name)
+    else:
+        raise TypeError(f"load_spec takes a path, a YAML string or a dict, not {type(source).__name__}")
     try:
         _precheck(data)
         try:

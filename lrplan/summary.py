@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+import numpy as np
+
 from lrplan.numfmt import format_float
 from lrplan.units import si
 
@@ -16,8 +18,6 @@ if TYPE_CHECKING:  # pragma: no cover
 
 def phase_rows(plan: "SchedulePlan") -> list[dict]:
     """One dict per phase: name, first/last step, tokens at start, steps, LR at first/last step."""
-    import numpy as np
-
     segs = plan.segments
     firsts = np.array([s.start for s in segs], dtype=np.int64)
     lasts = np.array([s.end - 1 for s in segs], dtype=np.int64)
@@ -31,7 +31,7 @@ def phase_rows(plan: "SchedulePlan") -> list[dict]:
                 "start": s.start,
                 "end": s.end,
                 "steps": s.end - s.start,
-                "tokens_start": s.start * plan.tokens_per_step if plan.tokens_per_step else None,
+                "tokens_start": int(plan.tokens_at(np.array([s.start]))[0]) if plan.has_tokens else None,
                 "lr_first": float(lr_first[i]),
                 "lr_last": float(lr_last[i]),
             }
@@ -48,22 +48,28 @@ def print_summary(spec: "Spec", console: "Console", title: str | None = None) ->
     t.add_column("phase")
     t.add_column("steps", justify="right")
     t.add_column("first..last", justify="right")
-    if plan.tokens_per_step:
+    if plan.has_tokens:
         t.add_column("tokens at start", justify="right")
     t.add_column("LR first", justify="right")
     t.add_column("LR last", justify="right")
     for r in phase_rows(plan):
         cells = [r["phase"], f"{r['steps']:,}", f"{r['start']:,}..{r['end'] - 1:,}"]
-        if plan.tokens_per_step:
+        if plan.has_tokens:
             cells.append(si(r["tokens_start"]))
         cells += [f"{r['lr_first']:.4g}", f"{r['lr_last']:.4g}"]
         t.add_row(*cells)
     console.print(t)
     total = f"total: {plan.total_steps:,} steps"
-    if plan.tokens_per_step:
-        total += f", {si(plan.total_steps * plan.tokens_per_step)} tokens ({plan.total_steps * plan.tokens_per_step:,}; {plan.tokens_per_step:,} per step)"
+    if plan.has_tokens:
+        tot = int(plan.tokens_at(np.array([plan.total_steps]))[0])
+        per = f"{plan.tokens_per_step:,} per step" if plan.tokens_per_step else "variable batch"
+        total += f", {si(tot)} tokens ({tot:,}; {per})"
+    if plan.variable_batch:
+        b = plan.batch_at(np.array([0, plan.total_steps - 1]))
+        runs = plan.clock.starts.size
+        total += f"; batch {int(b[0])} -> {int(b[1])} sequences in {runs} steps of the batch schedule; progress on the {plan.unit} clock"
     console.print(total)
-    last = plan.lr_at(__import__("numpy").array([plan.total_steps - 1]))[0]
+    last = plan.lr_at(np.array([plan.total_steps - 1]))[0]
     console.print(f"peak LR {sched.peak():.4g}; last update's LR {format_float(float(last))}")
     for note in plan.notes:
         console.print(f"[yellow]note:[/yellow] {note}", soft_wrap=True)

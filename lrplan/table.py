@@ -42,10 +42,10 @@ def keep_mask(plan: SchedulePlan, steps: np.ndarray, every: int) -> np.ndarray:
 def table_chunks(plan: SchedulePlan, fmt: TableFormat = "csv", every: int | None = None, chunk: int = 1 << 16) -> Iterator[bytes]:
     """Yield the table as byte chunks: columns ``step,tokens,lr,phase`` (tokens empty / null when unknown)."""
     labels = [s.phase.encode() for s in plan.segments]
-    has_tokens = plan.tokens_per_step is not None
     first = True
+    batch = plan.variable_batch
     if fmt == "csv":
-        yield b"step,tokens,lr,phase\n"
+        yield b"step,tokens,lr,phase,batch_size\n" if batch else b"step,tokens,lr,phase\n"
     else:
         yield b"[\n"
     for ch in plan.chunks(size=chunk):
@@ -58,19 +58,21 @@ def table_chunks(plan: SchedulePlan, fmt: TableFormat = "csv", every: int | None
             continue
         sm, lm, pm = int_matrix(steps), _lr_matrix(lr), text_matrix(phase, labels)
         tm = int_matrix(tokens) if tokens is not None else None
+        bm = int_matrix(plan.batch_at(steps)) if batch else None
         if fmt == "csv":
-            parts = [sm, b","] + ([tm] if tm is not None else []) + [b",", lm, b",", pm, b"\n"]
+            parts = [sm, b","] + ([tm] if tm is not None else []) + [b",", lm, b",", pm]
+            parts += [b",", bm, b"\n"] if bm is not None else [b"\n"]
         else:
             sep = np.full((steps.size, 2), (ord(","), ord("\n")), dtype=np.uint8)
             if first:
                 sep[0] = 0
             tok = [tm] if tm is not None else [b"null"]
-            parts = [sep, b'{"step":', sm, b',"tokens":', *tok, b',"lr":', lm, b',"phase":"', pm, b'"}']
+            parts = [sep, b'{"step":', sm, b',"tokens":', *tok, b',"lr":', lm, b',"phase":"', pm, b'"']
+            parts += [b',"batch_size":', bm, b"}"] if bm is not None else [b"}"]
         first = False
         yield join_rows(parts)
     if fmt == "json":
         yield b"\n]\n"
-    del has_tokens
 
 
 @contextlib.contextmanager
@@ -121,5 +123,6 @@ def atomic_output(path: str | None) -> Iterator[BinaryIO]:
 def estimate_bytes(plan: SchedulePlan, every: int | None) -> int:
     """Rough size of the CSV table, to warn before writing something absurd."""
     rows = plan.total_steps // max(1, every or 1) + 2 * len(plan.segments)
-    digits = len(str(plan.total_steps)) + (len(str(plan.total_steps * (plan.tokens_per_step or 0))) if plan.tokens_per_step else 0)
+    last_tokens = plan.tokens_at(np.array([plan.total_steps]))
+    digits = len(str(plan.total_steps)) + (len(str(int(last_tokens[0]))) if last_tokens is not None else 0)
     return rows * (digits + 30)

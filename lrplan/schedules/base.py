@@ -35,7 +35,12 @@ class StrictModel(BaseModel):
 
 @dataclass
 class BuildContext:
-    """What a family needs besides its own fields: the budget in steps, the token clock, notes for the summary."""
+    """What a family needs besides its own fields: the budget on the schedule's clock, the token clock, notes.
+
+    On the ``steps`` clock (the default) every length is in steps and ``total_steps`` is the budget in steps.
+    On the ``tokens`` clock (batch-size schedules, Power) lengths and ``total_steps`` are in *tokens*; the
+    spec maps each phase back to steps afterwards. Families just call :meth:`steps` and never need to know.
+    """
 
     total_steps: int
     tokens_per_step: int | None = None
@@ -43,9 +48,16 @@ class BuildContext:
     budgets: list[int] | None = None
     base_dir: Path | None = None
     notes: list[str] = field(default_factory=list)
+    unit: str = "steps"  # the clock lengths are measured on: "steps" or "tokens"
+    clock: Any = None  # lrplan.clock.Clock when tokens per step are known
+    seq_len: int | None = None
+    budget_unit: str = "steps"  # what the budget was given in (percentages of a token budget are of tokens)
 
     def steps(self, length: Length, path: tuple, base: int | None = None) -> int:
-        """Resolve a length to whole steps; percentages are of ``base`` (default: the budget)."""
+        """Resolve a length to whole clock units (steps, or tokens on the token clock); percentages are of
+        ``base`` (default: the budget)."""
+        if self.unit == "tokens":
+            return self._tokens(length, path, base)
         where = ".".join(str(p) for p in path)
         if length.unit == "steps":
             return int(length.value)
@@ -80,12 +92,32 @@ class BuildContext:
             return n
         raise AssertionError(length.unit)  # pragma: no cover
 
+    def _tokens(self, length: Length, path: tuple, base: int | None) -> int:
+        if length.unit == "tokens":
+            return int(length.value)
+        if length.unit == "percent":
+            b = self.total_steps if base is None else base
+            return round_half_up(length.value / 100.0 * b)
+        if length.unit == "samples":
+            if not self.seq_len:
+                raise spec_error(path, f"{length} needs budget.seq_len")
+            return int(length.value) * self.seq_len
+        # steps on the token clock: the tokens the first N steps consume
+        assert self.clock is not None
+        return int(self.clock.tokens_before(int(length.value)))
+
 
 class Family(StrictModel):
     """Base of every schedule family. Subclasses set ``kind``, ``summary``, ``source`` and ``build``."""
 
+    clock: Optional[Literal["steps", "tokens"]] = Field(
+        None,
+        description="what progress is measured on: steps, or tokens consumed (default: tokens under a batch-size "
+        "schedule, as Megatron's sample-based scheduler does; steps otherwise)",
+    )
     summary: ClassVar[str] = ""
     source: ClassVar[str] = ""
+    default_clock: ClassVar[str | None] = None  # a family that always runs on one clock (Power: tokens)
 
     def total_steps(self, ctx: BuildContext) -> int:
         """Steps the run lasts (the budget, unless the family defines its own, like WSD-S)."""

@@ -14,6 +14,7 @@ from pydantic import Field
 
 from lrplan.errors import spec_error
 from lrplan.schedules.base import (
+    Family,
     ZERO,
     BuildContext,
     DecayShapeFields,
@@ -198,7 +199,7 @@ class MultiStep(WarmupFields):
         return tl
 
 
-class OneCycle(StrictModel):
+class OneCycle(Family):
     """PyTorch ``OneCycleLR`` exactly (two-phase by default, or ``three_phase``), with ``max_lr = peak_lr``.
 
     ``initial = peak/div_factor``, ``min = initial/final_div_factor``; phase ends at ``pct_start*N - 1`` (and

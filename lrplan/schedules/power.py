@@ -31,7 +31,7 @@ class Power(MinFields, DecayShapeFields):
     def build(self, ctx: BuildContext) -> Timeline:
         import numpy as np
 
-        if not ctx.tokens_per_step:
+        if ctx.clock is None:
             raise spec_error(("budget",), "the power scheduler counts tokens: add budget.batch_size and budget.seq_len (or tokens_per_step)")
         beta = self.batch_factor or ctx.batch_size
         if not beta:
@@ -41,7 +41,8 @@ class Power(MinFields, DecayShapeFields):
         d = ctx.steps(self.decay, ("schedule", "decay"))
         if w + d > n_total:
             raise spec_error(("schedule", "decay"), f"warmup ({w} steps) + decay ({d} steps) = {w + d} steps is longer than the budget ({n_total} steps)")
-        tps = ctx.tokens_per_step
+        # n = tokens already trained: the clock itself on the token clock, steps x tokens/step otherwise
+        tps = 1 if ctx.unit == "tokens" else ctx.tokens_per_step
         cap, coef, b = self.peak_lr, beta * self.a, self.b
 
         def eta(tokens):
