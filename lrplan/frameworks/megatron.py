@@ -1,0 +1,327 @@
+"""Megatron-Core 0.16.1 ``OptimizerParamScheduler`` driven by Megatron-LM's training loop.
+
+Sources (tag ``core_v0.16.1``):
+
+* ``megatron/core/optimizer_param_scheduler.py`` 215-279 (``get_lr``), 281-294 (``step``),
+  144-161 (constructor asserts), 178 (``self.step(0)``: the LR of update 1 is set at construction).
+* ``megatron/training/training.py`` 1354-1405 (``get_optimizer_param_scheduler``: CLI args ->
+  constructor, everything in *samples*), 1128-1158 (``update_train_iters``), 1729-1730 (the scheduler
+  steps by the current global batch after ``optimizer.step()``).
+* ``megatron/training/arguments.py`` 755-783 (iteration/sample exclusivity asserts).
+* ``megatron/core/num_microbatches_calculator.py`` 360-507 (``RampupBatchsizeNumMicroBatchesCalculator``).
+
+Convention: update ``k`` (1-based) uses ``get_lr`` at ``num_steps`` = samples consumed before it,
+``(k-1)*gbs`` for a constant batch, ``sum(bs[:k-1])`` under a batch-size ramp-up.
+
+The config is a dict of Megatron's argparse ``dest`` names (``lr``, ``min_lr``, ``lr_warmup_init``,
+``lr_warmup_iters``, ``lr_warmup_samples``, ``lr_warmup_fraction``, ``lr_decay_iters``,
+``lr_decay_samples``, ``lr_decay_style``, ``lr_wsd_decay_style``, ``lr_wsd_decay_iters``,
+``lr_wsd_decay_samples``, ``train_iters``, ``train_samples``, ``global_batch_size``,
+``rampup_batch_size``); missing keys take Megatron's defaults (:data:`DEFAULTS`).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+DEFAULTS: dict[str, Any] = {
+    "lr": None,
+    "min_lr": 0.0,
+    "lr_warmup_init": 0.0,
+    "lr_warmup_iters": 0,
+    "lr_warmup_samples": 0,
+    "lr_warmup_fraction": None,
+    "lr_decay_iters": None,
+    "lr_decay_samples": None,
+    "lr_decay_style": "linear",
+    "lr_wsd_decay_style": "exponential",
+    "lr_wsd_decay_iters": None,
+    "lr_wsd_decay_samples": None,
+    "train_iters": None,
+    "train_samples": None,
+    "global_batch_size": None,
+    "rampup_batch_size": None,
+}
+DECAY_STYLES = ("constant", "linear", "cosine", "inverse-square-root", "WSD")
+WSD_DECAY_STYLES = ("exponential", "linear", "cosine", "minus_sqrt")
+
+__all__ = [
+    "DECAY_STYLES",
+    "DEFAULTS",
+    "WSD_DECAY_STYLES",
+    "SchedulerSteps",
+    "rampup_batch_sizes",
+    "scheduler_steps",
+    "simulate",
+    "train_iters",
+    "validate",
+]
+
+
+@dataclass(frozen=True)
+class SchedulerSteps:
+    """The ``OptimizerParamScheduler`` constructor values, in samples (training.py 1354-1405)."""
+
+    init_lr: float
+    max_lr: float
+    min_lr: float
+    warmup: float  # int, or float with --lr-warmup-fraction
+    decay: int
+    wsd_decay: int | None
+    style: str
+    wsd_style: str
+
+
+def _args(config: Mapping[str, Any]) -> dict[str, Any]:
+    return {**DEFAULTS, **config}
+
+
+def _rampup_problems(a: Mapping[str, Any]) -> list[str]:
+    """Asserts of ``RampupBatchsizeNumMicroBatchesCalculator.__init__`` (calculator 398-436)."""
+    r = a["rampup_batch_size"]
+    if r is None:
+        return []
+    if len(r) != 3:
+        return ["--rampup-batch-size expects START INCR SAMPLES"]
+    start, incr, samples = (int(x) for x in r)
+    gbs = a["global_batch_size"]
+    out = []
+    if start <= 0:
+        out.append(f"--rampup-batch-size: start batch size should be positive, got {start}")
+    if incr <= 0:
+        out.append(f"--rampup-batch-size: batch size increment should be positive, got {incr}")
+    if samples <= 0:  # 0 samples: rampup_samples_per_increment = 0.0, then 0/0.0 in update(0)
+        out.append(f"--rampup-batch-size: ramp-up samples should be positive, got {samples}")
+    if gbs is not None and start > 0 and incr > 0:
+        if gbs <= start:  # gbs == start: num_increments = 0 -> ZeroDivisionError
+            out.append(f"--rampup-batch-size: global batch size {gbs} must exceed the start batch size {start}")
+        elif (gbs - start) % incr:
+            out.append(
+                f"--rampup-batch-size: global batch size interval ({gbs - start}) is not divisible by "
+                f"the increment ({incr})"
+            )
+    return out
+
+
+def validate(config: Mapping[str, Any]) -> list[str]:
+    """Megatron's own refusals of ``config``: argparse/``validate_args`` asserts, the
+    ``OptimizerParamScheduler`` and ramp-up calculator asserts, and unknown styles."""
+    out = [f"unknown Megatron argument {k!r}" for k in config if k not in DEFAULTS]
+    a = _args(config)
+    if a["lr"] is None:
+        out.append("--lr is required")
+    gbs = a["global_batch_size"]
+    if gbs is None or int(gbs) <= 0:
+        out.append(f"--global-batch-size must be a positive integer, got {gbs!r}")
+    # arguments.py 755-783
+    if a["train_iters"]:
+        if a["train_samples"] is not None:
+            out.append("--train-iters and --train-samples are exclusive (expected iteration-based training)")
+        if a["lr_decay_samples"] is not None:
+            out.append("--lr-decay-samples cannot be used with --train-iters (expected iteration-based decay)")
+        if a["lr_warmup_samples"] != 0:
+            out.append("--lr-warmup-samples cannot be used with --train-iters (expected iteration-based warmup)")
+        if a["rampup_batch_size"] is not None:
+            out.append("--rampup-batch-size needs sample-based training (--train-samples), not --train-iters")
+        if a["lr_warmup_fraction"] is not None and a["lr_warmup_iters"] != 0:
+            out.append("can only specify one of --lr-warmup-fraction and --lr-warmup-iters")
+    elif a["train_samples"]:
+        if a["lr_decay_iters"] is not None:
+            out.append("--lr-decay-iters cannot be used with --train-samples (expected sample-based decay)")
+        if a["lr_warmup_iters"] != 0:
+            out.append("--lr-warmup-iters cannot be used with --train-samples (expected sample-based warmup)")
+        if a["lr_warmup_fraction"] is not None and a["lr_warmup_samples"] != 0:
+            out.append("can only specify one of --lr-warmup-fraction and --lr-warmup-samples")
+    else:
+        out.append("either --train-iters or --train-samples should be provided")
+    if a["lr_decay_style"] not in DECAY_STYLES:
+        out.append(f"--lr-decay-style {a['lr_decay_style']!r} is not supported; choose from {DECAY_STYLES}")
+    if a["lr_decay_style"] == "WSD" and a["lr_wsd_decay_style"] not in WSD_DECAY_STYLES:
+        out.append(f"--lr-wsd-decay-style {a['lr_wsd_decay_style']!r} is not supported; choose from {WSD_DECAY_STYLES}")
+    out += _rampup_problems(a)
+    if out:
+        return out
+    # optimizer_param_scheduler.py 144-161
+    s = scheduler_steps(config)
+    if not s.min_lr >= 0.0:
+        out.append(f"--min-lr must be >= 0, got {s.min_lr}")
+    if not s.max_lr >= s.min_lr:
+        out.append(f"--lr ({s.max_lr}) must be >= --min-lr ({s.min_lr})")
+    if not s.init_lr <= s.max_lr:
+        out.append(f"--lr-warmup-init ({s.init_lr}) must be <= --lr ({s.max_lr})")
+    if not s.decay > 0:
+        out.append(f"the LR decay length must be positive, got {s.decay} samples")
+    elif not s.warmup < s.decay:
+        out.append(f"warmup ({s.warmup} samples) must be shorter than the LR decay ({s.decay} samples)")
+    if s.style == "WSD" and s.wsd_decay is None:
+        out.append("--lr-decay-style WSD requires --lr-wsd-decay-iters (or --lr-wsd-decay-samples)")
+    return out
+
+
+def _check(config: Mapping[str, Any]) -> None:
+    problems = validate(config)
+    if problems:
+        raise ValueError("; ".join(problems))
+
+
+def scheduler_steps(config: Mapping[str, Any]) -> SchedulerSteps:
+    """``get_optimizer_param_scheduler`` (training.py 1354-1405): CLI args -> constructor values."""
+    a = _args(config)
+    gbs = int(a["global_batch_size"])
+    if a["train_iters"]:
+        decay_iters = a["lr_decay_iters"] if a["lr_decay_iters"] is not None else a["train_iters"]
+        decay = decay_iters * gbs
+        wsd = a["lr_wsd_decay_iters"] * gbs if a["lr_wsd_decay_iters"] is not None else None
+        warmup = a["lr_warmup_fraction"] * decay if a["lr_warmup_fraction"] is not None else a["lr_warmup_iters"] * gbs
+    else:
+        decay = a["lr_decay_samples"] if a["lr_decay_samples"] is not None else a["train_samples"]
+        wsd = a["lr_wsd_decay_samples"]
+        warmup = a["lr_warmup_fraction"] * decay if a["lr_warmup_fraction"] is not None else a["lr_warmup_samples"]
+    return SchedulerSteps(
+        init_lr=a["lr_warmup_init"],
+        max_lr=float(a["lr"]),  # the constructor casts max_lr only (line 145)
+        min_lr=a["min_lr"],
+        warmup=warmup,
+        decay=decay,
+        wsd_decay=wsd,
+        style=a["lr_decay_style"],
+        wsd_style=a["lr_wsd_decay_style"],
+    )
+
+
+def _ramp_phase(start: int, incr: int, ramp_samples: int, gbs: int, limit: int) -> NDArray[np.int64]:
+    """Batch sizes of the iterations that start with ``consumed <= limit`` (``limit <= ramp_samples``).
+
+    Megatron (calculator 453-459): ``bs = gbs if consumed > ramp_samples else
+    start + int(consumed / (ramp_samples / ((gbs - start) // incr))) * incr``. The batch is constant
+    within one increment, so each increment is one vectorised arithmetic run (a loop over the
+    ``(gbs-start)/incr`` increments, not over iterations).
+    """
+    per = ramp_samples / ((gbs - start) // incr)
+    chunks: list[NDArray[np.int64]] = []
+    consumed = 0
+    while consumed <= limit:
+        j = int(consumed / per)
+        bs = start + j * incr
+        # Iterations that stay in increment j: consumed + i*bs for i = 0..m-1 (verified exactly below).
+        to_limit = (limit - consumed) // bs + 1
+        to_next = math.ceil(((j + 1) * per - consumed) / bs) + 2  # keeps the chunk small
+        m_est = int(max(1, min(to_limit, to_next)))
+        c = consumed + bs * np.arange(m_est, dtype=np.int64)
+        stay = ((c / per).astype(np.int64) == j) & (c <= limit)
+        m = int(np.argmin(stay)) if not stay.all() else m_est
+        chunks.append(np.full(m, bs, dtype=np.int64))
+        consumed += m * bs
+    return np.concatenate(chunks) if chunks else np.zeros(0, dtype=np.int64)
+
+
+def rampup_batch_sizes(start: int, incr: int, ramp_samples: int, gbs: int, n_iters: int) -> NDArray[np.int64]:
+    """Global batch size of iterations 1..n_iters under ``--rampup-batch-size START INCR SAMPLES``.
+
+    megatron-core 0.16.1 ``RampupBatchsizeNumMicroBatchesCalculator.update`` (calculator 441-507),
+    called with the samples consumed so far at the top of every iteration (training.py 2736).
+    Assumes ``micro_batch_size * data_parallel_size`` divides every batch (else Megatron asserts).
+    """
+    problems = _rampup_problems({"rampup_batch_size": [start, incr, ramp_samples], "global_batch_size": gbs})
+    if problems:
+        raise ValueError("; ".join(problems))
+    ramp = _ramp_phase(int(start), int(incr), int(ramp_samples), int(gbs), int(ramp_samples))[:n_iters]
+    return np.concatenate([ramp, np.full(max(0, n_iters - len(ramp)), int(gbs), dtype=np.int64)])
+
+
+def train_iters(config: Mapping[str, Any]) -> int:
+    """Number of iterations Megatron runs: ``--train-iters``, or ``update_train_iters``
+    (training.py 1128-1158) in sample mode (with ramp-up: iterations until ``train_samples``)."""
+    a = _args(config)
+    if a["train_iters"]:
+        return int(a["train_iters"])
+    gbs, samples = int(a["global_batch_size"]), int(a["train_samples"])
+    if a["rampup_batch_size"] is None:
+        return samples // gbs
+    start, incr, ramp = (int(x) for x in a["rampup_batch_size"])
+    phase = _ramp_phase(start, incr, ramp, gbs, min(ramp, samples))
+    consumed = int(phase.sum())
+    extra = (samples - consumed) // gbs if samples > consumed else 0
+    return len(phase) + extra
+
+
+def _pow_half(x: NDArray[np.float64]) -> NDArray[np.float64]:
+    """``math.pow(0.5, x)`` elementwise. numpy's float64 ``power`` may use a SIMD kernel a few ulp
+    off libm; going through long double matches libm's result far more often."""
+    return np.power(np.longdouble(0.5), x.astype(np.longdouble)).astype(np.float64)
+
+
+def _get_lr(n: NDArray[np.float64], s: SchedulerSteps) -> NDArray[np.float64]:
+    """``OptimizerParamScheduler.get_lr`` (optimizer_param_scheduler.py 215-279) at ``num_steps = n``,
+    vectorised with the same floating-point operation order."""
+    max_lr, min_lr, W, D = s.max_lr, s.min_lr, s.warmup, s.decay
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        if s.style == "constant":
+            lr = np.full_like(n, max_lr)
+        elif s.style == "inverse-square-root":  # 241-245
+            lr = max_lr * max(W, 1) ** 0.5 / np.power(np.maximum(n, 1.0), 0.5)
+            lr = np.where(lr > min_lr, lr, min_lr)
+        else:
+            ratio = (n - W) / float(D - W)  # 247-249
+            delta_lr = max_lr - min_lr
+            if s.style == "linear":
+                coeff = 1.0 - ratio
+            elif s.style == "cosine":
+                coeff = 0.5 * (np.cos(math.pi * ratio) + 1.0)
+            else:  # WSD, 259-273
+                assert s.wsd_decay is not None
+                start = D - s.wsd_decay
+                x = (n - start) / float(s.wsd_decay)
+                if s.wsd_style == "linear":
+                    g = 1.0 - x
+                elif s.wsd_style == "cosine":
+                    g = 0.5 * (np.cos(math.pi * x) + 1.0)
+                elif s.wsd_style == "exponential":
+                    g = (2.0 * _pow_half(x)) - 1.0
+                else:  # minus_sqrt
+                    g = 1.0 - np.sqrt(x)
+                coeff = np.where(n <= start, 1.0, g)
+            lr = min_lr + coeff * delta_lr  # 279
+        if s.style != "constant":
+            lr = np.where(n > D, float(min_lr), lr)  # 237-238
+        if W > 0:  # 227-230
+            lr = np.where(n <= W, s.init_lr + ((max_lr - s.init_lr) * n / float(W)), lr)
+    return lr.astype(np.float64)
+
+
+def simulate(
+    config: Mapping[str, Any],
+    n_updates: int | None = None,
+    global_batch_sizes: ArrayLike | None = None,
+) -> NDArray[np.float64]:
+    """LR used by updates 1..n_updates (default: the run length, :func:`train_iters`).
+
+    ``global_batch_sizes`` (per iteration, samples) overrides the batch schedule; by default it is
+    ``global_batch_size`` every iteration, or :func:`rampup_batch_sizes` with ``rampup_batch_size``.
+    Update ``k`` uses ``num_steps = sum(batch[:k-1])``.
+
+    >>> cfg = {"lr": 1.0, "min_lr": 0.1, "train_iters": 10, "global_batch_size": 4,
+    ...        "lr_warmup_iters": 2, "lr_decay_style": "cosine"}
+    >>> [round(float(x), 4) for x in simulate(cfg)[:4]]
+    [0.0, 0.5, 1.0, 0.9657]
+    """
+    _check(config)
+    a = _args(config)
+    n = train_iters(config) if n_updates is None else int(n_updates)
+    if global_batch_sizes is not None:
+        bs = np.asarray(global_batch_sizes, dtype=np.int64)
+        if bs.shape != (n,):
+            raise ValueError(f"global_batch_sizes must have shape ({n},), got {bs.shape}")
+    elif a["rampup_batch_size"] is not None:
+        start, incr, ramp = (int(x) for x in a["rampup_batch_size"])
+        bs = rampup_batch_sizes(start, incr, ramp, int(a["global_batch_size"]), n)
+    else:
+        bs = np.full(n, int(a["global_batch_size"]), dtype=np.int64)
+    consumed = np.concatenate([np.zeros(1, dtype=np.int64), np.cumsum(bs)[:-1]])[:n]
+    return _get_lr(consumed.astype(np.float64), scheduler_steps(config))

@@ -1,0 +1,143 @@
+"""TorchTitan 0.3.0 ``LRSchedulersContainer`` (linear warmup, stable, decay; "virtual last step").
+
+Source: ``torchtitan/components/optimizer/lr_scheduler.py`` (PyPI 0.3.0 = HEAD b5bcd76c) lines
+90-128 (``Config.build``: clamping, ``round`` half-to-even, ``stable_steps = total+1-warmup-decay``),
+130-184 (``linear_warmup_stable_decay``); torch ``LambdaLR``: ``lr = base_lr * lambda(last_epoch)``.
+Loop: ``trainer.py`` 1031-1032 / 948-949: each step reads the LR, then ``optimizers.step()`` and
+``lr_schedulers.step()``, so update ``s`` uses ``lambda(s-1)``; after the last update the scheduler
+evaluates ``lambda(training.steps)`` once more.
+
+Config (TOML sections / ``Trainer.Config`` fields)::
+
+    {"lr_scheduler": {"warmup_steps": 200, "total_steps": None, "decay_ratio": None,
+                      "decay_type": "linear", "min_lr_factor": 0.0},
+     "training": {"steps": 10000}, "optimizer": {"lr": 8e-4}}
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+LR_SCHEDULER_DEFAULTS: dict[str, Any] = {
+    "warmup_steps": 200,
+    "total_steps": None,
+    "decay_ratio": None,
+    "decay_type": "linear",
+    "min_lr_factor": 0.0,
+}
+TRAINING_STEPS_DEFAULT = 10000
+LR_DEFAULT = 8e-4
+DECAY_TYPES = ("linear", "sqrt", "cosine")
+
+__all__ = ["DECAY_TYPES", "Phases", "clamp_warnings", "phases", "simulate", "validate"]
+
+
+@dataclass(frozen=True)
+class Phases:
+    """Values bound into ``linear_warmup_stable_decay`` by ``Config.build`` (lines 100-128)."""
+
+    warmup: int
+    stable: int
+    decay: int
+    decay_type: str
+    min_lr_factor: float
+
+
+def _sections(config: Mapping[str, Any]) -> tuple[dict[str, Any], int, float]:
+    sched = {**LR_SCHEDULER_DEFAULTS, **(config.get("lr_scheduler") or {})}
+    steps = int((config.get("training") or {}).get("steps", TRAINING_STEPS_DEFAULT))
+    lr = (config.get("optimizer") or {}).get("lr", LR_DEFAULT)
+    return sched, steps, lr
+
+
+def phases(config: Mapping[str, Any]) -> Phases:
+    """``Config.build`` (lr_scheduler.py 100-128), clamps included (TorchTitan only warns)."""
+    sched, steps, _ = _sections(config)
+    total = sched["total_steps"] if sched["total_steps"] is not None else steps
+    warmup = min(int(sched["warmup_steps"]), total)  # clamped with a warning
+    if sched["decay_ratio"] is not None:
+        decay = round(total * sched["decay_ratio"])  # half-to-even
+        if warmup + decay > total:
+            decay = total - warmup
+    else:
+        decay = total - warmup
+    stable = total + 1 - warmup - decay  # "virtual last step"
+    return Phases(warmup, stable, decay, sched["decay_type"], sched["min_lr_factor"])
+
+
+def clamp_warnings(config: Mapping[str, Any]) -> list[str]:
+    """The ``logger.warning`` messages ``Config.build`` would print (warmup/decay clamping)."""
+    sched, steps, _ = _sections(config)
+    total = sched["total_steps"] if sched["total_steps"] is not None else steps
+    out = []
+    warmup = int(sched["warmup_steps"])
+    if warmup > total:
+        out.append(f"Warmup steps ({warmup}) exceed total steps ({total}). Adjusting warmup steps to {total}.")
+        warmup = total
+    if sched["decay_ratio"] is not None:
+        decay = round(total * sched["decay_ratio"])
+        if warmup + decay > total:
+            out.append(
+                f"Warmup ({warmup}) + decay ({decay}) steps exceed total steps ({total}). "
+                f"Adjusting decay steps to {total - warmup}."
+            )
+    return out
+
+
+def validate(config: Mapping[str, Any]) -> list[str]:
+    """TorchTitan's own refusals: an unknown ``decay_type`` (ValueError, line 180; the Config's
+    ``Literal``), and reaching the decay branch with ``decay_steps == 0`` (AssertionError, 168-170),
+    which happens when ``training.steps`` runs past ``total_steps`` with no decay phase."""
+    out = []
+    sched, steps, _ = _sections(config)
+    unknown = set(config.get("lr_scheduler") or {}) - set(LR_SCHEDULER_DEFAULTS)
+    if unknown:
+        out.append(f"unknown lr_scheduler fields {sorted(unknown)}")
+    if sched["decay_type"] not in DECAY_TYPES:
+        out.append(f"Unknown lr_decay_type: {sched['decay_type']!r}; choose from {DECAY_TYPES}")
+    if out:
+        return out
+    p = phases(config)
+    # the scheduler evaluates lambda(c) for c = 0 .. steps (one extra step after the last update)
+    if p.decay == 0 and steps >= p.warmup + p.stable:
+        out.append(
+            f"training.steps ({steps}) runs into the decay phase, which has 0 steps "
+            "(decay_steps must not be zero to reach this branch)"
+        )
+    return out
+
+
+def simulate(config: Mapping[str, Any], n_updates: int | None = None) -> NDArray[np.float64]:
+    """LR used by updates 1..n_updates (default ``training.steps``): ``lr * lambda(s-1)``.
+
+    >>> cfg = {"lr_scheduler": {"warmup_steps": 2, "decay_type": "cosine", "min_lr_factor": 0.1},
+    ...        "training": {"steps": 10}, "optimizer": {"lr": 1.0}}
+    >>> [round(float(x), 4) for x in simulate(cfg)[:4]]
+    [0.5, 1.0, 1.0, 0.9657]
+    """
+    problems = validate(config)
+    if problems:
+        raise ValueError("; ".join(problems))
+    _, steps, lr = _sections(config)
+    n = steps if n_updates is None else int(n_updates)
+    p = phases(config)
+    c = np.arange(n, dtype=np.float64)
+    ws = p.warmup + p.stable
+    with np.errstate(divide="ignore", invalid="ignore"):
+        warm = (c + 1) / p.warmup if p.warmup else np.zeros_like(c)  # 158-162
+        progress = ((c + 1) - ws) / p.decay if p.decay else np.zeros_like(c)  # 167-171
+        if p.decay_type == "linear":
+            f = 1 - progress
+        elif p.decay_type == "sqrt":
+            f = 1 - np.sqrt(progress)
+        else:
+            f = 0.5 * (1.0 + np.cos(math.pi * progress))
+        f = p.min_lr_factor + (1 - p.min_lr_factor) * f  # 181-183
+    lam = np.where(c < p.warmup, warm, np.where(c < ws, 1.0, f))
+    return (lr * lam).astype(np.float64)
