@@ -185,6 +185,9 @@ def check(spec: SpecArg) -> None:
 
 
 # --- commands defined in other modules: one registration line each (keep those modules light to import) ---
+from lrplan.plancmd import plan as _plan  # noqa: E402
+
+app.command("plan")(user_errors(_plan))
 from lrplan.plotcmd import plot as _plot; app.command()(user_errors(_plot))  # noqa: E402, E702
 
 

@@ -218,7 +218,7 @@ class Spec(StrictModel):
                 ctx.total_steps = round_half_up(exact)
                 if ctx.total_steps * tps != b.tokens:
                     ctx.notes.append(
-                        f"budget.tokens: {si(b.tokens)} tokens = {exact:.6g} steps of {tps:,} tokens, rounded to "
+                        f"budget.tokens: {si(b.tokens)} tokens = {exact:,.2f} steps of {tps:,} tokens, rounded to "
                         f"{ctx.total_steps} steps ({ctx.total_steps * tps:,} tokens)"
                     )
                 if ctx.total_steps <= 0:
@@ -265,7 +265,8 @@ class Spec(StrictModel):
             steps = total
             if ctx.unit == "tokens":
                 segments, steps = _tokens_to_steps(segments, total, ctx.clock)
-            self._plan = SchedulePlan(segments, steps, ctx.clock, ctx.notes, self, unit=ctx.unit, budgets=ctx.budgets)
+            notes = list(dict.fromkeys(ctx.notes))  # lengths resolved twice (layout + build) note once
+            self._plan = SchedulePlan(segments, steps, ctx.clock, notes, self, unit=ctx.unit, budgets=ctx.budgets)
         return self._plan
 
     def render(self) -> "Rendered":

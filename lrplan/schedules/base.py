@@ -58,7 +58,9 @@ class BuildContext:
         ``base`` (default: the budget)."""
         if self.unit == "tokens":
             return self._tokens(length, path, base)
-        where = ".".join(str(p) for p in path)
+        from lrplan.errors import Problem
+
+        where = Problem(tuple(path), "").dotted()
         if length.unit == "steps":
             return int(length.value)
         if length.unit == "percent":
@@ -78,7 +80,7 @@ class BuildContext:
             n = round_half_up(exact)
             if n * self.tokens_per_step != length.value:
                 self.notes.append(
-                    f"{where}: {si(length.value)} tokens = {exact:.6g} steps, rounded to {n} steps "
+                    f"{where}: {si(length.value)} tokens = {exact:,.2f} steps, rounded to {n:,} steps "
                     f"({n * self.tokens_per_step:,} tokens)"
                 )
             return n

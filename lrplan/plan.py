@@ -1,0 +1,337 @@
+"""Multi-budget planning (``lrplan plan``): WSD branch points and WSD-S checkpoints, costs, predicted loss.
+
+WSD (Hu et al. 2024; Hägele et al. 2024) trains one stable trunk and branches a decay off it for each budget:
+branch ``i`` leaves the trunk at ``s_i = B_i - d_i`` and ends at ``B_i``; total compute
+``(B_k - d_k) + sum_i d_i``. WSD-S (Wen et al. 2024, arXiv 2410.05192) runs the decays inside one run:
+checkpoint ``i`` lands at ``C_i = (B_i - d_i) + sum_{j<=i} d_j`` — with ``d_i = f B_i`` this is
+``(1-f) B_i + f sum_{j<=i} B_j``, the same total compute as WSD (schedules.md §13).
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import asdict, dataclass, field
+from typing import Any, Callable, Optional
+
+import numpy as np
+
+from lrplan.errors import LrplanError, spec_error
+from lrplan.spec import Spec, load_spec
+
+Predictor = Callable[[np.ndarray, np.ndarray], np.ndarray]  # (per-step LR, query steps) -> loss
+
+
+@dataclass
+class Checkpoint:
+    """One budget's checkpoint. Steps are 0-based update indices; ``checkpoint_step`` = updates done."""
+
+    index: int
+    budget_steps: int
+    decay_start_step: int
+    checkpoint_step: int
+    decay_steps: int
+    branch_point_step: Optional[int]  # WSD: the trunk step the branch leaves from
+    lr_decay_start: float
+    lr_last_update: float
+    lr_after: Optional[float]  # WSD-S: the LR the run continues with after the checkpoint
+    budget_tokens: Optional[int] = None
+    decay_start_tokens: Optional[int] = None
+    checkpoint_tokens: Optional[int] = None
+    predicted_loss: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass
+class Cost:
+    strategy: str
+    steps: int
+    tokens: Optional[int]
+    flops: Optional[float]
+    gpu_hours: Optional[float]
+    note: str = ""
+
+
+@dataclass
+class Optimized:
+    index: int
+    decay_fraction: float
+    decay_shape: str
+    predicted_loss: float
+    spec_loss: float
+
+    @property
+    def gain(self) -> float:
+        return self.spec_loss - self.predicted_loss
+
+
+@dataclass
+class PlanResult:
+    kind: str
+    checkpoints: list[Checkpoint]
+    costs: list[Cost]
+    law: Optional[str] = None
+    optimized: list[Optimized] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        for o, oo in zip(d["optimized"], self.optimized):
+            o["gain"] = oo.gain
+        return d
+
+
+def _budget_spec(spec: Spec, length: Any, schedule: dict[str, Any]) -> Spec:
+    """A single-budget spec with the same tokens per step / batch schedule and model as ``spec``."""
+    data = spec.model_dump(mode="json", by_alias=True, exclude_none=True)
+    b = data["budget"]
+    b.pop("budgets", None)
+    if length.unit == "tokens":
+        b["tokens"] = int(length.value)
+    elif length.unit == "samples":
+        b["tokens"] = int(length.value) * (spec.budget.seq_len or 1)
+    else:
+        b["steps"] = int(length.value)
+    data["schedule"] = schedule
+    out = load_spec(data)
+    out._source = spec.source
+    return out
+
+
+def _sched(spec: Spec) -> dict[str, Any]:
+    return spec.model_dump(mode="json", by_alias=True, exclude_none=True)["schedule"]
+
+
+def wsd_branch_specs(spec: Spec) -> list[Spec]:
+    """For ``kind: wsd`` with budgets: the full WSD run (trunk + this budget's decay) for every budget."""
+    sched = _sched(spec)
+    sched["kind"] = "wsd"
+    return [_budget_spec(spec, length, sched) for length in spec.budget.budgets or []]
+
+
+def cosine_specs(spec: Spec) -> list[Spec]:
+    """One cosine run per budget with the same peak, floor and warmup (the usual baseline)."""
+    s = spec.schedule
+    base = {"kind": "cosine", "peak_lr": s.peak_lr, "min_lr": getattr(s, "floor", 0.0), "warmup": str(s.warmup),
+            "warmup_shape": s.warmup_shape, "warmup_init_lr": s.warmup_init_lr}
+    return [_budget_spec(spec, length, dict(base)) for length in spec.budget.budgets or []]
+
+
+def _check(spec: Spec) -> None:
+    if spec.schedule.kind not in ("wsd", "wsd-s"):
+        raise spec_error(("schedule", "kind"), f"lrplan plan plans wsd or wsd-s schedules, not {spec.schedule.kind!r}")
+    if not spec.budget.budgets:
+        raise spec_error(("budget",), "lrplan plan needs budget.budgets: a list of token or step budgets, e.g. [52B tokens, 105B tokens]")
+
+
+def checkpoints(spec: Spec) -> list[Checkpoint]:
+    """The per-budget table for WSD (branches) or WSD-S (positions in the single run)."""
+    _check(spec)
+    out: list[Checkpoint] = []
+    if spec.schedule.kind == "wsd-s":
+        plan = spec.schedule_plan()
+        decays = [s for s in plan.segments if s.phase.startswith("decay")]
+        budgets = _budget_steps(spec)
+        for i, seg in enumerate(decays):
+            lr = plan.lr_at(np.array([seg.start, seg.end - 1]))
+            after = float(plan.lr_at(np.array([seg.end]))[0]) if seg.end < plan.total_steps else None
+            out.append(Checkpoint(i + 1, budgets[i], seg.start, seg.end, seg.length, None, float(lr[0]), float(lr[1]), after))
+        _add_tokens(out, plan)
+        return out
+    for i, bspec in enumerate(wsd_branch_specs(spec)):
+        plan = bspec.schedule_plan()
+        seg = plan.segments[-1]
+        assert seg.phase == "decay"
+        lr = plan.lr_at(np.array([seg.start, seg.end - 1]))
+        cp = Checkpoint(i + 1, plan.total_steps, seg.start, seg.end, seg.length, seg.start, float(lr[0]), float(lr[1]), None)
+        _add_tokens([cp], plan)
+        out.append(cp)
+    return out
+
+
+def _budget_steps(spec: Spec) -> list[int]:
+    """Budgets in steps (the WSD branch ends)."""
+    return [b.schedule_plan().total_steps for b in wsd_branch_specs(spec)] if spec.schedule.kind == "wsd" else [
+        _budget_spec(spec, length, {"kind": "constant", "peak_lr": 1.0}).schedule_plan().total_steps
+        for length in spec.budget.budgets or []
+    ]
+
+
+def _add_tokens(cps: list[Checkpoint], plan) -> None:
+    if not plan.has_tokens:
+        return
+    for c in cps:
+        t = plan.tokens_at(np.array([c.budget_steps if c.budget_steps <= plan.total_steps else plan.total_steps, c.decay_start_step, c.checkpoint_step]))
+        c.budget_tokens, c.decay_start_tokens, c.checkpoint_tokens = (int(x) for x in t)
+
+
+def costs(spec: Spec, cps: list[Checkpoint]) -> list[Cost]:
+    """Total compute of WSD (trunk + branches), WSD-S (one run), cyclic cosine, and one cosine run per budget."""
+    budgets = _budget_steps(spec)
+    decays = [c.decay_steps for c in cps]
+    trunk = budgets[-1] - decays[-1]
+    wsd_steps = trunk + sum(decays)
+    wsds_steps = cps[-1].checkpoint_step if spec.schedule.kind == "wsd-s" else wsd_steps
+    rows = [
+        ("WSD (trunk + branches)", wsd_steps, f"trunk to {trunk:,}, branches run in parallel"),
+        ("WSD-S (one run)", wsds_steps, "sequential: one job"),
+        ("cyclic cosine", budgets[-1], "one run, a cosine cycle per budget"),
+        ("cosine per budget", sum(budgets), f"{len(budgets)} separate runs"),
+    ]
+    clock = spec.schedule_plan().clock
+    model = spec.model
+    out = []
+    for name, steps, note in rows:
+        tokens = None
+        if clock is not None:
+            if name.startswith("cosine per"):
+                tokens = int(sum(int(clock.tokens_before(b)) for b in budgets))
+            elif name.startswith("WSD ("):
+                tokens = int(clock.tokens_before(trunk)) + sum(
+                    int(clock.tokens_before(b) - clock.tokens_before(b - d)) for b, d in zip(budgets, decays)
+                )
+            else:
+                tokens = int(clock.tokens_before(steps))
+        flops = 6.0 * model.params * tokens if model and model.params and tokens is not None else None
+        hours = None
+        if model and model.tokens_per_second and tokens is not None:
+            hours = tokens / model.tokens_per_second / 3600.0 * (model.gpus or 1)
+        out.append(Cost(name, steps, tokens, flops, hours, note))
+    return out
+
+
+def _predict_at(predict: Predictor, plan, step: int) -> float:
+    lr = plan.render().lr[:step]
+    return float(predict(lr, np.array([step - 1]))[0])
+
+
+def predictions(spec: Spec, cps: list[Checkpoint], predict: Predictor) -> None:
+    """Fill ``predicted_loss`` of each checkpoint for WSD, WSD-S and cosine-per-budget."""
+    kind = spec.schedule.kind
+    if kind == "wsd-s":
+        plan = spec.schedule_plan()
+        lr = plan.render().lr
+        q = np.array([c.checkpoint_step - 1 for c in cps])
+        for c, v in zip(cps, predict(lr, q)):
+            c.predicted_loss["WSD-S"] = float(v)
+        wsd_spec = copy.copy(spec)
+        branches = wsd_branch_specs(_as_wsd(spec))
+    else:
+        branches = wsd_branch_specs(spec)
+        wsds = _as_wsds(spec)
+        if wsds is not None:
+            plan = wsds.schedule_plan()
+            decs = [s for s in plan.segments if s.phase.startswith("decay")]
+            vals = predict(plan.render().lr, np.array([s.end - 1 for s in decs]))
+            for c, v in zip(cps, vals):
+                c.predicted_loss["WSD-S"] = float(v)
+        wsd_spec = spec
+    del wsd_spec
+    for c, b in zip(cps, branches):
+        p = b.schedule_plan()
+        c.predicted_loss["WSD"] = _predict_at(predict, p, p.total_steps)
+    for c, b in zip(cps, cosine_specs(spec)):
+        p = b.schedule_plan()
+        c.predicted_loss["cosine"] = _predict_at(predict, p, p.total_steps)
+
+
+def _as_wsd(spec: Spec) -> Spec:
+    data = spec.model_dump(mode="json", by_alias=True, exclude_none=True)
+    data["schedule"]["kind"] = "wsd"
+    data["schedule"].pop("rewarmup", None)
+    return load_spec(data)
+
+
+def _as_wsds(spec: Spec) -> Spec | None:
+    data = spec.model_dump(mode="json", by_alias=True, exclude_none=True)
+    data["schedule"]["kind"] = "wsd-s"
+    try:
+        return load_spec(data)
+    except LrplanError:
+        return None
+
+
+SHAPES = ("linear", "cosine", "1-sqrt", "sqrt-cube", "1-square")
+FRACTIONS = (0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.4, 0.5)
+
+
+def optimize(spec: Spec, cps: list[Checkpoint], predict: Predictor,
+             fractions: tuple[float, ...] = FRACTIONS, shapes: tuple[str, ...] = SHAPES) -> list[Optimized]:
+    """Per budget, the decay fraction and shape (from the grid) with the lowest predicted loss at the checkpoint.
+    WSD: each branch on its own. WSD-S: greedily in budget order, earlier choices fixed (they shape the run)."""
+    base = spec.model_dump(mode="json", by_alias=True, exclude_none=True)
+    kind = base["schedule"]["kind"]
+    out: list[Optimized] = []
+    chosen: list[tuple[float, str]] = []
+    for i, cp in enumerate(cps):
+        best: tuple[float, float, str] | None = None
+        spec_loss = cp.predicted_loss.get("WSD-S" if kind == "wsd-s" else "WSD")
+        for f in fractions:
+            for shape in shapes:
+                try:
+                    if kind == "wsd":
+                        sched = dict(base["schedule"], decay=f"{f * 100:g}%", decay_shape=shape)
+                        p = _budget_spec(spec, spec.budget.budgets[i], sched).schedule_plan()
+                        loss = _predict_at(predict, p, p.total_steps)
+                    else:
+                        loss = _wsds_loss_with(spec, base, chosen + [(f, shape)], i, predict)
+                except LrplanError:
+                    continue
+                if best is None or loss < best[0]:
+                    best = (loss, f, shape)
+        if best is None:
+            continue
+        chosen.append((best[1], best[2]))
+        out.append(Optimized(i + 1, best[1], best[2], best[0], spec_loss if spec_loss is not None else float("nan")))
+    return out
+
+
+def _wsds_loss_with(spec: Spec, base: dict, choices: list[tuple[float, str]], i: int, predict: Predictor) -> float:
+    """Predicted loss at checkpoint ``i`` of a WSD-S run whose first ``i+1`` decays use ``choices``."""
+    data = copy.deepcopy(base)
+    budgets = data["budget"]["budgets"][: i + 1]
+    data["budget"]["budgets"] = budgets
+    phases = []
+    # build the run as phases: warmup, then per budget stable + decay with its own fraction and shape
+    sp = load_spec({**data, "schedule": dict(data["schedule"], decay=f"{choices[0][0] * 100:g}%")})
+    bsteps = sp.schedule.layout(sp.context())[0]
+    s = spec.schedule
+    floor, peak = s.floor, s.peak_lr
+    w = sp.schedule_plan().segments[0].end if sp.schedule_plan().segments[0].phase == "warmup" else 0
+    prev_branch = 0
+    for j, (f, shape) in enumerate(choices):
+        d = int(np.floor(f * bsteps[j] + 0.5))
+        branch = bsteps[j] - d
+        stable = branch - prev_branch - (w if j == 0 else 0)
+        if d < 1 or stable < 0:
+            raise LrplanError("infeasible")
+        if j == 0 and w:
+            phases.append({"length": w, "shape": "linear", "from": s.warmup_init_lr, "to": peak})
+        if stable:
+            phases.append({"length": stable, "shape": "constant", "lr": peak})
+        phases.append({"length": d, "shape": shape, "from": peak, "to": floor})
+        prev_branch = branch
+    total = sum(p["length"] for p in phases)
+    run = load_spec({"budget": {"steps": total}, "schedule": {"kind": "phases", "phases": phases}})
+    lr = run.render().lr
+    return float(predict(lr, np.array([total - 1]))[0])
+
+
+def make_plan(spec: Spec, predict: Predictor | None = None, law_name: str | None = None, do_optimize: bool = False) -> PlanResult:
+    """The whole plan: checkpoints, costs, and (with a law) predicted losses and the optimised decays."""
+    cps = checkpoints(spec)
+    res = PlanResult(spec.schedule.kind, cps, costs(spec, cps), law=law_name)
+    res.notes = list(spec.schedule_plan().notes)
+    budgets = _budget_steps(spec)
+    for i in range(1, len(budgets)):
+        d = cps[i].decay_steps
+        if budgets[i] - budgets[i - 1] < d and spec.schedule.kind == "wsd-s":
+            res.notes.append(
+                f"budget {i + 1} is only {budgets[i] - budgets[i - 1]:,} steps after budget {i}: its stable stretch "
+                f"is shorter than its decay ({d:,} steps)"
+            )
+    if predict is not None:
+        predictions(spec, cps, predict)
+        if do_optimize:
+            res.optimized = optimize(spec, cps, predict)
+    elif do_optimize:
+        raise LrplanError("--optimize needs a loss law (built-in or --law)")
+    return res
