@@ -5,8 +5,8 @@ Floats are written so they parse back to the same double (the "last bit"): for v
 learning rate) the shortest form when it has at most 15 significant digits (then identical to Python's
 ``repr``), otherwise 17 significant digits. The
 15-digit check is exact in float64 (Clinger's fast path: an integer below 2^53 divided or multiplied by an exact
-power of ten is one correctly rounded operation); the 17-digit form uses extended precision where the platform
-has it and Python's formatting otherwise.
+power of ten is one correctly rounded operation); the 17-digit form uses an exact double-double product, so the
+output is the same on every platform.
 """
 
 from __future__ import annotations
@@ -17,8 +17,6 @@ _DIGITS4 = np.array([[ord(c) for c in f"{i:04d}"] for i in range(10_000)], dtype
 _DIGITS4_U32 = _DIGITS4.view(np.uint32).ravel()  # four ASCII digits packed in memory order
 _POW10_I = np.array([10**i for i in range(19)], dtype=np.int64)
 _POW10_F = np.array([float(10**i) for i in range(23)], dtype=np.float64)
-_HAS_LD = np.finfo(np.longdouble).nmant >= 63
-_POW10_LD = np.array([10**i for i in range(28)], dtype=np.longdouble) if _HAS_LD else None
 
 
 def digit_count(a: np.ndarray) -> np.ndarray:
@@ -47,7 +45,15 @@ def int_matrix(a: np.ndarray) -> np.ndarray:
     width = int(nd.max())
     w4 = -(-width // 4) * 4
     m = _right_aligned(a, w4)[:, w4 - width :]
-    m[np.arange(width)[None, :] < (width - nd)[:, None]] = 0
+    if a.size > 1 and bool(np.all(a[1:] >= a[:-1])):
+        # sorted (steps, tokens): rows of equal digit count are contiguous, so blank their padding by slices
+        cuts = np.flatnonzero(np.diff(nd)) + 1
+        for lo, hi in zip(np.concatenate(([0], cuts)), np.concatenate((cuts, [a.size]))):
+            pad = width - int(nd[lo])
+            if pad:
+                m[lo:hi, :pad] = 0
+    else:
+        m[np.arange(width)[None, :] < (width - nd)[:, None]] = 0
     return m
 
 
@@ -74,34 +80,55 @@ def _shortest15_impl(x: np.ndarray, e: np.ndarray):
     return ok, np.where(ok, m, 0).astype(np.int64), e
 
 
+_P10_HI = np.array([float(10**k) for k in range(45)], dtype=np.float64)
+_P10_LO = np.array([float(10**k - int(float(10**k))) for k in range(45)], dtype=np.float64)  # 10^k = HI + LO
+
+
+def _two_prod(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Dekker's exact product: ``a*b = p + err`` exactly (no FMA needed; no overflow in our range)."""
+    p = a * b
+    t = 134217729.0 * a
+    ah = t - (t - a)
+    al = a - ah
+    t = 134217729.0 * b
+    bh = t - (t - b)
+    bl = b - bh
+    err = ((ah * bh - p) + ah * bl + al * bh) + al * bl
+    return p, err
+
+
 def _digits17(x: np.ndarray):
-    """17 significant digits: (mantissa int64 in [1e16, 1e17), exponent of the first digit)."""
+    """17 significant digits: (mantissa int64 in [1e16, 1e17), exponent of the first digit).
+
+    ``x * 10^k`` is computed as an exact double-double (10^k itself as HI + LO), so the rounded mantissa is
+    within 0.5 + 1e-15 units of the exact value: always a round-trip representation, and the same on every
+    platform (no extended precision)."""
     mant = np.empty(x.size, dtype=np.int64)
     exp = np.empty(x.size, dtype=np.int64)
     e = np.floor(np.log10(x)).astype(np.int64)
-    k = 16 - e
-    fast = np.zeros(x.size, dtype=bool)
-    if _HAS_LD:
-        fast = (k >= 0) & (k <= 27)
-        if fast.any():
-            xl = x[fast].astype(np.longdouble)
-            ef = e[fast].copy()
-            for _ in range(3):
-                kk = 16 - ef
-                m = np.rint(xl * _POW10_LD[np.clip(kk, 0, 27)])
-                hi, lo = m >= np.longdouble(10**17), m < np.longdouble(10**16)
-                if not (hi.any() or lo.any()):
-                    break
-                ef = ef + hi - lo
-            ok = (kk >= 0) & (kk <= 27)
-            idx = np.flatnonzero(fast)
-            mant[idx[ok]] = m[ok].astype(np.int64)
-            exp[idx[ok]] = ef[ok]
-            fast[idx[~ok]] = False
-    for i in np.flatnonzero(~fast):  # rare: tiny/huge values or no extended precision
-        s = f"{float(x[i]):.16e}"
-        mant[i] = int(s[0] + s[2:18])
-        exp[i] = int(s[19:])
+    fast = (16 - e >= 0) & (16 - e <= 44)
+    idx = np.flatnonzero(fast)
+    if idx.size:
+        xf = x[idx]
+        ef = e[idx]
+        for _ in range(3):
+            k = 16 - ef
+            ok = (k >= 0) & (k <= 44)
+            kk = np.clip(k, 0, 44)
+            p, err = _two_prod(xf, _P10_HI[kk])
+            m = p.astype(np.int64) + np.rint(err + xf * _P10_LO[kk]).astype(np.int64)
+            hi, lo = m >= 10**17, m < 10**16
+            if not (hi.any() or lo.any()):
+                break
+            ef = ef + hi - lo
+        good = ok & (m >= 10**16) & (m < 10**17)
+        mant[idx[good]] = m[good]
+        exp[idx[good]] = ef[good]
+        fast[idx[~good]] = False
+    for i in np.flatnonzero(~fast):  # rare: magnitudes outside [1e-28, 1e17)
+        txt = f"{float(x[i]):.16e}"
+        mant[i] = int(txt[0] + txt[2:18])
+        exp[i] = int(txt[19:])
     return mant, exp
 
 

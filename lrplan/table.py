@@ -39,16 +39,11 @@ def keep_mask(plan: SchedulePlan, steps: np.ndarray, every: int) -> np.ndarray:
     return keep
 
 
-def table_chunks(plan: SchedulePlan, fmt: TableFormat = "csv", every: int | None = None, chunk: int = 1 << 16) -> Iterator[bytes]:
-    """Yield the table as byte chunks: columns ``step,tokens,lr,phase`` (tokens empty / null when unknown)."""
+def _format_chunk(plan: SchedulePlan, fmt: TableFormat, every: int | None, pos: int, end: int, first: bool) -> bytes:
+    """One chunk of rows ``[pos, end)`` as bytes (no header)."""
     labels = [s.phase.encode() for s in plan.segments]
-    first = True
-    batch = plan.variable_batch
-    if fmt == "csv":
-        yield b"step,tokens,lr,phase,batch_size\n" if batch else b"step,tokens,lr,phase\n"
-    else:
-        yield b"[\n"
-    for ch in plan.chunks(size=chunk):
+    out = []
+    for ch in plan.chunks(start=pos, stop=end, size=end - pos):
         steps, tokens, lr, phase = ch.step, ch.tokens, ch.lr, ch.phase
         if every and every > 1:
             m = keep_mask(plan, steps, every)
@@ -58,7 +53,7 @@ def table_chunks(plan: SchedulePlan, fmt: TableFormat = "csv", every: int | None
             continue
         sm, lm, pm = int_matrix(steps), _lr_matrix(lr), text_matrix(phase, labels)
         tm = int_matrix(tokens) if tokens is not None else None
-        bm = int_matrix(plan.batch_at(steps)) if batch else None
+        bm = int_matrix(plan.batch_at(steps)) if plan.variable_batch else None
         if fmt == "csv":
             parts = [sm, b","] + ([tm] if tm is not None else []) + [b",", lm, b",", pm]
             parts += [b",", bm, b"\n"] if bm is not None else [b"\n"]
@@ -69,8 +64,55 @@ def table_chunks(plan: SchedulePlan, fmt: TableFormat = "csv", every: int | None
             tok = [tm] if tm is not None else [b"null"]
             parts = [sep, b'{"step":', sm, b',"tokens":', *tok, b',"lr":', lm, b',"phase":"', pm, b'"']
             parts += [b',"batch_size":', bm, b"}"] if bm is not None else [b"}"]
-        first = False
-        yield join_rows(parts)
+        out.append(join_rows(parts))
+    return b"".join(out)
+
+
+_WORKER_PLAN: SchedulePlan | None = None  # set in the parent before forking; the workers inherit it
+
+
+def _worker(args: tuple) -> bytes:
+    assert _WORKER_PLAN is not None
+    return _format_chunk(_WORKER_PLAN, *args)
+
+
+PARALLEL_ROWS = 2_000_000  # below this, one process is faster than starting workers
+
+
+def table_chunks(plan: SchedulePlan, fmt: TableFormat = "csv", every: int | None = None, chunk: int = 1 << 16,
+                 workers: int | None = None) -> Iterator[bytes]:
+    """Yield the table as byte chunks: columns ``step,tokens,lr,phase`` (+ ``batch_size`` under a batch-size
+    schedule; tokens empty / null when unknown). Long tables are formatted by two forked workers (in order, so
+    the bytes are identical to a single-process run)."""
+    batch = plan.variable_batch
+    if fmt == "csv":
+        yield b"step,tokens,lr,phase,batch_size\n" if batch else b"step,tokens,lr,phase\n"
+    else:
+        yield b"[\n"
+    n = plan.total_steps
+    bounds = [(p, min(n, p + chunk)) for p in range(0, n, chunk)]
+    rows = n // max(1, every or 1)
+    if workers is None:
+        workers = min(2, os.cpu_count() or 1) if rows >= PARALLEL_ROWS else 1
+    pool = None
+    if workers > 1:
+        import multiprocessing as mp
+
+        if "fork" in mp.get_all_start_methods():
+            global _WORKER_PLAN
+            _WORKER_PLAN = plan
+            pool = mp.get_context("fork").Pool(workers)
+    # JSON: the first row has no leading comma; it is step 0, which every thinning keeps, in chunk 0
+    args = [(fmt, every, a, b, i == 0) for i, (a, b) in enumerate(bounds)]
+    try:
+        it = pool.imap(_worker, args, chunksize=4) if pool is not None else (_format_chunk(plan, *a) for a in args)
+        for data in it:
+            if data:
+                yield data
+    finally:
+        if pool is not None:
+            pool.terminate()
+            _WORKER_PLAN = None
     if fmt == "json":
         yield b"\n]\n"
 

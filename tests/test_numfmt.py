@@ -40,3 +40,26 @@ def test_any_float_round_trips(v):
 def test_ints(values):
     out = join_rows([int_matrix(np.array(values, dtype=np.int64)), b"\n"]).decode().split("\n")[:-1]
     assert out == [str(v) for v in values]
+
+
+def test_seventeen_digit_path_is_correctly_rounded():
+    from lrplan.numfmt import _digits17
+
+    rng = np.random.default_rng(5)
+    x = np.concatenate([rng.random(20_000) * 1e-3, 10 ** rng.uniform(-27, 16, 20_000)])
+    m, e = _digits17(x)
+    ref = [f"{v:.16e}" for v in x.tolist()]
+    assert m.tolist() == [int(t[0] + t[2:18]) for t in ref]
+    assert e.tolist() == [int(t[19:]) for t in ref]
+
+
+def test_parallel_table_is_byte_identical():
+    import lrplan
+    from lrplan.table import table_chunks
+
+    plan = lrplan.load_spec({"budget": {"steps": 300_000, "tokens_per_step": 4096},
+                             "schedule": {"kind": "cosine", "peak_lr": 3e-4, "warmup": 1000}}).schedule_plan()
+    for fmt in ("csv", "json"):
+        one = b"".join(table_chunks(plan, fmt, every=3, chunk=1 << 14, workers=1))
+        two = b"".join(table_chunks(plan, fmt, every=3, chunk=1 << 14, workers=2))
+        assert one == two
