@@ -121,3 +121,9 @@ def test_version_and_module_entry():
 def test_render_to_dev_null_does_not_replace_device():
     res = runner.invoke(app, ["render", str(ROOT / "schedules/cosine.yaml"), "-o", "/dev/null", "-q"])
     assert res.exit_code == 0 and Path("/dev/null").is_char_device()
+
+
+def test_catalog_file_is_current():
+    from lrplan.catalog import CATALOG_FILE, build_catalog
+
+    assert json.loads(CATALOG_FILE.read_text()) == build_catalog(), "regenerate with: python -m lrplan.catalog"
