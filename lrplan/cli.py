@@ -82,6 +82,11 @@ class TableFmt(str, Enum):
     json = "json"
 
 
+from lrplan.fwcmd import RenderFormat  # noqa: E402
+
+WARN_BYTES = 2 * 1024**3  # warn before writing a table larger than this
+LIMIT_BYTES = 1024**4  # refuse (exit 2) a table larger than this, unless it goes to /dev/null
+
 SpecArg = Annotated[Path, typer.Argument(help="YAML budget spec (see schedules/ for examples).", show_default=False)]
 
 
@@ -90,10 +95,13 @@ SpecArg = Annotated[Path, typer.Argument(help="YAML budget spec (see schedules/ 
 def render(
     spec: SpecArg,
     output: Annotated[Optional[str], typer.Option("-o", "--output", help="Write to FILE (atomically) instead of stdout.")] = None,
-    fmt: Annotated[TableFmt, typer.Option("--format", "-f", help="csv or json.")] = TableFmt.csv,
+    format_: Annotated[str, typer.Option("--format", "-f", help="csv or json (the per-step table), or a framework config snippet: megatron, torchtitan, hf, olmo-core, deepspeed.")] = "csv",
     every: Annotated[Optional[int], typer.Option("--every", min=1, help="Keep every N-th step (phase edges and the last step are always kept).")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No summary on stderr.")] = False,
     plot: Annotated[bool, typer.Option("--plot", help="Also plot the schedule under the summary (on stderr when the table goes to stdout).")] = False,
+    convention: Annotated[Optional[str], typer.Option("--convention", help="Write the LRs a framework (megatron, torchtitan, hf, olmo-core, deepspeed) really runs with the --format <framework> snippet; differences go to stderr.")] = None,
+    framework_version: Annotated[Optional[str], typer.Option("--framework-version", help="Framework version for --format/--convention (torchtitan 0.2 = TOML, 0.3 = Python; default the newest).")] = None,
+    sample_based: Annotated[bool, typer.Option("--sample-based", help="Megatron: --train-samples / --lr-*-samples instead of iterations.")] = False,
 ) -> None:
     """Render the LR of every optimizer update: columns [bold]step,tokens,lr,phase[/bold].
 
@@ -103,7 +111,15 @@ def render(
     Example:
 
         lrplan render schedules/wsd.yaml -o wsd.csv --every 100
+
+        lrplan render schedules/wsd.yaml --format megatron
     """
+    fmt = RenderFormat.parse(format_)
+    if fmt.value not in ("csv", "json") or convention is not None or framework_version is not None or sample_based:
+        from lrplan.fwcmd import render_framework
+
+        return render_framework(spec, fmt.value, convention, framework_version, sample_based, output, every, quiet)
+    from lrplan.errors import LrplanError
     from lrplan.spec import load_spec
     from lrplan.summary import print_summary
     from lrplan.table import atomic_output, estimate_bytes, table_chunks
@@ -122,8 +138,14 @@ def render(
         _stdout().print("[dim](the full table: add -o FILE, or pipe the output)[/dim]")
         return
     size = estimate_bytes(plan, every)
-    if size > 2 * 1024**3 and output not in ("/dev/null",):
-        err.print(f"[yellow]warning:[/yellow] the table will be about {size / 1024**3:.1f} GiB; use --every N to thin it")
+    if output != os.devnull:
+        if size > LIMIT_BYTES:
+            raise LrplanError(
+                f"the table would be about {size / 1024**4:.1f} TiB ({plan.total_steps:,} steps); thin it with --every N "
+                f"(e.g. --every {max(2, plan.total_steps // 1_000_000)})"
+            )
+        if size > WARN_BYTES:
+            err.print(f"[yellow]warning:[/yellow] the table will be about {size / 1024**3:.1f} GiB; --every N thins it", soft_wrap=True)
     if not quiet:
         print_summary(s, err)
     if plot:
@@ -189,6 +211,7 @@ from lrplan.plancmd import plan as _plan  # noqa: E402
 
 app.command("plan")(user_errors(_plan))
 from lrplan.plotcmd import plot as _plot; app.command()(user_errors(_plot))  # noqa: E402, E702
+from lrplan.fwcmd import import_ as _import; app.command("import", context_settings={"ignore_unknown_options": True})(user_errors(_import))  # noqa: E402, E702
 
 
 def main() -> None:

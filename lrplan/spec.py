@@ -24,6 +24,8 @@ if TYPE_CHECKING:  # pragma: no cover
     from lrplan.render import Rendered, SchedulePlan
 
 Count = Annotated[int, PlainValidator(parse_count)]
+MAX_STEPS = 10**12  # a trillion optimizer updates: far beyond any run, small enough for int64 token counts
+MAX_TOKENS = 10**18
 PositiveCount = Annotated[int, PlainValidator(lambda v: _positive(parse_count(v)))]
 
 
@@ -239,6 +241,12 @@ class Spec(StrictModel):
                     raise spec_error(("budget", "budgets", i), f"budgets must strictly increase ({b.budgets[i]} after {b.budgets[i - 1]})")
             ctx.budgets = steps
             ctx.total_steps = steps[-1]
+        steps_total = ctx.total_steps if unit == "steps" else int(clock.first_step_reaching(ctx.total_steps))
+        where = ("budget", "steps" if b.steps is not None else "tokens" if b.tokens is not None else "budgets")
+        if steps_total > MAX_STEPS:
+            raise spec_error(where, f"{steps_total:.3g} steps is beyond lrplan's limit of {MAX_STEPS:.0e} steps; check the budget and tokens per step")
+        if clock is not None and unit == "steps" and steps_total * int(clock.tps.max()) > MAX_TOKENS:
+            raise spec_error(where, f"the budget is beyond lrplan's limit of {MAX_TOKENS:.0e} tokens")
         if b.batch_schedule is not None and clock is not None:
             horizon = ctx.total_steps if unit == "tokens" else int(clock.tokens_before(ctx.total_steps))
             for i, bp in enumerate(b.batch_schedule):

@@ -1,0 +1,32 @@
+"""Built-in fitted laws shipped with lrplan (``mpl-25m``, ``mpl-100m``, ``mpl-400m``).
+
+Each ``<name>.yaml`` is a plain :meth:`FittedLaw.to_dict` mapping; regenerate with
+``python -m lrplan.laws.make_builtin`` (needs the MPL reference curves, see that module).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # pragma: no cover
+    from lrplan.laws.fit import FittedLaw
+
+BUILTIN_DIR = Path(__file__).parent
+
+
+def load_law(path: str | Path) -> "FittedLaw":
+    """Load a :class:`FittedLaw` from a YAML (or JSON) file written by :meth:`FittedLaw.to_dict`."""
+    import yaml
+
+    from lrplan.laws.fit import FittedLaw
+
+    data: Any = yaml.safe_load(Path(path).read_text())
+    if not isinstance(data, dict):
+        raise ValueError(f"{path}: expected a mapping, got {type(data).__name__}")
+    return FittedLaw.from_dict(data)
+
+
+def builtin_laws() -> dict[str, "FittedLaw"]:
+    """All built-in laws by name (file stem), e.g. ``builtin_laws()["mpl-400m"]``."""
+    return {p.stem: load_law(p) for p in sorted(BUILTIN_DIR.glob("*.yaml"))}

@@ -1,0 +1,89 @@
+"""Momentum law (MTL) of Tissue, Wang, Wang et al., "Scaling Law with Learning Rate Annealing",
+arXiv 2408.11029 (NeurIPS 2025), Eq. (1), (5):
+
+    L(s) = L0 + A * S1(s)^(-alpha) - C * S2(s),
+    S1(s) = sum(area_lr[0..s]),   m_i = lam * m_{i-1} + (eta_{i-1} - eta_i),  m_0 = 0,   S2(s) = sum(m[1..s]),
+
+i.e. ``S2(s) = sum_k delta_k (1 - lam^(s-k+1)) / (1 - lam)`` (MPL paper App. A).  Raw LR units; ``lam`` = 0.999
+in the paper (fixed), optionally fitted here.  Default warmup convention ``"peak"`` (warmup counted as eta_max
+in S1, no contribution to S2), which reproduces the paper's Fig. 2 constants exactly; see
+:mod:`lrplan.laws.warmup`.  Evaluation is O(T) through the recursion (``scipy.signal.lfilter``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import astuple, dataclass, fields
+
+import numpy as np
+
+from lrplan.laws.warmup import split_lr
+
+PARAM_NAMES: tuple[str, ...] = ("L0", "A", "alpha", "C", "lam")
+DEFAULT_WARMUP = "peak"
+DEFAULT_LAMBDA = 0.999
+
+
+@dataclass(frozen=True)
+class MTLParams:
+    """Momentum-law parameters (raw LR units); ``lam`` is the annealing-momentum decay factor."""
+
+    L0: float
+    A: float
+    alpha: float
+    C: float
+    lam: float = DEFAULT_LAMBDA
+
+    def as_array(self) -> np.ndarray:
+        return np.array(astuple(self), dtype=float)
+
+    @classmethod
+    def from_array(cls, x: np.ndarray) -> "MTLParams":
+        return cls(*(float(v) for v in x))
+
+    def to_dict(self) -> dict[str, float]:
+        return {f.name: float(getattr(self, f.name)) for f in fields(self)}
+
+
+def s1_s2(lr: np.ndarray, lam: float, warmup: str = DEFAULT_WARMUP,
+          with_dlam: bool = False) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """Per-step S1, S2 (and dS2/dlam if requested) for all steps ``0..len(lr)-1``."""
+    from scipy.signal import lfilter
+
+    area, drop = split_lr(lr, warmup)
+    s1 = np.cumsum(area)
+    delta = np.concatenate([[0.0], drop[:-1] - drop[1:]])
+    m = lfilter([1.0], [1.0, -lam], delta)
+    s2 = np.cumsum(m)
+    ds2 = None
+    if with_dlam:
+        dm = lfilter([0.0, 1.0], [1.0, -lam], m)
+        ds2 = np.cumsum(dm)
+    return s1, s2, ds2
+
+
+def predict(params: MTLParams, lr: np.ndarray, steps: np.ndarray, *, warmup: str = DEFAULT_WARMUP) -> np.ndarray:
+    """Momentum-law loss at the query ``steps`` (exact, O(max(steps)))."""
+    lr = np.asarray(lr, dtype=float)
+    steps = np.asarray(steps).astype(np.int64)
+    if steps.ndim != 1 or steps.size == 0:
+        raise ValueError(f"steps must be a non-empty 1-D array, got shape {steps.shape}")
+    if steps.min() < 0 or steps.max() >= lr.size:
+        raise ValueError(f"steps must lie in [0, {lr.size - 1}], got [{steps.min()}, {steps.max()}]")
+    s1, s2, _ = s1_s2(lr[: int(steps.max()) + 1], params.lam, warmup)
+    return params.L0 + params.A * s1[steps] ** (-params.alpha) - params.C * s2[steps]
+
+
+def predict_naive(params: MTLParams, lr: np.ndarray, steps: np.ndarray, *,
+                  warmup: str = DEFAULT_WARMUP) -> np.ndarray:
+    """Reference via the closed form sum over all steps (O(T) per query)."""
+    lr = np.asarray(lr, dtype=float)
+    steps = np.asarray(steps).astype(np.int64)
+    area, drop = split_lr(lr[: int(steps.max()) + 1], warmup)
+    cs = np.cumsum(area)
+    delta = np.concatenate([[0.0], drop[:-1] - drop[1:]])
+    out = np.empty(steps.size)
+    for i, t in enumerate(steps):
+        k = np.arange(1, t + 1)
+        s2 = np.sum(delta[1 : t + 1] * (1.0 - params.lam ** (t - k + 1)) / (1.0 - params.lam))
+        out[i] = params.L0 + params.A * cs[t] ** (-params.alpha) - params.C * s2
+    return out
