@@ -27,11 +27,14 @@ Count = Annotated[int, PlainValidator(parse_count)]
 MAX_STEPS = 10**12  # a trillion optimizer updates: far beyond any run, small enough for int64 token counts
 MAX_TOKENS = 10**18
 PositiveCount = Annotated[int, PlainValidator(lambda v: _positive(parse_count(v)))]
+BatchCount = Annotated[int, PlainValidator(lambda v: _positive(parse_count(v), 10**9))]
 
 
-def _positive(n: int) -> int:
+def _positive(n: int, most: int = 10**18) -> int:
     if n <= 0:
         raise ValueError(f"must be positive (got {n})")
+    if n > most:
+        raise ValueError(f"{n:.3g} is beyond lrplan's limit of {most:.0e}")
     return n
 
 
@@ -39,8 +42,8 @@ class Rampup(StrictModel):
     """Megatron's ``--rampup-batch-size START INCR SAMPLES``: the batch grows from ``start`` by ``increment``
     over the first ``over`` samples (or tokens) to ``budget.batch_size``."""
 
-    start: PositiveCount = Field(description="first global batch size (sequences)")
-    increment: PositiveCount = Field(description="batch-size increment (sequences)")
+    start: BatchCount = Field(description="first global batch size (sequences)")
+    increment: BatchCount = Field(description="batch-size increment (sequences)")
     over: LengthT = Field(description="samples (or tokens) over which the batch ramps up, e.g. '10B tokens' or '2M samples'")
 
 
@@ -48,7 +51,7 @@ class BatchPoint(StrictModel):
     """From ``at`` on (a length: tokens, samples or steps), the global batch is ``batch_size`` sequences."""
 
     at: LengthT
-    batch_size: PositiveCount
+    batch_size: BatchCount
 
 
 class Budget(StrictModel):
@@ -57,8 +60,8 @@ class Budget(StrictModel):
     tokens: Optional[PositiveCount] = Field(None, description="training tokens, e.g. 100B")
     steps: Optional[PositiveCount] = Field(None, description="optimizer steps, e.g. 50000")
     budgets: Optional[list[LengthT]] = Field(None, description="several budgets (WSD/WSD-S plans): tokens like 52B or steps")
-    batch_size: Optional[PositiveCount] = Field(None, description="global batch size in sequences per optimizer step")
-    seq_len: Optional[PositiveCount] = Field(None, description="sequence length in tokens")
+    batch_size: Optional[BatchCount] = Field(None, description="global batch size in sequences per optimizer step")
+    seq_len: Optional[BatchCount] = Field(None, description="sequence length in tokens")
     tokens_per_step: Optional[PositiveCount] = Field(None, description="tokens per optimizer step (instead of batch_size x seq_len)")
     rampup: Optional[Rampup] = Field(None, description="Megatron-style batch-size ramp-up to batch_size")
     batch_schedule: Optional[list[BatchPoint]] = Field(None, description="batch size from thresholds: [{at: 0, batch_size: 768}, {at: 250B tokens, batch_size: 1536}]")
@@ -328,8 +331,9 @@ def load_yaml(text: str, source: str) -> tuple[Any, Any]:
     """Parse YAML once, keeping the node tree for line numbers. Duplicate keys are errors."""
     import yaml
 
-    loader = _yaml_loader()(text)
+    loader = None
     try:
+        loader = _yaml_loader()(text)
         node = loader.get_single_node()
         data = loader.construct_document(node) if node is not None else None
     except yaml.MarkedYAMLError as e:
@@ -337,10 +341,13 @@ def load_yaml(text: str, source: str) -> tuple[Any, Any]:
         line = mark.line + 1 if mark else None
         msg = " ".join(str(x) for x in (e.context, e.problem) if x)
         raise SpecError([Problem((), f"invalid YAML: {msg}", line)], source) from None
-    except yaml.YAMLError as e:
-        raise SpecError([Problem((), f"invalid YAML: {e}")], source) from None
+    except yaml.YAMLError as e:  # e.g. ReaderError: control characters
+        raise SpecError([Problem((), f"invalid YAML: {' '.join(str(e).split())}")], source) from None
+    except RecursionError:
+        raise SpecError([Problem((), "invalid YAML: nested too deeply")], source) from None
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
     return data, node
 
 
