@@ -31,24 +31,37 @@ def _lr_matrix(lr: np.ndarray) -> np.ndarray:
     return np.repeat(float_matrix(lr[starts]), reps, axis=0)  # noqa: cheap for few runs
 
 
-def keep_mask(plan: SchedulePlan, steps: np.ndarray, every: int) -> np.ndarray:
-    """Rows kept by ``--every N``: multiples of N, the first and last step of every phase, the last step."""
-    keep = steps % every == 0
-    edges = np.array(sorted({s.start for s in plan.segments} | {s.end - 1 for s in plan.segments}), dtype=np.int64)
-    keep |= np.isin(steps, edges, assume_unique=False)
-    return keep
+def kept_steps(plan: SchedulePlan, pos: int, end: int, every: int) -> np.ndarray:
+    """Rows kept by ``--every N`` in ``[pos, end)``: multiples of N, the first and last step of every phase
+    (so the last step of the run too)."""
+    first = -(-pos // every) * every
+    grid = np.arange(first, end, every, dtype=np.int64)
+    edges = np.array([s.start for s in plan.segments] + [s.end - 1 for s in plan.segments], dtype=np.int64)
+    edges = edges[(edges >= pos) & (edges < end)]
+    return np.union1d(grid, edges)
+
+
+def _rows(plan: SchedulePlan, pos: int, end: int, every: int | None):
+    """The chunk's rows; with thinning only the kept steps are evaluated (a 1e9-step run with --every 1000
+    costs what a 1e6-step run does)."""
+    if not every or every <= 1:
+        yield from plan.chunks(start=pos, stop=end, size=end - pos)
+        return
+    from lrplan.render import Chunk
+
+    steps = kept_steps(plan, pos, end, every)
+    if steps.size == 0:
+        return
+    phase = (np.searchsorted(plan._starts, steps, side="right") - 1).astype(np.int32)
+    yield Chunk(steps, plan.tokens_at(steps), plan.lr_at(steps), phase)
 
 
 def _format_chunk(plan: SchedulePlan, fmt: TableFormat, every: int | None, pos: int, end: int, first: bool) -> bytes:
     """One chunk of rows ``[pos, end)`` as bytes (no header)."""
     labels = [s.phase.encode() for s in plan.segments]
     out = []
-    for ch in plan.chunks(start=pos, stop=end, size=end - pos):
+    for ch in _rows(plan, pos, end, every):
         steps, tokens, lr, phase = ch.step, ch.tokens, ch.lr, ch.phase
-        if every and every > 1:
-            m = keep_mask(plan, steps, every)
-            steps, lr, phase = steps[m], lr[m], phase[m]
-            tokens = tokens[m] if tokens is not None else None
         if steps.size == 0:
             continue
         sm, lm, pm = int_matrix(steps), _lr_matrix(lr), text_matrix(phase, labels)
@@ -90,7 +103,8 @@ def table_chunks(plan: SchedulePlan, fmt: TableFormat = "csv", every: int | None
     else:
         yield b"[\n"
     n = plan.total_steps
-    bounds = [(p, min(n, p + chunk)) for p in range(0, n, chunk)]
+    span = chunk * max(1, every or 1)  # each chunk covers about `chunk` output rows
+    bounds = [(p, min(n, p + span)) for p in range(0, n, span)]
     rows = n // max(1, every or 1)
     if workers is None:
         workers = min(2, os.cpu_count() or 1) if rows >= PARALLEL_ROWS else 1
