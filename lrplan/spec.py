@@ -16,10 +16,9 @@ from pydantic import Field, PlainValidator, PrivateAttr, ValidationError, field_
 from lrplan.errors import Problem, SpecError, spec_error
 from lrplan.schedules import FAMILIES, BuildContext
 from lrplan.schedules.base import LengthT, StrictModel
-from lrplan.units import Length, parse_count, round_half_up, si
+from lrplan.units import parse_count, round_half_up, si
 
 if TYPE_CHECKING:  # pragma: no cover
-    import yaml
 
     from lrplan.render import Rendered, SchedulePlan
 

@@ -28,7 +28,7 @@ def _lr_matrix(lr: np.ndarray) -> np.ndarray:
     if starts.size * 2 > n:
         return float_matrix(lr)
     reps = np.diff(np.append(starts, n))
-    return np.repeat(float_matrix(lr[starts]), reps, axis=0)  # noqa: cheap for few runs
+    return np.repeat(float_matrix(lr[starts]), reps, axis=0)
 
 
 def kept_steps(plan: SchedulePlan, pos: int, end: int, every: int) -> np.ndarray:

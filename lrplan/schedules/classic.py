@@ -17,17 +17,13 @@ from lrplan.schedules.base import (
     Family,
     ZERO,
     BuildContext,
-    DecayShapeFields,
-    Finite,
     LengthT,
     MinFields,
     PositiveLR,
-    StrictModel,
     WarmupFields,
 )
 from lrplan.schedules.segments import Timeline, constant, custom, ramp
 from lrplan.schedules.shapes import decay_fn
-from lrplan.units import Length
 
 
 def _body_length(self: WarmupFields, ctx: BuildContext) -> tuple[int, int]:

@@ -97,7 +97,7 @@ class WsdS(MinFields, DecayShapeFields):
         pos = wsds_positions(bs, ds)
         w = self.warmup_steps(ctx)
         rw = ctx.steps(self.rewarmup, ("schedule", "rewarmup"))
-        for i, (start, ckpt, stable) in enumerate(pos):
+        for i, (_start, _ckpt, stable) in enumerate(pos):
             need = w if i == 0 else rw
             if stable < need:
                 what = "warmup" if i == 0 else "rewarmup"
@@ -116,7 +116,7 @@ class WsdS(MinFields, DecayShapeFields):
         w = self.warmup_steps(ctx)
         rw = ctx.steps(self.rewarmup, ("schedule", "rewarmup"))
         tl = Timeline()
-        for i, ((start, ckpt, stable), d) in enumerate(zip(pos, ds)):
+        for i, ((_start, _ckpt, stable), d) in enumerate(zip(pos, ds)):
             if i == 0:
                 self.add_warmup(tl, w)
                 tl.add("stable", stable - w, constant(self.peak_lr))
