@@ -14,10 +14,11 @@ from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
 
-__all__ = ["__version__", "load_spec", "LrplanError", "SpecError", "Spec", "Rendered"]
+__all__ = ["__version__", "load_spec", "LrplanError", "SpecError", "Spec", "Rendered", "fit", "predict", "plan"]
 
 if TYPE_CHECKING:  # pragma: no cover
     from lrplan.errors import LrplanError, SpecError
+    from lrplan.laws import fit, predict
     from lrplan.render import Rendered
     from lrplan.spec import Spec, load_spec
 
@@ -27,6 +28,9 @@ _LAZY = {
     "LrplanError": ("lrplan.errors", "LrplanError"),
     "SpecError": ("lrplan.errors", "SpecError"),
     "Rendered": ("lrplan.render", "Rendered"),
+    "fit": ("lrplan.laws", "fit"),  # fit(curves, law="multi-power") -> FittedLaw (lrplan.laws.Curve inputs)
+    "predict": ("lrplan.laws", "predict"),  # predict(fitted_law, lr, steps) -> predicted loss at steps
+    "plan": ("lrplan.planning", "plan"),  # plan(spec, law=None, optimize=False) -> PlanResult
 }
 
 

@@ -1,4 +1,4 @@
-"""``lrplan plan``: the CLI skin over :mod:`lrplan.plan` (tables, JSON/CSV, plots, exports)."""
+"""``lrplan plan``: the CLI skin over :mod:`lrplan.planning` (tables, JSON/CSV, plots, exports)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Annotated, Optional
 import typer
 
 if TYPE_CHECKING:  # pragma: no cover
-    from lrplan.plan import PlanResult
+    from lrplan.planning import PlanResult
 
 
 class PlanFormat(str, Enum):
@@ -100,7 +100,7 @@ def plan(
 
         lrplan plan schedules/plan-wsd-s.yaml --optimize
     """
-    from lrplan.plan import make_plan
+    from lrplan.planning import make_plan
     from lrplan.spec import load_spec
     from lrplan.table import atomic_output
 
@@ -152,7 +152,7 @@ def _plot(s, res) -> None:
         marks = np.array([c.checkpoint_step for c in res.checkpoints], dtype=np.float64)
         series = [Series(base.label + " (| = checkpoint)", base.x, base.y, marks)]
     else:
-        from lrplan.plan import wsd_branch_specs
+        from lrplan.planning import wsd_branch_specs
 
         series = []
         for i, b in enumerate(wsd_branch_specs(s)):
@@ -162,16 +162,33 @@ def _plot(s, res) -> None:
 
 
 def _law_predictor(law: str | None, spec, required: bool):
-    """(predict(lr, steps), name) for ``--law`` or the built-in default; (None, None) if none is available."""
+    """(predict(lr, steps), name) for ``--law FILE|builtin:NAME`` or the built-in default law (``lrplan laws``);
+    (None, None) if no law is available and none was required. Says on stderr which law and how far the spec is
+    from its fitted range."""
+    from lrplan.errors import LrplanError
+
     try:
-        from lrplan.laws import load_law
+        from lrplan.lawcmd import range_check, resolve_law
     except ImportError:  # laws not installed in this build
         if required:
-            from lrplan.errors import LrplanError
-
             raise LrplanError("loss laws are not available in this build") from None
         return None, None
-    fitted, name = load_law(law, spec)
-    from lrplan.laws.fit import predict as law_predict
+    try:
+        res = resolve_law(law)
+    except LrplanError:
+        if required:
+            raise
+        return None, None
+    from lrplan.cli import _stderr
 
-    return (lambda lr, steps: law_predict(fitted, lr, steps)), name
+    try:
+        lr = spec.render().lr
+        line, outside = range_check(res, spec.name or "the plan", lr, spec.schedule_plan().tokens_per_step)
+        if outside:
+            from rich.markup import escape
+
+            _stderr().print(f"[yellow]warning:[/yellow] law {escape(res.label)}: {escape(line)}", soft_wrap=True)
+    except LrplanError:
+        pass
+    fitted = res.fitted
+    return (lambda lr, steps: fitted.predict(lr, steps)), res.label

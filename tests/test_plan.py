@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 
 import lrplan
 from lrplan.cli import app
-from lrplan.plan import checkpoints, costs, make_plan
+from lrplan.planning import checkpoints, costs, make_plan
 
 runner = CliRunner()
 
@@ -127,3 +127,10 @@ def test_cli_plan_json_and_table(tmp_path):
     assert "26,250" in res.stdout and "WSD-S (one run)" in res.stdout
     res = runner.invoke(app, ["plan", str(spec), "--no-law", "-f", "csv"])
     assert res.stdout.splitlines()[2].startswith("2,25000,")
+
+
+def test_python_api_plan():
+    res = lrplan.plan({"budget": {"budgets": [12500, 25000, 50000]},
+                       "schedule": {"kind": "wsd-s", "peak_lr": 5e-4, "min_lr_ratio": 0.1, "warmup": 2000}})
+    assert [c.checkpoint_step for c in res.checkpoints] == [12500, 26250, 53750]
+    assert res.to_dict()["checkpoints"][1]["decay_start_step"] == 23750

@@ -335,3 +335,24 @@ def make_plan(spec: Spec, predict: Predictor | None = None, law_name: str | None
     elif do_optimize:
         raise LrplanError("--optimize needs a loss law (built-in or --law)")
     return res
+
+
+def plan(spec: "Spec | str | dict", law: Any = None, optimize: bool = False) -> PlanResult:
+    """Python API for ``lrplan plan``: ``lrplan.plan("wsd-s.yaml")`` → :class:`PlanResult` (checkpoints, costs,
+    and with ``law`` — a FittedLaw, a law.yaml path or ``"builtin:NAME"`` — predicted losses; ``optimize``
+    searches the decay fraction and shape per budget)."""
+    s = spec if isinstance(spec, Spec) else load_spec(spec)
+    predict = None
+    name = None
+    if law is not None:
+        from lrplan.laws import FittedLaw
+
+        if isinstance(law, FittedLaw):
+            fitted, name = law, law.law
+        else:
+            from lrplan.plancmd import _law_predictor
+
+            predict, name = _law_predictor(str(law), s, required=True)
+            return make_plan(s, predict, name, do_optimize=optimize)
+        predict = fitted.predict
+    return make_plan(s, predict, name, do_optimize=optimize)
