@@ -1,0 +1,170 @@
+"""CLI glue for framework export and import: ``lrplan render SPEC --format <framework>``, ``lrplan render SPEC
+--convention <framework>`` and ``lrplan import <framework> ...``. Light to import: the work happens in
+:mod:`lrplan.frameworks.export` / :mod:`lrplan.frameworks.importers`, imported inside the functions."""
+
+from __future__ import annotations
+
+import sys
+from enum import Enum
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Optional
+
+import typer
+
+if TYPE_CHECKING:  # pragma: no cover
+    import numpy as np
+
+    from lrplan.frameworks.export import Export
+
+FRAMEWORK_FORMATS = ("megatron", "torchtitan", "hf", "olmo-core", "deepspeed")
+
+
+class RenderFormat(str, Enum):
+    """``lrplan render --format``: a per-step table (csv, json) or a framework config snippet."""
+
+    csv = "csv"
+    json = "json"
+    megatron = "megatron"
+    torchtitan = "torchtitan"
+    hf = "hf"
+    olmo_core = "olmo-core"
+    deepspeed = "deepspeed"
+
+    @classmethod
+    def parse(cls, value: "str | RenderFormat") -> "RenderFormat":
+        """``--format`` value -> member; an unknown one is one ``error:`` line listing the known ones."""
+        if isinstance(value, cls):
+            return value
+        v = str(value).strip().lower().replace("_", "-")
+        for m in cls:
+            if m.value == v:
+                return m
+        from lrplan.errors import LrplanError
+
+        raise LrplanError(f"unknown format {value!r}; known: {', '.join(m.value for m in cls)}")
+
+
+def _err(line: str) -> None:
+    sys.stderr.write(line + "\n")
+
+
+def _print_export(e: "Export", quiet: bool, what: str) -> None:
+    """The stderr summary: warnings always, the rest unless ``quiet``."""
+    if e.exact:
+        if not quiet:
+            _err(f"{e.framework} {e.version}: exact — every update's LR equals the spec ({what})")
+    else:
+        for w in e.warnings[:1]:
+            _err(f"warning: {w}")
+        for d in e.differences:
+            _err(f"  {d}")
+    for w in e.warnings[1:] if not e.exact else e.warnings:
+        _err(f"warning: {w}")
+    if not quiet:
+        for n in e.notes:
+            _err(f"note: {n}")
+    if e.recipe and (not e.exact or not quiet):
+        for i, line in enumerate(e.recipe.splitlines()):
+            _err(("recipe: " if i == 0 else "  ") + line)
+
+
+def render_framework(
+    spec_path: Path,
+    fmt: str,
+    convention: Optional[str],
+    version: Optional[str],
+    sample_based: bool,
+    output: Optional[str],
+    every: Optional[int],
+    quiet: bool,
+) -> None:
+    """``render --format <framework>`` (snippet) or ``render --convention <framework>`` (per-step table)."""
+    from lrplan.errors import LrplanError
+    from lrplan.frameworks.export import export, resolve
+    from lrplan.spec import load_spec
+    from lrplan.table import atomic_output
+
+    if convention is not None and fmt not in ("csv", "json"):
+        raise LrplanError(f"--convention writes a per-step table: use it with --format csv or json, not {fmt}")
+    fw = convention if convention is not None else fmt
+    resolve(fw, version)  # unknown framework / version: one line, before any work
+    if (version is not None or sample_based) and fw not in FRAMEWORK_FORMATS and convention is None:
+        raise LrplanError("--framework-version and --sample-based need --format <framework> or --convention <framework>")
+    spec = load_spec(spec_path)
+    e = export(spec, fw, version, sample_based)
+    if convention is None:
+        _print_export(e, quiet, "snippet checked with lrplan's simulator")
+        with atomic_output(output) as fh:
+            fh.write(e.snippet.encode())
+        return
+    from lrplan.table import table_chunks
+
+    _print_export(e, quiet, f"the table is what {e.framework} runs with the config of --format {e.framework}")
+    plan = ConventionPlan(spec.schedule_plan(), e.lr)
+    if output is None and every is None and sys.stdout.isatty():  # a preview, like plain render on a terminal
+        every = max(1, plan.total_steps // 8)
+        _err("(a preview; the full table: add -o FILE, or pipe the output)")
+    with atomic_output(output) as fh:
+        for chunk in table_chunks(plan, fmt, every):  # type: ignore[arg-type]
+            fh.write(chunk)
+
+
+def ConventionPlan(plan, lr: "np.ndarray"):  # noqa: N802 - a factory that looks like a class
+    """A copy of ``plan`` (phases, tokens) whose LRs are ``lr``: a framework's per-update LRs."""
+    import copy
+    import dataclasses
+
+    base = type(plan)
+
+    class _Plan(base):  # type: ignore[valid-type, misc]
+        def chunks(self, start: int = 0, stop: int | None = None, size: int = 1 << 20):
+            for ch in base.chunks(self, start, stop, size):
+                a = int(ch.step[0]) if ch.step.size else 0
+                yield dataclasses.replace(ch, lr=lr[a : a + ch.step.size])
+
+        def _check(self, lr_, steps) -> None:  # the framework's values are what they are
+            return None
+
+    out = copy.copy(plan)
+    out.__class__ = _Plan
+    return out
+
+
+def import_(
+    framework: Annotated[str, typer.Argument(help="megatron, torchtitan or hf.", show_default=False)],
+    args: Annotated[Optional[list[str]], typer.Argument(help="Megatron: its arguments (after --); torchtitan: FILE.toml; hf: FILE.yaml.", show_default=False)] = None,
+    output: Annotated[Optional[str], typer.Option("-o", "--output", help="Write the spec to FILE (atomically) instead of stdout.")] = None,
+) -> None:
+    """Print the lrplan spec (YAML) equivalent to a framework config: what the framework really runs.
+
+    Examples:
+
+        lrplan import megatron -- --lr 3e-4 --min-lr 3e-5 --train-iters 100000 --lr-warmup-iters 2000 --lr-decay-style cosine
+
+        lrplan import torchtitan llama3_8b.toml -o llama3.yaml
+
+        lrplan import hf training_args.yaml
+    """
+    from lrplan.errors import LrplanError
+    from lrplan.frameworks.importers import IMPORTABLE, import_hf, import_megatron, import_torchtitan
+    from lrplan.table import atomic_output
+
+    fw = framework.lower().replace("_", "-")
+    args = list(args or [])
+    if fw == "megatron":
+        if not args:
+            raise LrplanError("give Megatron's arguments after --, e.g. lrplan import megatron -- --lr 3e-4 --train-iters 1000 ...")
+        imp = import_megatron(args)
+    elif fw in ("torchtitan", "hf"):
+        if len(args) != 1:
+            kind = "TOML" if fw == "torchtitan" else "YAML"
+            raise LrplanError(f"give one {fw} {kind} file, e.g. lrplan import {fw} config.{kind.lower()}")
+        imp = import_torchtitan(args[0]) if fw == "torchtitan" else import_hf(args[0])
+    else:
+        raise LrplanError(f"unknown framework {framework!r} for import; known: {', '.join(IMPORTABLE)}")
+    for n in imp.notes:
+        _err(f"note: {n}")
+    if not imp.exact:  # pragma: no cover - the phases fallback is exact by construction
+        _err(f"warning: the spec deviates from what {fw} runs by up to {imp.max_abs_dev:.3g}")
+    with atomic_output(output) as fh:
+        fh.write(imp.yaml.encode())
