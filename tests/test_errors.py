@@ -84,3 +84,15 @@ def test_spec_error_from_dict_has_no_file():
     with pytest.raises(lrplan.SpecError) as e:
         lrplan.load_spec({"budget": {"steps": 10}, "schedule": {"kind": "wsd", "peak_lr": 1.0, "decay": 20}})
     assert str(e.value).startswith("<spec>: schedule.decay: warmup (0 steps) + decay (20 steps)")
+
+
+@pytest.mark.parametrize(
+    "text,value,unit",
+    [("512 tokens", 512, "tokens"), ("7tokens", 7, "tokens"), ("1B tokens", 10**9, "tokens"), ("100Btokens", 10**11, "tokens"),
+     ("2k", 2000, "steps"), ("2k steps", 2000, "steps"), ("1.5M samples", 1_500_000, "samples"), ("2.5%", 2.5, "percent"), (300, 300, "steps")],
+)
+def test_length_forms(text, value, unit):
+    from lrplan.units import parse_length
+
+    got = parse_length(text)
+    assert (got.value, got.unit) == (value, unit)
