@@ -15,7 +15,7 @@ UNITS = {
 }
 _COUNT = re.compile(r"^\s*([0-9][0-9_]*(?:\.[0-9]*)?(?:e[+-]?[0-9]+)?)\s*([kmbgt]?)\s*$", re.IGNORECASE)
 _LENGTH = re.compile(
-    r"^\s*([0-9][0-9_]*(?:\.[0-9]*)?(?:e[+-]?[0-9]+)?)(?:([kmbgt])(?![a-z]))?\s*([a-z]*)\s*$", re.IGNORECASE
+    r"^\s*([0-9][0-9_]*(?:\.[0-9]*)?(?:e[+-]?[0-9]+)?)\s*([kmbgt]?)\s*([a-z]*)\s*$", re.IGNORECASE
 )
 _PERCENT = re.compile(r"^\s*([0-9]*\.?[0-9]+(?:e[+-]?[0-9]+)?)\s*%\s*$", re.IGNORECASE)
 
@@ -99,7 +99,8 @@ def parse_length(value: object) -> Length:
         m = _LENGTH.match(value)
         if m:
             num, suf, unit = m.groups()
-            suf = suf or ""
+            if suf and unit and unit.lower() not in UNITS and (suf + unit).lower() in UNITS:
+                suf, unit = "", suf + unit  # '512 tokens': the t belongs to the unit, not the tera suffix
             unit_l = unit.lower()
             if unit_l and unit_l not in UNITS:
                 raise ValueError(f"unknown unit {unit!r} in {value!r}; use steps, tokens or samples")
