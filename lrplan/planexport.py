@@ -1,0 +1,139 @@
+"""``lrplan plan --export FW -o DIR``: one ready config per WSD branch or WSD-S segment, the launch order, and
+the per-step CSV of the planned run(s). Every config is produced by :func:`lrplan.frameworks.export.export`, so
+it comes with that framework's simulated LRs; the files say where they differ from the plan."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from lrplan.errors import LrplanError
+
+if TYPE_CHECKING:  # pragma: no cover
+    from lrplan.frameworks.export import Export
+    from lrplan.planning import PlanResult
+    from lrplan.spec import Spec
+
+EXPORTABLE = ("megatron", "torchtitan", "hf")
+EXT = {"megatron": "args", "torchtitan": "toml", "hf": "yaml"}
+
+
+@dataclass
+class Launch:
+    """One job: train from ``resume_step`` (0 = from scratch) to ``end_step`` with config ``export``; the plan's
+    LRs for its steps are ``lr`` (steps ``resume_step .. end_step-1``)."""
+
+    name: str
+    resume_step: int
+    end_step: int
+    spec: "Spec"
+    export: "Export"
+    lr: np.ndarray
+
+
+def _segment_spec(spec: "Spec", steps: int, decay: int | None) -> "Spec":
+    from lrplan.spec import load_spec
+
+    data = spec.model_dump(mode="json", by_alias=True, exclude_none=True)
+    b = data["budget"]
+    for k in ("budgets", "tokens", "steps"):
+        b.pop(k, None)
+    b["steps"] = steps
+    sched = data["schedule"]
+    sched.pop("rewarmup", None)
+    if decay is None:  # the WSD trunk: warmup then stable
+        sched = {k: v for k, v in sched.items() if k in ("peak_lr", "warmup", "warmup_shape", "warmup_init_lr")}
+        sched["kind"] = "constant"
+    else:
+        sched["kind"] = "wsd"
+        sched["decay"] = decay
+    data["schedule"] = sched
+    return load_spec(data)
+
+
+def launches(spec: "Spec", res: "PlanResult", framework: str, version: str | None = None) -> list[Launch]:
+    """The jobs to run for the plan, in order, each with its exported config."""
+    from lrplan.frameworks.export import export
+    from lrplan.planning import wsd_branch_specs
+
+    if framework not in EXPORTABLE:
+        raise LrplanError(f"--export supports {', '.join(EXPORTABLE)} (got {framework!r})")
+    if spec.schedule.kind == "wsd-s" and getattr(spec.schedule, "rewarmup", None) is not None and spec.schedule_plan().segments and any(
+        s.phase == "rewarmup" for s in spec.schedule_plan().segments
+    ):
+        raise LrplanError("--export of WSD-S with a re-warmup is not supported: the frameworks' WSD has no re-warmup; use lrplan.torch.LRPlanScheduler")
+    out: list[Launch] = []
+    if spec.schedule.kind == "wsd-s":
+        lr = spec.render().lr
+        prev = 0
+        for c in res.checkpoints:
+            seg = _segment_spec(spec, c.checkpoint_step, c.decay_steps)
+            e = export(seg, framework, version)
+            out.append(Launch(f"segment-{c.index}", prev, c.checkpoint_step, seg, e, lr[prev : c.checkpoint_step]))
+            prev = c.checkpoint_step
+        return out
+    last_branch = res.checkpoints[-1].branch_point_step
+    trunk = _segment_spec(spec, last_branch, None)
+    out.append(Launch("trunk", 0, last_branch, trunk, export(trunk, framework, version), trunk.render().lr))
+    for c, b in zip(res.checkpoints, wsd_branch_specs(spec)):
+        lr = b.render().lr
+        out.append(Launch(f"branch-{c.index}", c.branch_point_step, c.checkpoint_step, b, export(b, framework, version), lr[c.branch_point_step :]))
+    return out
+
+
+def deviation(job: Launch) -> tuple[bool, float]:
+    """Whether the framework, run with the job's config, uses the planned LR on each of the job's steps
+    (to rtol 1e-12, the frameworks' operation order), and the max absolute deviation."""
+    from lrplan.frameworks.export import compare
+
+    got = job.export.lr[job.resume_step : job.end_step]
+    if got.size != job.lr.size:
+        return False, float("inf")
+    exact, mx, _, _ = compare(got, job.lr)
+    return exact, mx
+
+
+def export_plan(spec: "Spec", res: "PlanResult", framework: str, out_dir: Path, version: str | None = None) -> list[Path]:
+    """Write the launches' configs, a LAUNCH.md with the order and resume points, and the per-step CSV(s)."""
+    from lrplan.table import atomic_output, table_chunks
+
+    jobs = launches(spec, res, framework, version)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    written: list[Path] = []
+    lines = [f"# {spec.name or spec.source or 'plan'}: {res.kind} for {len(res.checkpoints)} budgets on {framework}", ""]
+    for i, j in enumerate(jobs, 1):
+        ext = "py" if framework == "torchtitan" and j.export.version.startswith("0.3") else EXT[framework]
+        path = out_dir / f"{j.name}.{ext}"
+        resume = "from scratch" if j.resume_step == 0 else f"resume from the checkpoint after update {j.resume_step:,}"
+        if framework == "megatron" and j.resume_step:
+            resume += " with --override-opt-param-scheduler"
+        exact, dev = deviation(j)
+        verdict = "runs the planned LRs exactly" if exact else f"max deviation from the plan on its steps: {dev:.3g}"
+        head = f"# launch {i} of {len(jobs)} ({j.name}): {resume}; train to update {j.end_step:,}; {verdict}\n"
+        with atomic_output(str(path)) as fh:
+            fh.write(head.encode() + j.export.snippet.encode() + (b"" if j.export.snippet.endswith("\n") else b"\n"))
+        written.append(path)
+        lines.append(f"{i}. `{path.name}`: {resume}; train to update {j.end_step:,}; {verdict}.")
+    if res.kind == "wsd-s":
+        csv = out_dir / "wsd-s-run.csv"
+        with atomic_output(str(csv)) as fh:
+            for chunk in table_chunks(spec.schedule_plan()):
+                fh.write(chunk)
+        written.append(csv)
+        lines += ["", f"`{csv.name}`: the LR of every update of the single WSD-S run."]
+    else:
+        for j in jobs[1:]:
+            csv = out_dir / f"{j.name}.csv"
+            with atomic_output(str(csv)) as fh:
+                for chunk in table_chunks(j.spec.schedule_plan()):
+                    fh.write(chunk)
+            written.append(csv)
+        lines += ["", "`branch-N.csv`: the LR of every update of trunk + branch N."]
+    readme = out_dir / "LAUNCH.md"
+    with atomic_output(str(readme)) as fh:
+        fh.write(("\n".join(lines) + "\n").encode())
+    written.append(readme)
+    return written
