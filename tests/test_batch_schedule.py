@@ -158,3 +158,43 @@ def test_bad_batch_schedules(budget, want):
     with pytest.raises(lrplan.SpecError) as e:
         _spec(b, {"kind": "constant", "peak_lr": 1.0})
     assert want in str(e.value)
+
+
+def test_megatron_snippet_carries_the_batch_schedule():
+    from lrplan.frameworks import megatron
+    from lrplan.frameworks.export import export
+
+    spec = _spec(
+        {"tokens": "20B", "seq_len": 1000, "batch_schedule": [{"at": 0, "batch_size": 256}, {"at": "5B tokens", "batch_size": 512}]},
+        {"kind": "cosine", "peak_lr": 3e-4, "min_lr_ratio": 0.1, "warmup": "1B tokens"},
+    )
+    e = export(spec, "megatron")
+    assert e.exact and e.native["step_batch_size_schedule"].startswith("0:256 ")
+    assert '--step-batch-size-schedule "0:256 ' in e.snippet and "--train-samples" in e.snippet
+    got = megatron.simulate(e.native)
+    np.testing.assert_allclose(got, spec.render().lr, rtol=1e-12)
+    # and the iteration batches are the spec's
+    bs = megatron.step_schedule_batch_sizes(e.native["step_batch_size_schedule"], got.size)
+    assert bs.tolist() == spec.schedule_plan().batch_at(np.arange(got.size)).tolist()
+
+
+def test_rampup_snippet_is_sample_based_and_exact():
+    from lrplan.frameworks.export import export
+
+    spec = _spec(
+        {"tokens": "2M", "batch_size": 64, "seq_len": 1000, "rampup": {"start": 16, "increment": 16, "over": "400 samples"}},
+        {"kind": "wsd", "peak_lr": 1.0, "warmup": "100 samples", "decay": "20%", "decay_shape": "1-sqrt"},
+    )
+    e = export(spec, "megatron")
+    assert e.exact and "--rampup-batch-size 16 16 400" in e.snippet and "--train-samples 2000" in e.snippet
+
+
+def test_frameworks_without_batch_schedules_say_so():
+    from lrplan.frameworks.export import export
+
+    spec = _spec(
+        {"tokens": "2M", "batch_size": 64, "seq_len": 1000, "rampup": {"start": 16, "increment": 16, "over": "400 samples"}},
+        {"kind": "cosine", "peak_lr": 1.0},
+    )
+    e = export(spec, "torchtitan")
+    assert not e.exact and "NOT EXACT" in e.snippet

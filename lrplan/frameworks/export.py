@@ -125,7 +125,7 @@ def simulate(framework: str, native: Native, n_updates: int | None = None) -> "n
 
 
 def _sim_one(fw: str, mod, cfg: dict, n: int | None = None):
-    if fw == "megatron" and cfg.get("global_batch_size") is None:
+    if fw == "megatron" and cfg.get("global_batch_size") is None and cfg.get("step_batch_size_schedule") is None:
         cfg = {**cfg, "global_batch_size": 1}  # iteration-based: the curve over iterations does not depend on it
     return mod.simulate(cfg, n)
 
@@ -205,6 +205,8 @@ class Facts:
     tok: Optional["Facts"] = None  # the same facts with every length in tokens (T = total tokens)
     rampup: Optional[tuple[int, int, int]] = None  # Megatron --rampup-batch-size START INCR SAMPLES
     variable_batch: bool = False
+    step_schedule: Optional[str] = None  # Megatron-LM HEAD --step-batch-size-schedule, thresholds in samples
+    consumed_samples: Optional[int] = None  # samples the run's whole steps consume (budget.batch_schedule)
 
 
 def facts(spec: "Spec") -> Facts:
@@ -239,6 +241,11 @@ def facts(spec: "Spec") -> Facts:
     if r is not None and spec.budget.seq_len:
         samples = int(r.over.value) // spec.budget.seq_len if r.over.unit == "tokens" else int(r.over.value)
         f.rampup = (int(r.start), int(r.increment), samples)
+    if spec.budget.batch_schedule is not None and spec.budget.seq_len:
+        q = spec.budget.seq_len
+        runs = [(int(clock.tokens_before(int(st))) // q, int(tp) // q) for st, tp in zip(clock.starts, clock.tps)]
+        f.step_schedule = " ".join(f"{a}:{b}" for a, b in runs)
+        f.consumed_samples = int(clock.tokens_before(plan.total_steps)) // q
     return f
 
 
@@ -312,6 +319,24 @@ def _megatron(f: Facts, sample_based: bool) -> list[tuple[str, Native]]:
                     if f.rampup:
                         c["rampup_batch_size"] = list(f.rampup)
                 out.append((lab + " (sample-based: the spec runs on tokens)", n))
+            return out
+        if f.step_schedule:  # budget.batch_schedule: Megatron-LM HEAD's --step-batch-size-schedule
+            sf = Facts(**{**t.__dict__})
+            q = f.seq_len
+            sf.T, sf.W, sf.D, sf.tail = t.T // q, t.W // q, t.D // q, t.tail // q
+            sf.wsds = [(c // q, d // q) for c, d in t.wsds]
+            if sf.timescale:
+                sf.timescale = t.timescale // q
+            sf.batch_size = 1
+            out = []
+            for lab, n in _megatron(sf, True):
+                for c in n if isinstance(n, list) else [n]:
+                    c.pop("global_batch_size", None)
+                    c["step_batch_size_schedule"] = f.step_schedule
+                    if c.get("lr_decay_samples") is None:
+                        c["lr_decay_samples"] = c["train_samples"]
+                    c["train_samples"] = f.consumed_samples
+                out.append((lab + " (sample-based with Megatron-LM HEAD's --step-batch-size-schedule)", n))
             return out
     base: dict[str, Any] = {"train_iters": f.T, "lr": f.peak, "min_lr": f.floor}
     if f.batch_size:
@@ -748,7 +773,7 @@ def _header(e: Export, f: Facts, spec: "Spec", c: str = "#") -> list[str]:
 MEGATRON_FLAGS = [
     "train_iters", "train_samples", "global_batch_size", "lr", "min_lr", "lr_decay_style", "lr_wsd_decay_style",
     "lr_warmup_iters", "lr_warmup_samples", "lr_warmup_fraction", "lr_warmup_init", "lr_decay_iters", "lr_decay_samples",
-    "lr_wsd_decay_iters", "lr_wsd_decay_samples", "rampup_batch_size",
+    "lr_wsd_decay_iters", "lr_wsd_decay_samples", "rampup_batch_size", "step_batch_size_schedule",
 ]
 
 
@@ -764,6 +789,8 @@ def megatron_args(cfg: dict) -> list[str]:
             out.append(f"{flag} " + " ".join(str(int(x)) for x in v))
         elif isinstance(v, float):
             out.append(f"{flag} {fmt_num(v)}")
+        elif isinstance(v, str) and " " in v:
+            out.append(f'{flag} "{v}"')
         else:
             out.append(f"{flag} {v}")
     return out
@@ -775,7 +802,10 @@ def _snip_megatron(e: Export, f: Facts, spec: "Spec") -> str:
     for i, cfg in enumerate(cfgs):
         if len(cfgs) > 1:
             lines.append(f"# launch {i + 1} of {len(cfgs)}" + (" (add --load <checkpoint of launch %d> --override-opt-param-scheduler)" % i if i else ""))
-        if "global_batch_size" not in cfg:
+        if "step_batch_size_schedule" in cfg:
+            lines.append("# needs Megatron-LM with --step-batch-size-schedule (after megatron-core 0.16.1, which has only "
+                         "--rampup-batch-size); thresholds in samples; checked with lrplan's reading of that scheduler")
+        elif "global_batch_size" not in cfg:
             lines.append("# add your --global-batch-size (the LR curve over iterations does not depend on it)")
         args = megatron_args(cfg)
         if i:

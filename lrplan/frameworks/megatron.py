@@ -47,6 +47,7 @@ DEFAULTS: dict[str, Any] = {
     "train_samples": None,
     "global_batch_size": None,
     "rampup_batch_size": None,
+    "step_batch_size_schedule": None,  # Megatron-LM HEAD only (not in megatron-core 0.16.1): "THR:BS THR:BS", samples
 }
 DECAY_STYLES = ("constant", "linear", "cosine", "inverse-square-root", "WSD")
 WSD_DECAY_STYLES = ("exponential", "linear", "cosine", "minus_sqrt")
@@ -56,8 +57,10 @@ __all__ = [
     "DEFAULTS",
     "WSD_DECAY_STYLES",
     "SchedulerSteps",
+    "parse_step_schedule",
     "rampup_batch_sizes",
     "scheduler_steps",
+    "step_schedule_batch_sizes",
     "simulate",
     "train_iters",
     "validate",
@@ -117,7 +120,21 @@ def validate(config: Mapping[str, Any]) -> list[str]:
     if a["lr"] is None:
         out.append("--lr is required")
     gbs = a["global_batch_size"]
-    if gbs is None or int(gbs) <= 0:
+    sched = a["step_batch_size_schedule"]
+    if sched is not None:
+        try:
+            points = parse_step_schedule(sched)
+            if points[0][0] != 0:
+                out.append("--step-batch-size-schedule must start at threshold 0")
+        except ValueError as e:
+            out.append(f"--step-batch-size-schedule: {e}")
+        if gbs is not None:
+            out.append("--step-batch-size-schedule cannot be combined with --global-batch-size")
+        if a["rampup_batch_size"] is not None:
+            out.append("--step-batch-size-schedule cannot be combined with --rampup-batch-size")
+        if not a["train_samples"]:
+            out.append("--step-batch-size-schedule needs sample-based training (--train-samples)")
+    elif gbs is None or int(gbs) <= 0:
         out.append(f"--global-batch-size must be a positive integer, got {gbs!r}")
     # arguments.py 755-783
     if a["train_iters"]:
@@ -170,10 +187,59 @@ def _check(config: Mapping[str, Any]) -> None:
         raise ValueError("; ".join(problems))
 
 
+_SUFFIX = {"": 1, "K": 10**3, "M": 10**6, "B": 10**9, "T": 10**12}
+
+
+def parse_step_schedule(text: str) -> list[tuple[int, int]]:
+    """``"0:768 250B:1536"`` -> ``[(0, 768), (250e9, 1536)]`` (thresholds in samples; suffixes K M B T)."""
+    out = []
+    for item in str(text).split():
+        thr, _, bs = item.partition(":")
+        if not bs:
+            raise ValueError(f"expected THRESHOLD:BATCH, got {item!r}")
+        thr = thr.strip().upper()
+        suf = thr[-1] if thr and thr[-1] in _SUFFIX else ""
+        num = thr[: len(thr) - len(suf)]
+        try:
+            value = float(num) * _SUFFIX[suf]
+            batch = int(bs)
+        except ValueError:
+            raise ValueError(f"cannot read {item!r}") from None
+        if value != int(value) or batch <= 0:
+            raise ValueError(f"cannot read {item!r}")
+        out.append((int(value), batch))
+    if not out:
+        raise ValueError("empty schedule")
+    if any(b[0] <= a[0] for a, b in zip(out, out[1:])):
+        raise ValueError("thresholds must increase")
+    return out
+
+
+def step_schedule_batch_sizes(text: str, n_iters: int) -> NDArray[np.int64]:
+    """Batch of iterations 1..n under ``--step-batch-size-schedule`` (Megatron-LM HEAD's
+    ``StepBatchsizeNumMicroBatchesCalculator``: an iteration runs at the batch of the last threshold its
+    consumed samples have reached). lrplan's reading of HEAD; not covered by the 0.16.1 fixtures."""
+    pts = parse_step_schedule(text)
+    out = np.empty(n_iters, dtype=np.int64)
+    i, consumed = 0, 0
+    for j, (_, b) in enumerate(pts):
+        if i >= n_iters:
+            break
+        if j + 1 < len(pts):
+            k = max(0, -(-(pts[j + 1][0] - consumed) // b))
+        else:
+            k = n_iters - i
+        k = min(k, n_iters - i)
+        out[i : i + k] = b
+        i += k
+        consumed += k * b
+    return out
+
+
 def scheduler_steps(config: Mapping[str, Any]) -> SchedulerSteps:
     """``get_optimizer_param_scheduler`` (training.py 1354-1405): CLI args -> constructor values."""
     a = _args(config)
-    gbs = int(a["global_batch_size"])
+    gbs = int(a["global_batch_size"] or 0)
     if a["train_iters"]:
         decay_iters = a["lr_decay_iters"] if a["lr_decay_iters"] is not None else a["train_iters"]
         decay = decay_iters * gbs
@@ -241,6 +307,17 @@ def train_iters(config: Mapping[str, Any]) -> int:
     a = _args(config)
     if a["train_iters"]:
         return int(a["train_iters"])
+    if a["step_batch_size_schedule"] is not None:  # HEAD update_train_iters: iterate until consumed >= samples
+        samples, pts = int(a["train_samples"]), parse_step_schedule(a["step_batch_size_schedule"])
+        n, consumed = 0, 0
+        for j, (_, b) in enumerate(pts):
+            end = pts[j + 1][0] if j + 1 < len(pts) else samples
+            end = min(end, samples)
+            if consumed < end:
+                k = -(-(end - consumed) // b)
+                n += k
+                consumed += k * b
+        return n
     gbs, samples = int(a["global_batch_size"]), int(a["train_samples"])
     if a["rampup_batch_size"] is None:
         return samples // gbs
@@ -321,6 +398,8 @@ def simulate(
     elif a["rampup_batch_size"] is not None:
         start, incr, ramp = (int(x) for x in a["rampup_batch_size"])
         bs = rampup_batch_sizes(start, incr, ramp, int(a["global_batch_size"]), n)
+    elif a["step_batch_size_schedule"] is not None:
+        bs = step_schedule_batch_sizes(a["step_batch_size_schedule"], n)
     else:
         bs = np.full(n, int(a["global_batch_size"]), dtype=np.int64)
     consumed = np.concatenate([np.zeros(1, dtype=np.int64), np.cumsum(bs)[:-1]])[:n]
