@@ -212,6 +212,7 @@ from lrplan.plancmd import plan as _plan  # noqa: E402
 app.command("plan")(user_errors(_plan))
 from lrplan.plotcmd import plot as _plot; app.command()(user_errors(_plot))  # noqa: E402, E702
 from lrplan.fwcmd import import_ as _import; app.command("import", context_settings={"ignore_unknown_options": True})(user_errors(_import))  # noqa: E402, E702
+from lrplan.lawcmd import fit as _fit, predict as _predict, laws as _laws; app.command("fit")(user_errors(_fit)); app.command("predict")(user_errors(_predict)); app.command("laws")(user_errors(_laws))  # noqa: E402, E702
 
 
 def main() -> None:

@@ -51,13 +51,53 @@ def plot_text(
     no_color: bool = False,
     title: Optional[str] = None,
     max_height: Optional[int] = None,
+    law: Optional[str] = None,
+    loss: bool = False,
 ) -> str:
-    """The plot of ``specs`` sized for the terminal, coloured if ``stream`` is a colour terminal."""
+    """The plot of ``specs`` sized for the terminal, coloured if ``stream`` is a colour terminal. With ``loss``
+    (or a ``law``: a law.yaml or ``builtin:NAME``), the predicted loss of each spec is overlaid on the right axis."""
     from lrplan.plot import check_size, plot_specs
 
     w, h = plot_size(width, height, max_height)
     check_size(w, h)
-    return plot_specs(specs, w, h, x="tokens" if x == "tokens" else "step", log_y=log_y, color=want_color(no_color, stream), title=title)
+    right = loss_series(specs, w, x, law) if (loss or law is not None) else ()
+    return plot_specs(specs, w, h, x="tokens" if x == "tokens" else "step", log_y=log_y, color=want_color(no_color, stream), title=title, right=right)
+
+
+def loss_series(specs: "list[Spec]", width: int, x: str, law: Optional[str]) -> list:
+    """Predicted loss of each spec (from the end of its warmup) as right-axis :class:`lrplan.plot.Series`;
+    says on stderr which law and how far each spec is from its fitted range."""
+    import numpy as np
+    from rich.markup import escape
+
+    from lrplan.cli import _stderr
+    from lrplan.errors import LrplanError
+    from lrplan.lawcmd import law_description, range_check, resolve_law
+    from lrplan.laws import warmup_length
+    from lrplan.plot import SAMPLES_PER_COLUMN, Series, sample_steps, spec_label, unique_labels
+
+    res = resolve_law(law)
+    err = _stderr()
+    err.print(escape("loss: " + law_description(res)), soft_wrap=True)
+    out = []
+    for s, lab in zip(specs, unique_labels([spec_label(s) for s in specs])):
+        plan = s.schedule_plan()
+        lr = s.render().lr
+        line, outside = range_check(res, lab, lr, plan.tokens_per_step)
+        if outside:
+            err.print(f"[yellow]warning:[/yellow] {escape(line)}", soft_wrap=True)
+        first = max(warmup_length(lr), int(np.argmax(lr > 0)))
+        steps = sample_steps(plan, SAMPLES_PER_COLUMN * width)
+        steps = steps[steps >= first]
+        if not steps.size:
+            continue
+        with np.errstate(all="ignore"):
+            y = np.asarray(res.fitted.predict(lr, steps), dtype=np.float64)
+        if not np.all(np.isfinite(y)):
+            raise LrplanError(f"{lab}: law {res.label} gives a non-finite loss for this schedule; it is outside what the law can evaluate")
+        xs = plan.tokens_at(steps).astype(np.float64) if x == "tokens" and plan.has_tokens else steps.astype(np.float64)
+        out.append(Series(lab, xs, y))
+    return out
 
 
 def write_plot(specs: "list[Spec]", stream: TextIO, **kwargs) -> None:
@@ -76,16 +116,21 @@ def plot(
     height: Annotated[Optional[int], typer.Option("--height", "-H", help="Rows, legend included (default: the terminal's).", show_default=False)] = None,
     no_color: Annotated[bool, typer.Option("--no-color", help="Plain text, one marker character per spec (automatic when not a terminal or NO_COLOR is set).")] = False,
     title: Annotated[Optional[str], typer.Option("--title", help="Plot title.", show_default=False)] = None,
+    loss: Annotated[bool, typer.Option("--loss", help="Overlay the predicted loss (right axis), with the built-in law unless --law.")] = False,
+    law: Annotated[Optional[str], typer.Option("--law", help="Loss law for the overlay: a law.yaml from `lrplan fit` or builtin:NAME (implies --loss).", show_default=False)] = None,
 ) -> None:
-    """Plot the LR of one or more specs against step (or tokens), phase starts marked.
+    """Plot the LR of one or more specs against step (or tokens), phase starts marked; --loss adds the predicted loss.
 
     Example:
 
         lrplan plot schedules/wsd.yaml schedules/cosine.yaml --log-y
+
+        lrplan plot schedules/wsd.yaml --loss --law law.yaml
     """
     from lrplan.plot import check_size
     from lrplan.spec import load_spec
 
     check_size(*plot_size(width, height))  # before loading: a too-small terminal is the first thing to say
     loaded = [load_spec(p) for p in specs]
-    write_plot(loaded, sys.stdout, x=x.value, log_y=log_y, width=width, height=height, no_color=no_color, title=title)
+    write_plot(loaded, sys.stdout, x=x.value, log_y=log_y, width=width, height=height, no_color=no_color, title=title,
+               law=law, loss=loss)

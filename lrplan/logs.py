@@ -1,0 +1,344 @@
+"""Training logs (CSV) -> loss curves with a per-step LR, for ``lrplan fit`` and ``lrplan predict --lr-csv``.
+
+A log is a CSV file with a header row: a step column and a loss column (default names ``step`` and ``loss``),
+optionally an ``lr`` column and a ``run`` column (several runs in one file).  Rules (every problem is one
+:class:`~lrplan.errors.LrplanError` line naming the file, never a traceback):
+
+* the file must be UTF-8 text (a BOM is fine), non-empty, with a header and at least one data row; comma
+  separated (tab or semicolon when the header has no comma); every row has as many fields as the header;
+* an empty cell means "not logged at this step" (wandb/tensorboard exports leave gaps); any other cell of a used
+  column must be a number: ``nan``/``inf``, negative steps, non-integer steps and non-positive losses are errors;
+* rows out of step order are sorted, and the losses (and LRs) of duplicate steps are averaged (a note says so);
+* the per-step LR comes from the ``lr`` column -- logged every step or every N steps: linearly interpolated onto
+  every step from 0; before the first logged step, a linear warmup from 0 is assumed (a note says so) -- or from
+  a schedule spec (``--schedule``), whose render gives the LR of every step (``lr[s]`` = LR of update ``s + 1``);
+* a curve needs at least ``MIN_POINTS`` usable loss points (after the LR is known and non-zero).
+
+Long per-step curves are thinned to ``max_points`` points per curve by taking the median loss (and median step)
+of equal-width step bins: robust to loss spikes and noise, and keeps fits fast (a note says so).
+
+numpy is imported at module level: import this module inside commands only.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Sequence
+
+import numpy as np
+
+from lrplan.errors import LrplanError
+
+MIN_POINTS = 5
+MAX_STEP = 20_000_000  # a per-step LR array of this length is 160 MB: far beyond any log we expect to fit
+MAX_LOSS = 1e4  # nats per token; larger values are almost certainly perplexities or a wrong column
+MAX_LR = 1e3
+DEFAULT_MAX_POINTS = 500
+
+
+@dataclass
+class LogCurve:
+    """One curve read from a log: losses at ``steps`` and the per-step ``lr`` (index = step, from 0)."""
+
+    name: str
+    path: str
+    sha256: str
+    steps: np.ndarray
+    loss: np.ndarray
+    lr: np.ndarray
+    lr_source: str
+    run: str | None = None
+    notes: list[str] = field(default_factory=list)
+    lr_assumed_before: int | None = None  # first logged LR step when a warmup from 0 was assumed before it
+
+    def curve(self, to_step: int | None = None):
+        """The :class:`lrplan.laws.Curve` (optionally cut at ``to_step``)."""
+        from lrplan.laws import Curve
+
+        steps, loss = self.steps, self.loss
+        if to_step is not None:
+            keep = steps <= to_step
+            steps, loss = steps[keep], loss[keep]
+        return Curve(self.name, steps, loss, self.lr[: int(steps.max()) + 1] if steps.size else self.lr)
+
+    def input_record(self) -> dict[str, Any]:
+        """What ``law.yaml`` records about this input."""
+        d: dict[str, Any] = {"file": self.path, "sha256": self.sha256, "curve": self.name, "lr_source": self.lr_source,
+                             "points": int(self.steps.size), "steps": [int(self.steps[0]), int(self.steps[-1])],
+                             "peak_lr": float(self.lr.max())}
+        if self.run is not None:
+            d["run"] = self.run
+        if self.lr_assumed_before is not None:
+            d["lr_assumed_linear_warmup_before"] = int(self.lr_assumed_before)
+        if self.notes:
+            d["notes"] = list(self.notes)
+        return d
+
+
+def _err(path: str, msg: str, line: int | None = None) -> LrplanError:
+    return LrplanError(f"{path}{f':{line}' if line is not None else ''}: {msg}")
+
+
+def read_text(path: str | Path, what: str = "log") -> tuple[str, str]:
+    """``(text, sha256)`` of a UTF-8 file; one-line errors for unreadable, empty or non-UTF-8 files."""
+    p = str(path)
+    try:
+        raw = Path(path).read_bytes()
+    except IsADirectoryError:
+        raise _err(p, f"is a directory, not a {what} file") from None
+    except OSError as e:
+        raise _err(p, f"cannot read the {what}: {e.strerror or e}") from None
+    if not raw.strip():
+        raise _err(p, f"empty file: a {what} needs a header row and data rows")
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        raise _err(p, f"not UTF-8 text (byte {e.start}); export the {what} as UTF-8 CSV") from None
+    if "\x00" in text:
+        raise _err(p, f"contains NUL bytes: not a text {what}")
+    return text, hashlib.sha256(raw).hexdigest()
+
+
+def _rows(text: str, path: str) -> tuple[list[str], list[tuple[int, list[str]]]]:
+    """Header and data rows (with 1-based line numbers); blank lines are skipped."""
+    first = text.lstrip("\r\n").split("\n", 1)[0]
+    delim = "," if "," in first else "\t" if "\t" in first else ";" if ";" in first else ","
+    try:
+        reader = csv.reader(io.StringIO(text, newline=""), delimiter=delim, strict=True)
+        rows = [(reader.line_num, r) for r in reader if any(c.strip() for c in r)]
+    except csv.Error as e:
+        raise _err(path, f"not a readable CSV file ({e})") from None
+    if not rows:
+        raise _err(path, "empty file: a log needs a header row and data rows")
+    header = [h.strip() for h in rows[0][1]]
+    if len(rows) == 1:
+        raise _err(path, f"only a header row ({', '.join(header)[:200]}): no data rows")
+    return header, rows[1:]
+
+
+def _column(header: list[str], name: str) -> int | None:
+    if name in header:
+        return header.index(name)
+    low = [h.lower() for h in header]
+    return low.index(name.lower()) if name.lower() in low else None
+
+
+def _num(cell: str, path: str, line: int, col: str) -> float | None:
+    s = cell.strip()
+    if not s:
+        return None
+    try:
+        v = float(s)
+    except ValueError:
+        raise _err(path, f"{col} {s[:40]!r} is not a number", line) from None
+    if not math.isfinite(v):
+        raise _err(path, f"{col} is {s[:20]}; remove the row (non-finite values cannot be fitted)", line)
+    return v
+
+
+def _step(cell: str, path: str, line: int, col: str) -> int | None:
+    v = _num(cell, path, line, col)
+    if v is None:
+        return None
+    if v != int(v):
+        raise _err(path, f"{col} {cell.strip()[:40]!r} is not a whole number", line)
+    if v < 0:
+        raise _err(path, f"{col} {int(v)} is negative", line)
+    if v > MAX_STEP:
+        raise _err(path, f"{col} {v:.4g} is beyond lrplan's limit of {MAX_STEP:,} steps for logs", line)
+    return int(v)
+
+
+def _dedupe(steps: np.ndarray, vals: np.ndarray) -> tuple[np.ndarray, np.ndarray, int, bool]:
+    """Sort by step and average duplicate steps: (steps, values, n_duplicates, was_unsorted)."""
+    unsorted = bool(np.any(np.diff(steps) < 0))
+    u, inv, counts = np.unique(steps, return_inverse=True, return_counts=True)
+    out = np.bincount(inv, weights=vals, minlength=u.size) / counts
+    return u, out, int(steps.size - u.size), unsorted
+
+
+def lr_from_points(steps: np.ndarray, lr: np.ndarray, length: int) -> tuple[np.ndarray, int | None, bool]:
+    """Per-step LR of length ``length`` from logged ``(steps, lr)`` points (sorted, unique): linear interpolation,
+    a linear warmup from 0 before the first point when it is after step 0, held after the last point.
+    Returns ``(lr, first_step_if_warmup_assumed, held_after_last)``."""
+    s = np.arange(length, dtype=float)
+    out = np.interp(s, steps.astype(float), lr)
+    assumed = None
+    s0 = int(steps[0])
+    if s0 > 0:
+        n = min(s0, length)
+        out[:n] = lr[0] * s[:n] / s0
+        assumed = s0
+    return out, assumed, bool(length - 1 > int(steps[-1]))
+
+
+def read_log(path: str | Path, *, step_col: str = "step", loss_col: str = "loss", lr_col: str = "lr",
+             run_col: str = "run", runs: Sequence[str] | None = None, schedule: Any = None,
+             need_loss: bool = True, max_points: int | None = DEFAULT_MAX_POINTS) -> list[LogCurve]:
+    """Read one CSV log into one :class:`LogCurve` per run (see the module docstring for the rules).
+
+    ``schedule``: a loaded :class:`lrplan.spec.Spec` (or a path) whose per-step LR replaces the ``lr`` column.
+    ``need_loss=False`` reads a plain LR table (``step,lr``) -- the curve's ``loss`` is then empty.
+    """
+    p = str(path)
+    text, digest = read_text(path)
+    header, rows = _rows(text, p)
+    cols = ", ".join(header)[:200]
+    i_step = _column(header, step_col)
+    if i_step is None:
+        raise _err(p, f"no {step_col!r} column (columns: {cols}); name it with --step-col")
+    i_loss = _column(header, loss_col) if need_loss else None
+    if need_loss and i_loss is None:
+        raise _err(p, f"no {loss_col!r} column (columns: {cols}); name it with --loss-col")
+    i_lr = _column(header, lr_col)
+    if not need_loss and i_lr is None:
+        raise _err(p, f"no {lr_col!r} column (columns: {cols}); an LR table needs columns step,lr")
+    if schedule is None and i_lr is None:
+        raise _err(p, f"no way to know the LR: no {lr_col!r} column (columns: {cols}); name it with --lr-col "
+                      "or give the run's schedule with --schedule SPEC.yaml")
+    i_run = _column(header, run_col)
+    if runs and i_run is None:
+        raise _err(p, f"--runs needs a {run_col!r} column (columns: {cols}); name it with --run-col")
+    n_fields = len(header)
+    groups: dict[str | None, list[tuple[int, list[str]]]] = {}
+    for line, r in rows:
+        if len(r) != n_fields:
+            raise _err(p, f"{len(r)} fields where the header has {n_fields} (truncated or malformed row)", line)
+        key = r[i_run].strip() if i_run is not None else None
+        groups.setdefault(key, []).append((line, r))
+    if runs:
+        missing = [r for r in runs if r not in groups]
+        if missing:
+            have = ", ".join(str(k) for k in groups)[:200]
+            raise _err(p, f"no run {missing[0]!r} in the {run_col!r} column (runs: {have})")
+        keys: list[str | None] = list(runs)
+    else:
+        keys = list(groups)
+    stem = Path(p).stem
+    multi = len(keys) > 1 or bool(runs)
+    out = []
+    for key in keys:
+        name = f"{stem}:{key}" if multi and key is not None else stem
+        out.append(_one_curve(p, digest, name, key, groups[key], i_step, i_loss, i_lr, header, schedule,
+                              need_loss, max_points))
+    return out
+
+
+def _one_curve(p: str, digest: str, name: str, run: str | None, rows: list[tuple[int, list[str]]], i_step: int,
+               i_loss: int | None, i_lr: int | None, header: list[str], schedule: Any, need_loss: bool,
+               max_points: int | None) -> LogCurve:
+    where = f"{p}" + (f" (run {run})" if run is not None else "")
+    notes: list[str] = []
+    ls, lv, rs, rv = [], [], [], []
+    for line, r in rows:
+        st = _step(r[i_step], p, line, header[i_step])
+        if st is None:
+            continue
+        if i_loss is not None:
+            v = _num(r[i_loss], p, line, header[i_loss])
+            if v is not None:
+                if v <= 0:
+                    raise _err(p, f"{header[i_loss]} {v:g} is not positive (a loss in nats is > 0)", line)
+                if v > MAX_LOSS:
+                    raise _err(p, f"{header[i_loss]} {v:.4g} is implausibly large for a loss in nats (a perplexity?)",
+                               line)
+                ls.append(st)
+                lv.append(v)
+        if i_lr is not None and schedule is None:
+            v = _num(r[i_lr], p, line, header[i_lr])
+            if v is not None:
+                if v < 0 or v > MAX_LR:
+                    raise _err(p, f"{header[i_lr]} {v:g} is not a learning rate (must be in [0, {MAX_LR:g}])", line)
+                rs.append(st)
+                rv.append(v)
+    if need_loss:
+        if not ls:
+            raise _err(where, f"no loss values in column {header[i_loss]!r}")  # type: ignore[index]
+        steps, loss, dup, unsorted = _dedupe(np.array(ls, dtype=np.int64), np.array(lv, dtype=float))
+        if unsorted:
+            notes.append("rows were not in step order: sorted by step")
+        if dup:
+            notes.append(f"{dup} duplicate step(s): their losses were averaged")
+    else:
+        steps, loss = np.array(sorted(set(rs)), dtype=np.int64), np.empty(0)
+    # --- the per-step LR
+    assumed = None
+    if schedule is not None:
+        lr = _schedule_lr(schedule)
+        src = f"schedule:{getattr(schedule, 'source', None) or schedule}"
+        if i_lr is not None:
+            notes.append(f"the {header[i_lr]!r} column is ignored: the LR comes from the schedule")
+        if need_loss:
+            past = steps >= lr.size
+            if past.any():
+                over = steps[past]
+                if over.min() > lr.size or over.size > 1:
+                    raise _err(where, f"the log reaches step {int(steps.max()):,} but the schedule has only "
+                                      f"{lr.size:,} steps (0..{lr.size - 1:,}); is it the run's schedule?")
+                notes.append(f"the row at step {lr.size:,} (after the schedule's last update) was dropped")
+                steps, loss = steps[~past], loss[~past]
+    else:
+        if not rv:
+            raise _err(where, f"no way to know the LR: column {header[i_lr]!r} has no values; "  # type: ignore[index]
+                              "give the schedule with --schedule SPEC.yaml")
+        rsteps, rvals, rdup, _ = _dedupe(np.array(rs, dtype=np.int64), np.array(rv, dtype=float))
+        if rdup and not need_loss:
+            notes.append(f"{rdup} duplicate step(s): their LRs were averaged")
+        length = int(max(steps.max() if steps.size else 0, rsteps.max())) + 1
+        lr, assumed, held = lr_from_points(rsteps, rvals, length)
+        src = "column:" + header[i_lr]  # type: ignore[index]
+        if rsteps.size < int(rsteps[-1] - rsteps[0]) + 1:
+            notes.append(f"LR logged at {rsteps.size:,} of the {int(rsteps[-1] - rsteps[0]) + 1:,} steps "
+                         f"{int(rsteps[0]):,}..{int(rsteps[-1]):,}: linearly interpolated between them")
+        if assumed is not None:
+            notes.append(f"no LR before step {assumed:,}: assumed a linear warmup from 0 to {rvals[0]:.4g}")
+        if held:
+            notes.append(f"no LR after step {int(rsteps[-1]):,}: held at {rvals[-1]:.4g}")
+    if not np.any(lr > 0):
+        raise _err(where, "the LR is 0 at every step: nothing to fit or predict")
+    if need_loss:
+        area = np.cumsum(lr)
+        zero = area[steps] <= 0
+        if zero.any():
+            notes.append(f"{int(zero.sum())} loss point(s) before the first non-zero LR were dropped")
+            steps, loss = steps[~zero], loss[~zero]
+        if steps.size < MIN_POINTS:
+            raise _err(where, f"only {steps.size} usable loss point(s); a fit needs at least {MIN_POINTS}")
+        if max_points and steps.size > max_points:
+            n0 = steps.size
+            steps, loss = thin(steps, loss, max_points)
+            notes.append(f"{n0:,} loss points thinned to {steps.size:,} (median of equal step bins)")
+    return LogCurve(name, p, digest, steps, loss, lr, src, run, notes, assumed)
+
+
+def _schedule_lr(schedule: Any) -> np.ndarray:
+    from lrplan.spec import Spec, load_spec
+
+    spec = schedule if isinstance(schedule, Spec) else load_spec(schedule)
+    return spec.render().lr
+
+
+def thin(steps: np.ndarray, loss: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """At most ``n`` points: the median step and median loss of ``n`` equal-width step bins (empty bins skipped)."""
+    edges = np.linspace(steps[0], steps[-1] + 1, n + 1)
+    b = np.clip(np.searchsorted(edges, steps, side="right") - 1, 0, n - 1)
+    st, lo = [], []
+    starts = np.flatnonzero(np.r_[True, b[1:] != b[:-1]])
+    ends = np.r_[starts[1:], b.size]
+    for a, e in zip(starts, ends):
+        st.append(int(np.median(steps[a:e])))
+        lo.append(float(np.median(loss[a:e])))
+    s, v, _, _ = _dedupe(np.array(st, dtype=np.int64), np.array(lo))
+    return s, v
+
+
+def read_lr_table(path: str | Path, *, step_col: str = "step", lr_col: str = "lr") -> LogCurve:
+    """A plain LR table (``step,lr``; sparse rows are interpolated) as a :class:`LogCurve` without losses."""
+    (c,) = read_log(path, step_col=step_col, lr_col=lr_col, run_col="\x00no-run", need_loss=False,
+                    max_points=None)
+    return c

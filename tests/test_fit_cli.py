@@ -1,0 +1,391 @@
+"""`lrplan fit`, `lrplan predict`, `lrplan laws` (issue 5): logs -> law.yaml -> predictions, built-in laws, and
+every robustness case (bad logs and law files give one `error:` line naming the file, exit 2, no output file)."""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import os
+import shutil
+from pathlib import Path
+
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+import yaml  # noqa: E402
+from typer.testing import CliRunner  # noqa: E402
+
+from lrplan.cli import app  # noqa: E402
+
+runner = CliRunner()
+ROOT = Path(__file__).resolve().parents[1]
+LOGS = ROOT / "tests" / "data" / "logs"
+MPL25 = ROOT / "tests" / "data" / "curves" / "multipowerlaw" / "loss_curve_repo" / "csv_25"
+WSD = ROOT / "schedules" / "wsd.yaml"
+COSINE = ROOT / "schedules" / "cosine.yaml"
+CONSTANT = ROOT / "schedules" / "constant.yaml"
+FAST = ["--max-points", "30"]  # fits on ~30 points per curve: accuracy is not the point here
+
+
+def run(*args, env=None):
+    res = runner.invoke(app, [str(a) for a in args], env={"COLUMNS": "160", **(env or {})})
+    assert res.exception is None or isinstance(res.exception, SystemExit), repr(res.exception)
+    assert "Traceback" not in res.stderr and "Traceback" not in res.stdout
+    return res
+
+
+def fails(res, *needles):
+    """Exit 2 and stderr is exactly one `error:` line, containing every needle."""
+    assert res.exit_code == 2, (res.exit_code, res.stdout, res.stderr)
+    errs = res.stderr.strip().splitlines()
+    assert len(errs) == 1 and errs[0].startswith("error: "), res.stderr
+    for n in needles:
+        assert n in errs[0], (n, errs[0])
+    return errs[0]
+
+
+def spec(tmp_path: Path, name: str, text: str) -> Path:
+    p = tmp_path / f"{name}.yaml"
+    p.write_text(text)
+    return p
+
+
+@pytest.fixture(scope="module")
+def law_file(tmp_path_factory):
+    """A multi-power law fitted on the three runs of the shipped multi-run log (constant, cosine, two-stage)."""
+    d = tmp_path_factory.mktemp("law")
+    out = d / "law.yaml"
+    res = run("fit", LOGS / "mpl25m_runs.csv", *FAST, "-o", out)
+    assert res.exit_code == 0, res.stderr
+    return out, res
+
+
+# ------------------------------------------------------------------------------------------------ fit
+
+
+def test_fit_writes_law_with_hashes_metrics_window(law_file):
+    out, res = law_file
+    assert "fit window: steps" in res.stderr and "automatic" in res.stderr
+    assert "no LR before step 2,160: assumed a linear warmup from 0" in res.stderr  # first LR logged at 2160
+    assert "fit quality per curve" in res.stdout and "wrote" in res.stdout
+    d = yaml.safe_load(out.read_text())
+    assert d["law"] == "multi-power" and d["warmup"] == "area" and d["flags"] == []
+    assert set(d["params"]) >= {"L0", "A", "alpha", "B", "C", "beta", "gamma"}
+    assert all(math.isfinite(v) for v in d["params"].values())
+    names = ["mpl25m_runs:constant", "mpl25m_runs:cosine", "mpl25m_runs:wsdcon"]
+    assert list(d["metrics"]) == names
+    for m in d["metrics"].values():
+        assert m["r2"] > 0.99 and m["mae"] < 0.02 and m["worst_e"] < 0.02
+    digest = hashlib.sha256((LOGS / "mpl25m_runs.csv").read_bytes()).hexdigest()
+    assert [i["curve"] for i in d["inputs"]] == names
+    assert all(i["sha256"] == digest and i["lr_source"] == "column:lr" for i in d["inputs"])
+    assert d["inputs"][0]["lr_assumed_linear_warmup_before"] == 2176
+    assert d["window"]["rule"] == "auto" and d["window"]["start"] > 2160
+    assert d["meta"]["peak_lr"] == pytest.approx(3e-4) and d["meta"]["fitted_step_range"][1] > 20000
+    res = run("laws", out)  # a law file shows in full: parameters, fit quality, inputs
+    assert res.exit_code == 0 and "alpha" in res.stdout and f"input: mpl25m_runs:cosine from {LOGS / 'mpl25m_runs.csv'}" in res.stdout
+
+
+def test_fit_round_trips_through_predict(law_file, tmp_path):
+    """The law predicts the logged cosine run (its LR read from the log as an LR table) within 1 %."""
+    out, _ = law_file
+    pred = tmp_path / "pred.csv"
+    res = run("predict", "--lr-csv", MPL25 / "cosine_24000.csv", "--law", out, "-o", pred)
+    assert res.exit_code == 0, res.stderr
+    assert f"using law {out}" in res.stderr
+    got = np.genfromtxt(pred, delimiter=",", names=True)
+    logged = np.genfromtxt(MPL25 / "cosine_24000.csv", delimiter=",", names=True)
+    common, i, j = np.intersect1d(got["step"].astype(int), logged["step"].astype(int), return_indices=True)
+    assert common.size > 100
+    rel = np.abs(got["loss"][i] - logged["loss"][j]) / logged["loss"][j]
+    assert rel[common > 4000].max() < 0.01
+    assert np.allclose(got["lr"][i], logged["lr"][j], rtol=1e-6)
+
+
+def test_fit_files_momentum_with_schedule_and_window(tmp_path):
+    cos = spec(tmp_path, "cos24k", "budget: {steps: 24000}\nschedule: {kind: cosine, peak_lr: 3.0e-4, min_lr: 3.0e-5, warmup: 2160}\n")
+    const = spec(tmp_path, "const24k", "budget: {steps: 24000}\nschedule: {kind: constant, peak_lr: 3.0e-4, warmup: 2160}\n")
+    out = tmp_path / "law.yaml"
+    res = run("fit", MPL25 / "constant_24000.csv", MPL25 / "cosine_24000.csv", "--law", "momentum",
+              "--schedule", const, "--schedule", cos, "--from-step", 4000, "--to-step", 20000, *FAST, "-o", out)
+    assert res.exit_code == 0, res.stderr
+    assert "fit window: steps 4,0" in res.stderr and "--from-step" in res.stderr
+    d = yaml.safe_load(out.read_text())
+    assert d["law"] == "momentum" and d["warmup"] == "peak"
+    assert d["window"]["end"] == 20000 and d["window"]["start"] == 4000
+    for first, last, _ in d["window"]["per_curve"].values():
+        assert first >= 4000 and last <= 20000
+    assert [i["lr_source"] for i in d["inputs"]] == [f"schedule:{const}", f"schedule:{cos}"]
+    assert all("'lr' column is ignored" in " ".join(i["notes"]) for i in d["inputs"])
+    assert min(m["r2"] for m in d["metrics"].values()) > 0.98
+
+
+def test_fit_yaml_to_stdout_summary_to_stderr():
+    res = run("fit", LOGS / "cosine_sparse_lr.csv", "--loss-col", "val_loss", "--law", "mtl", *FAST)
+    assert res.exit_code == 0, res.stderr
+    d = yaml.safe_load(res.stdout)
+    assert d["law"] == "momentum" and d["inputs"][0]["curve"] == "cosine_sparse_lr"
+    assert "interpolated" in res.stderr and "fit quality per curve" in res.stderr
+
+
+# ------------------------------------------------------------------------------------------------ predict
+
+
+def test_predict_curve_shape_columns_values(law_file, tmp_path):
+    out, _ = law_file
+    pred = tmp_path / "pred.csv"
+    res = run("predict", WSD, "--law", out, "-o", pred, "--every", "1000")
+    assert res.exit_code == 0, res.stderr
+    assert "predicted final loss" in res.stdout
+    lines = pred.read_text().splitlines()
+    assert lines[0] == "step,lr,loss"
+    a = np.genfromtxt(pred, delimiter=",", names=True)
+    steps = a["step"].astype(int)
+    assert steps[0] == 2000 and steps[-1] == 23841  # from the end of warmup; the last step always
+    assert all(s % 1000 == 0 for s in steps[1:-1]) and np.all(np.diff(steps) > 0)
+    assert np.all(np.isfinite(a["loss"])) and np.all((a["loss"] > 1) & (a["loss"] < 10))
+    import lrplan
+
+    lr = lrplan.load_spec(WSD).render().lr
+    assert np.allclose(a["lr"], lr[steps], rtol=1e-8)
+    final = float(res.stdout.split("predicted final loss")[1].split()[0])
+    assert final == pytest.approx(a["loss"][-1], abs=1e-4)
+    # --steps: exactly those rows
+    res = run("predict", WSD, "--law", out, "-o", pred, "--steps", "5000,10000,23841")
+    assert res.exit_code == 0, res.stderr
+    assert [ln.split(",")[0] for ln in pred.read_text().splitlines()[1:]] == ["5000", "10000", "23841"]
+
+
+def test_predict_comparison_sorted_by_final_loss(tmp_path):
+    short = spec(tmp_path, "short", "name: short\nbudget: {steps: 6000}\nschedule: {kind: cosine, peak_lr: 3.0e-4, warmup: 500}\n")
+    long_ = spec(tmp_path, "long", "name: long\nbudget: {steps: 30000}\nschedule: {kind: cosine, peak_lr: 3.0e-4, warmup: 500}\n")
+    const = spec(tmp_path, "flat", "name: flat\nbudget: {steps: 30000}\nschedule: {kind: constant, peak_lr: 3.0e-4, warmup: 500}\n")
+    pred = tmp_path / "pred.csv"
+    res = run("predict", short, const, long_, "-o", pred, "--every", "5000")
+    assert res.exit_code == 0, res.stderr
+    rows = [ln for ln in res.stdout.splitlines() if ln.startswith("│")]
+    order = [r.split("│")[2].strip() for r in rows]
+    assert order == ["long", "flat", "short"]  # more steps and an anneal win
+    losses = [float(r.split("│")[6]) for r in rows]
+    assert losses == sorted(losses)
+    assert rows[0].split("│")[7].strip() == "best"
+    assert float(rows[2].split("│")[7]) == pytest.approx(losses[2] - losses[0], abs=2e-4)
+    lines = pred.read_text().splitlines()
+    assert lines[0] == "name,step,lr,loss"
+    assert {ln.split(",")[0] for ln in lines[1:]} == {"short", "flat", "long"}
+
+
+def test_predict_builtin_default_and_range_warning():
+    res = run("predict", WSD)
+    assert res.exit_code == 0, res.stderr
+    assert "using the default law builtin:mpl-400m" in res.stderr
+    assert "wsd-100B: predicted final loss" in res.stdout
+    # wsd.yaml: same peak LR and length as the law, 8x its tokens per step
+    warn = [ln for ln in res.stderr.splitlines() if ln.startswith("warning: wsd-100B")]
+    assert warn and "peak LR 0.0003 = 1.00x" in warn[0] and "8.00x" in warn[0] and "extrapolates" in warn[0]
+
+
+def test_predict_warns_when_peak_lr_differs_from_the_fitted_logs(law_file):
+    out, _ = law_file
+    res = run("predict", CONSTANT, "--law", out)  # peak 1e-3 vs the logs' 3e-4
+    assert res.exit_code == 0, res.stderr
+    assert "warning: constant: peak LR 0.001 = 3.33x the law's 0.0003" in res.stderr
+
+
+def test_predict_lr_table_and_builtin_by_name():
+    res = run("predict", "--lr-csv", LOGS / "wsd_lr_table.csv", "--law", "builtin:mpl-25m")
+    assert res.exit_code == 0, res.stderr
+    assert "wsd_lr_table: predicted final loss" in res.stdout and "builtin:mpl-25m" in res.stderr
+    res2 = run("predict", "--lr-csv", LOGS / "wsd_lr_table.csv", "--law", "mpl-25m")
+    assert res2.stdout == res.stdout
+
+
+def test_laws_lists_builtins():
+    res = run("laws")
+    assert res.exit_code == 0, res.stderr
+    for name in ("mpl-25m", "mpl-100m", "mpl-400m (default)", "Llama-2 400M", "524,288", "2,160-23,936", "0.0003"):
+        assert name in res.stdout, name
+    res = run("laws", "mpl-25m")
+    assert res.exit_code == 0 and "parameters" in res.stdout and "held-out" in res.stdout
+    fails(run("laws", "builtin:nope"), "no built-in law 'nope'", "mpl-400m")
+
+
+def test_plot_loss_overlay_and_plan_law(law_file):
+    out, _ = law_file
+    res = run("plot", WSD, "--loss", "--law", out, "-W", "80", "-H", "20", "--no-color")
+    assert res.exit_code == 0, res.stderr
+    assert "wsd-100B (loss, right axis)" in res.stdout and f"law {out}" in res.stderr
+    fails(run("plot", WSD, "--law", "missing.yaml", "-W", "80", "-H", "20"), "missing.yaml")
+    res = run("plan", ROOT / "schedules" / "plan-wsd.yaml", "--law", out, "-f", "csv")
+    assert res.exit_code == 0, res.stderr
+    assert "loss_WSD" in res.stdout.splitlines()[0]
+    fails(run("plan", ROOT / "schedules" / "plan-wsd.yaml", "--law", "builtin:nope"), "no built-in law")
+
+
+@pytest.mark.parametrize("cmd", ["fit", "predict", "laws"])
+def test_help_has_example(cmd):
+    res = run(cmd, "--help")
+    assert res.exit_code == 0 and "Example:" in res.stdout
+
+
+# ------------------------------------------------------------------------------------------------ robustness
+
+
+def test_constant_lr_only_log_fits_what_it_can(tmp_path):
+    out = tmp_path / "law.yaml"
+    res = run("fit", MPL25 / "constant_24000.csv", *FAST, "-o", out)
+    assert res.exit_code == 0, res.stderr
+    assert "warning: annealing-unidentifiable" in res.stderr
+    d = yaml.safe_load(out.read_text())
+    assert d["flags"] and d["params"]["B"] == 0.0
+    res = run("predict", COSINE, "--law", out)
+    assert res.exit_code == 0, res.stderr
+    assert "the law is flagged: annealing-unidentifiable" in res.stderr
+
+
+def _noisy_log(path: Path, spikes: int = 12, dup: bool = False, shuffle: bool = False) -> None:
+    """Per-step train loss of a short WSD run (builtin mpl-25m + 2 % noise + loss spikes), LR every step."""
+    import lrplan
+    from lrplan.laws import builtin_laws
+
+    lr = lrplan.load_spec({"budget": {"steps": 6000}, "schedule": {"kind": "wsd", "peak_lr": 3e-4, "warmup": 300,
+                                                                  "decay": "20%", "min_lr": 3e-5}}).render().lr
+    steps = np.arange(1, lr.size)
+    rng = np.random.default_rng(0)
+    y = builtin_laws()["mpl-25m"].predict(lr, steps) * np.exp(0.02 * rng.standard_normal(steps.size))
+    y[rng.choice(steps.size, spikes, replace=False)] += 2.0
+    rows = [f"{s},{float(lr[s])!r},{v:.5f}" for s, v in zip(steps, y)]
+    if dup:
+        rows += rows[1000:1010]
+    if shuffle:
+        rng.shuffle(rows)
+    path.write_text("step,lr,loss\n" + "\n".join(rows) + "\n")
+
+
+def test_noisy_per_step_train_loss_with_spikes(tmp_path):
+    log = tmp_path / "train.csv"
+    _noisy_log(log, dup=True, shuffle=True)
+    out = tmp_path / "law.yaml"
+    res = run("fit", log, "--max-points", "60", "-o", out)
+    assert res.exit_code == 0, res.stderr
+    assert "rows were not in step order: sorted by step" in res.stderr
+    assert "10 duplicate step(s): their losses were averaged" in res.stderr
+    assert "thinned to 60" in res.stderr
+    d = yaml.safe_load(out.read_text())
+    assert d["metrics"]["train"]["r2"] > 0.95
+    res = run("predict", WSD, "--law", out)
+    assert res.exit_code == 0 and "predicted final loss" in res.stdout
+
+
+CSV_OK = "step,lr,loss\n" + "".join(f"{s},3e-4,{3 + (100 / s) ** 0.5:.4f}\n" for s in range(100, 1100, 100))
+assert ",3e-4,4.0000\n" in CSV_OK  # step 100: the row the cases below break
+
+
+def _bad(value: str) -> str:
+    return CSV_OK.replace(",3e-4,4.0000\n", f",3e-4,{value}\n")
+
+
+@pytest.mark.parametrize("name,content,needles", [
+    ("few.csv", "step,lr,loss\n100,3e-4,4\n200,3e-4,3.9\n300,3e-4,3.8\n400,3e-4,3.7\n", ["only 4 usable loss point(s)", "at least 5"]),
+    ("noloss.csv", CSV_OK.replace("loss", "val"), ["no 'loss' column", "columns: step, lr, val", "--loss-col"]),
+    ("nostep.csv", CSV_OK.replace("step", "iter"), ["no 'step' column", "--step-col"]),
+    ("nolr.csv", CSV_OK.replace(",3e-4", "").replace("lr,", ""), ["no way to know the LR", "--schedule"]),
+    ("emptylr.csv", CSV_OK.replace("3e-4", ""), ["no way to know the LR", "has no values"]),
+    ("nan.csv", _bad("nan"), ["nan.csv:", "loss is nan"]),
+    ("inf.csv", CSV_OK.replace("3e-4", "inf", 1), ["lr is inf"]),
+    ("neg.csv", CSV_OK.replace("300,", "-300,"), ["step -300 is negative"]),
+    ("zero.csv", _bad("0"), ["loss 0 is not positive"]),
+    ("huge.csv", _bad("1e300"), ["implausibly large"]),
+    ("text.csv", _bad("abc"), ["'abc' is not a number"]),
+    ("frac.csv", CSV_OK.replace("300,", "300.5,"), ["'300.5' is not a whole number"]),
+    ("trunc.csv", CSV_OK[:-9], ["fields where the header has 3"]),
+    ("empty.csv", "", ["empty file"]),
+    ("blank.csv", "\n\n  \n", ["empty file"]),
+    ("header.csv", "step,lr,loss\n", ["only a header row"]),
+    ("latin1.csv", CSV_OK.replace("loss", "lo\xdfs").encode("latin-1"), ["not UTF-8 text (byte"]),
+    ("nul.csv", b"step,lr,loss\n1\x00,2,3\n", ["NUL"]),
+    ("zerolr.csv", CSV_OK.replace("3e-4", "0"), ["the LR is 0 at every step"]),
+])
+def test_bad_logs_one_line_exit_2_no_output(tmp_path, name, content, needles):
+    log = tmp_path / name
+    log.write_bytes(content if isinstance(content, bytes) else content.encode())
+    out = tmp_path / "law.yaml"
+    line = fails(run("fit", log, "-o", out), str(log), *needles)
+    assert len(line) < 400
+    assert not out.exists() and sorted(p.name for p in tmp_path.iterdir()) == [name]
+
+
+def test_duplicates_and_unsorted_small_log_is_fine(tmp_path):
+    rows = CSV_OK.splitlines()
+    log = tmp_path / "u.csv"
+    log.write_text("\n".join([rows[0]] + rows[:0:-1] + rows[3:5]) + "\n")
+    res = run("fit", log, "-o", tmp_path / "law.yaml")
+    assert res.exit_code == 0, res.stderr
+    assert "sorted by step" in res.stderr and "2 duplicate step(s)" in res.stderr
+
+
+def test_runs_and_schedule_options_errors(tmp_path):
+    fails(run("fit", LOGS / "mpl25m_runs.csv", "--runs", "constant,nope"), "no run 'nope'", "constant, cosine, wsdcon")
+    fails(run("fit", MPL25 / "constant_24000.csv", "--runs", "a"), "--runs needs a 'run' column")
+    fails(run("fit", MPL25 / "constant_24000.csv", MPL25 / "cosine_24000.csv", "--schedule", WSD),
+          "--schedule given 1 time(s) for 2 log(s)")
+    short = spec(tmp_path, "short", "budget: {steps: 1000}\nschedule: {kind: constant, peak_lr: 3.0e-4}\n")
+    fails(run("fit", MPL25 / "constant_24000.csv", "--schedule", short), "reaches step 23,936", "only 1,000 steps")
+    fails(run("fit", MPL25 / "constant_24000.csv", "--law", "chinchilla"), "unknown law")
+    fails(run("fit", MPL25 / "constant_24000.csv", "--from-step", "23900"), "in the fit window")
+    fails(run("fit", MPL25 / "constant_24000.csv", "--to-step", "100"), "only 0 loss point(s)", "in the fit window")
+    fails(run("fit", MPL25 / "constant_24000.csv", "--from-step", "9000", "--to-step", "5000"), "must be after")
+    fails(run("fit", tmp_path / "missing.csv"), "missing.csv", "cannot read the log")
+    fails(run("fit", tmp_path), "is a directory")
+
+
+LAW_OK = {"law": "multi-power", "warmup": "area",
+          "params": {"L0": 3.0, "A": 2.0, "alpha": 0.5, "B": 40.0, "C": 2.0, "beta": 1.0, "gamma": 0.0, "rho": 0.7, "kappa": 0.7}}
+
+
+@pytest.mark.parametrize("name,content,needles", [
+    ("syntax.yaml", "law: [multi-power\nparams: {", ["not valid YAML"]),
+    ("list.yaml", "- 1\n- 2\n", ["not a law file: expected a mapping"]),
+    ("unknown.yaml", yaml.safe_dump({**LAW_OK, "law": "chinchilla"}), ["unknown law 'chinchilla'"]),
+    ("noparams.yaml", yaml.safe_dump({k: v for k, v in LAW_OK.items() if k != "params"}), ["missing 'params'"]),
+    ("missing.yaml", yaml.safe_dump({**LAW_OK, "params": {"L0": 3.0, "A": 2.0}}), ["missing params"]),
+    ("text.yaml", yaml.safe_dump({**LAW_OK, "params": {**LAW_OK["params"], "A": "big"}}), ["'A' is 'big'"]),
+    ("nanparam.yaml", yaml.safe_dump({**LAW_OK, "params": {**LAW_OK["params"], "A": float("nan")}}), ["not a finite number"]),
+    ("warmup.yaml", yaml.safe_dump({**LAW_OK, "warmup": "sideways"}), ["unknown warmup convention"]),
+    ("overflow.yaml", yaml.safe_dump({**LAW_OK, "params": {**LAW_OK["params"], "L0": 1e308, "A": 1e308}}), ["non-finite loss"]),
+    ("binary.yaml", b"\xff\xfe\x00law", ["not UTF-8"]),
+    ("empty.yaml", "", ["empty file"]),
+])
+def test_bad_law_files(tmp_path, name, content, needles):
+    law = tmp_path / name
+    law.write_bytes(content if isinstance(content, bytes) else content.encode())
+    out = tmp_path / "pred.csv"
+    fails(run("predict", WSD, "--law", law, "-o", out), str(law), *needles)
+    assert not out.exists()
+
+
+def test_non_finite_prediction_is_an_error_not_nan(tmp_path):
+    law = tmp_path / "steep.yaml"
+    law.write_text(yaml.safe_dump({**LAW_OK, "params": {**LAW_OK["params"], "alpha": 100.0}}))
+    tiny = spec(tmp_path, "tiny", "budget: {steps: 1000}\nschedule: {kind: constant, peak_lr: 1.0e-9}\n")
+    out = tmp_path / "pred.csv"
+    fails(run("predict", tiny, "--law", law, "-o", out), "non-finite loss", str(tiny))
+    assert not out.exists()
+
+
+def test_predict_argument_errors(tmp_path):
+    fails(run("predict"), "nothing to predict")
+    fails(run("predict", WSD, "--every", "10", "--steps", "5"), "exclude each other")
+    fails(run("predict", WSD, "--steps", "a,b", "-o", tmp_path / "p.csv"), "'a' is not a step number")
+    fails(run("predict", WSD, "--steps", "99999999", "-o", tmp_path / "p.csv"), "past the end of wsd-100B")
+    fails(run("predict", "--lr-csv", MPL25.parent / "nope.csv"), "nope.csv", "cannot read")
+    p = tmp_path / "lr.csv"
+    p.write_text("step,loss\n1,3\n")
+    fails(run("predict", "--lr-csv", p), "no 'lr' column")
+    assert not (tmp_path / "p.csv").exists()
+
+
+def test_output_directory_missing_is_one_line(tmp_path):
+    fails(run("predict", WSD, "-o", tmp_path / "no" / "pred.csv"), "directory")
+    shutil.rmtree(tmp_path, ignore_errors=True)
