@@ -53,6 +53,7 @@ def plot_text(
     max_height: Optional[int] = None,
     law: Optional[str] = None,
     loss: bool = False,
+    convention: Optional[str] = None,
 ) -> str:
     """The plot of ``specs`` sized for the terminal, coloured if ``stream`` is a colour terminal. With ``loss``
     (or a ``law``: a law.yaml or ``builtin:NAME``), the predicted loss of each spec is overlaid on the right axis."""
@@ -61,7 +62,36 @@ def plot_text(
     w, h = plot_size(width, height, max_height)
     check_size(w, h)
     right = loss_series(specs, w, x, law) if (loss or law is not None) else ()
+    if convention is not None:
+        from lrplan.plot import plot_series
+
+        series = convention_series(specs, w, x, convention)
+        return plot_series(series, w, h, log_y, want_color(no_color, stream), "tokens" if x == "tokens" else "step", title=title, right=right)
     return plot_specs(specs, w, h, x="tokens" if x == "tokens" else "step", log_y=log_y, color=want_color(no_color, stream), title=title, right=right)
+
+
+def convention_series(specs: "list[Spec]", width: int, x: str, framework: str) -> list:
+    """Each spec as planned, and as ``framework`` really runs it with lrplan's snippet (its simulator applied
+    to the exported config); stderr says whether they match and by how much."""
+    import numpy as np
+
+    from lrplan.cli import _stderr
+    from lrplan.frameworks.export import export
+    from lrplan.plot import Series, spec_series, spec_label, unique_labels
+
+    planned = spec_series(specs, width, "tokens" if x == "tokens" else "step")
+    err = _stderr()
+    out = []
+    for s, base, lab in zip(specs, planned, unique_labels([spec_label(sp) for sp in specs])):
+        e = export(s, framework)
+        plan = s.schedule_plan()
+        steps = np.arange(e.lr.size, dtype=np.int64)
+        xs = plan.tokens_at(steps).astype(np.float64) if x == "tokens" and plan.has_tokens else steps.astype(np.float64)
+        verdict = "runs the spec exactly" if e.exact else f"differs: max deviation {e.max_abs_dev:.4g} ({e.max_abs_dev / max(s.schedule.peak(), 1e-300):.2%} of peak)"
+        err.print(f"{lab}: {e.framework} {e.version} {verdict}", soft_wrap=True, markup=False)
+        out.append(Series(f"{base.label} (spec)", base.x, base.y, base.edges))
+        out.append(Series(f"{lab} ({e.framework})", xs, e.lr, base.edges))
+    return out
 
 
 def loss_series(specs: "list[Spec]", width: int, x: str, law: Optional[str]) -> list:
@@ -118,6 +148,7 @@ def plot(
     title: Annotated[Optional[str], typer.Option("--title", help="Plot title.", show_default=False)] = None,
     loss: Annotated[bool, typer.Option("--loss", help="Overlay the predicted loss (right axis), with the built-in law unless --law.")] = False,
     law: Annotated[Optional[str], typer.Option("--law", help="Loss law for the overlay: a law.yaml from `lrplan fit` or builtin:NAME (implies --loss).", show_default=False)] = None,
+    convention: Annotated[Optional[str], typer.Option("--convention", help="Also plot what a framework (megatron, torchtitan, hf, olmo-core, deepspeed) really runs with lrplan's snippet.", show_default=False)] = None,
 ) -> None:
     """Plot the LR of one or more specs against step (or tokens), phase starts marked; --loss adds the predicted loss.
 
@@ -126,11 +157,17 @@ def plot(
         lrplan plot schedules/wsd.yaml schedules/cosine.yaml --log-y
 
         lrplan plot schedules/wsd.yaml --loss --law law.yaml
+
+        lrplan plot schedules/constant.yaml --convention torchtitan
     """
     from lrplan.plot import check_size
     from lrplan.spec import load_spec
 
     check_size(*plot_size(width, height))  # before loading: a too-small terminal is the first thing to say
     loaded = [load_spec(p) for p in specs]
+    if convention is not None:
+        from lrplan.frameworks.export import resolve
+
+        resolve(convention)  # unknown framework: one line listing the known ones, before any work
     write_plot(loaded, sys.stdout, x=x.value, log_y=log_y, width=width, height=height, no_color=no_color, title=title,
-               law=law, loss=loss)
+               law=law, loss=loss, convention=convention)

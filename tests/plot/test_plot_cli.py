@@ -120,3 +120,21 @@ def test_help_mentions_plot(runner):
     assert "plot" in r.stdout
     r = runner.invoke(app, ["render", "--help"])
     assert "--plot" in r.stdout
+
+
+def test_plot_convention_overlays_the_framework_run():
+    from pathlib import Path
+
+    from typer.testing import CliRunner
+
+    from lrplan.cli import app
+
+    root = Path(__file__).resolve().parents[2]
+    res = CliRunner().invoke(app, ["plot", str(root / "schedules/wsd.yaml"), "--convention", "megatron", "-W", "100", "-H", "24", "--no-color"])
+    assert res.exit_code == 0, res.stderr
+    assert "wsd-100B (spec)" in res.stdout and "wsd-100B (megatron)" in res.stdout
+    assert "megatron 0.16 runs the spec exactly" in res.stderr
+    res = CliRunner().invoke(app, ["plot", str(root / "schedules/constant.yaml"), "--convention", "torchtitan", "-W", "100", "-H", "24", "--no-color"])
+    assert res.exit_code == 0 and "differs: max deviation" in res.stderr
+    res = CliRunner().invoke(app, ["plot", str(root / "schedules/wsd.yaml"), "--convention", "nope", "-W", "100", "-H", "24"])
+    assert res.exit_code == 2 and res.stderr.startswith("error: unknown framework 'nope'")
