@@ -36,21 +36,24 @@ def print_plan(res: "PlanResult", console) -> None:
     wsds = res.kind == "wsd-s"
     title = "WSD-S: checkpoints in the single run" if wsds else "WSD: a decay branch off the stable trunk per budget"
     t = Table(title=title, title_justify="left", header_style="bold")
-    cols = ["#", "budget", "decay", "decay start" if wsds else "branch at", "checkpoint", "tokens seen", "LR last update"]
+    preds = sorted({k for c in res.checkpoints for k in c.predicted_loss})
+    cols = ["#", "budget", "decay", "decay start" if wsds else "branch at", "checkpoint", "tokens seen"]
+    cols += [] if preds else ["LR last update"]  # with predictions the LR goes to the caption, the losses here
     for col in cols:
         t.add_column(col, justify="right")
-    preds = sorted({k for c in res.checkpoints for k in c.predicted_loss})
     for k in preds:
         t.add_column(f"loss {k}", justify="right")
     for c in res.checkpoints:
         budget = _si(c.budget_tokens) if c.budget_tokens is not None else f"{c.budget_steps:,}"
         seen = _si(c.checkpoint_tokens) if c.checkpoint_tokens is not None else f"{c.checkpoint_step:,} steps"
-        row = [str(c.index), budget, f"{c.decay_steps:,}", f"{c.decay_start_step:,}", f"{c.checkpoint_step:,}", seen, _fmt_lr(c.lr_last_update)]
+        row = [str(c.index), budget, f"{c.decay_steps:,}", f"{c.decay_start_step:,}", f"{c.checkpoint_step:,}", seen]
+        row += [] if preds else [_fmt_lr(c.lr_last_update)]
         row += [f"{c.predicted_loss[k]:.4f}" if k in c.predicted_loss else "-" for k in preds]
         t.add_row(*row)
     console.print(t)
     first = res.checkpoints[0]
-    how = (f"LR {_fmt_lr(first.lr_decay_start)} at each decay start; after a checkpoint the run continues at "
+    how = (f"LR {_fmt_lr(first.lr_decay_start)} at each decay start, {_fmt_lr(first.lr_last_update)} at the last update "
+           f"before checkpoint 1; after a checkpoint the run continues at "
            f"{_fmt_lr(first.lr_after)}" if wsds else f"each branch decays from {_fmt_lr(first.lr_decay_start)}; checkpoint = the branch's last update")
     console.print(f"[dim]steps are optimizer updates; checkpoint = updates done. {how}.[/dim]", soft_wrap=True)
     ct = Table(title="compute for the same budgets", title_justify="left", header_style="bold")

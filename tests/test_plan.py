@@ -134,3 +134,19 @@ def test_python_api_plan():
                        "schedule": {"kind": "wsd-s", "peak_lr": 5e-4, "min_lr_ratio": 0.1, "warmup": 2000}})
     assert [c.checkpoint_step for c in res.checkpoints] == [12500, 26250, 53750]
     assert res.to_dict()["checkpoints"][1]["decay_start_step"] == 23750
+
+
+def test_cli_plan_with_builtin_law_and_plot():
+    from pathlib import Path
+
+    spec = Path(__file__).resolve().parents[1] / "schedules" / "wsd-s.yaml"
+    res = runner.invoke(app, ["plan", str(spec), "--format", "json"])
+    assert res.exit_code == 0, res.stderr
+    data = json.loads(res.stdout)
+    assert data["law"] == "builtin:mpl-400m"
+    for c in data["checkpoints"]:
+        assert set(c["predicted_loss"]) == {"WSD", "WSD-S", "cosine"} and all(np.isfinite(v) for v in c["predicted_loss"].values())
+    # the first checkpoint is the same run for WSD and WSD-S (paper: "by definition ... the same loss")
+    assert data["checkpoints"][0]["predicted_loss"]["WSD"] == pytest.approx(data["checkpoints"][0]["predicted_loss"]["WSD-S"])
+    res = runner.invoke(app, ["plan", str(spec), "--no-law", "--plot"], env={"COLUMNS": "100", "LINES": "30", "NO_COLOR": "1"})
+    assert res.exit_code == 0 and "checkpoint" in res.stdout and "plan" in res.stdout
