@@ -230,9 +230,8 @@ def laws(
         _show_law(resolve_law(name), out)
         return
     t = Table(title="built-in loss laws (use --law builtin:NAME)", title_justify="left", header_style="bold")
-    for col in ("name", "law", "reference model", "peak LR", "tokens/step", "fitted steps", "test R²", "test MAE",
-                "test max rel err"):
-        t.add_column(col, justify="left" if col in ("name", "law", "reference model") else "right")
+    for col in ("name", "peak LR", "tokens/step", "fitted steps", "test R²", "test MAE", "worst"):
+        t.add_column(col, justify="left" if col == "name" else "right")
     data_lines = []
     for n, fl in builtin_laws().items():
         m = fl.meta or {}
@@ -240,7 +239,7 @@ def laws(
         held = m.get("heldout_mean") or {}
         heldw = max((v.get("worst_e", 0.0) for v in (m.get("heldout_metrics") or {}).values()), default=None)
         t.add_row(
-            n + (" (default)" if f"builtin:{n}" == DEFAULT_LAW else ""), fl.law, str(m.get("reference_model", "-")),
+            n + (" (default)" if f"builtin:{n}" == DEFAULT_LAW else ""),
             f"{rng['peak_lr']:.3g}" if "peak_lr" in rng else "-",
             f"{rng['tokens_per_step']:,}" if "tokens_per_step" in rng else "-",
             f"{rng['steps'][0]:,}-{rng['steps'][1]:,}" if "steps" in rng else "-",
@@ -249,12 +248,12 @@ def laws(
         )
         if m.get("data"):
             n_held = len(m.get("heldout_curves") or [])
-            data_lines.append(f"[bold]{n}[/bold]: fitted on {', '.join(m.get('fitted_curves') or [])}; tested on "
-                              f"{n_held} held-out schedules; data: {m['data']}")
+            data_lines.append(f"[bold]{n}[/bold] ({fl.law} law): {m.get('reference_model', '-')}; fitted on {', '.join(m.get('fitted_curves') or [])}; "
+                              f"tested on {n_held} held-out schedules; data: {m['data']}")
     out.print(t)
     for line in data_lines:
-        out.print(line, soft_wrap=False)
-    out.print("[dim]test = mean over held-out schedules (incl. 3x longer runs); max rel err = worst point. "
+        out.print(line, soft_wrap=True)
+    out.print("[dim]test = mean over held-out schedules (incl. 3x longer runs); worst = largest relative error at any point. "
               "Raw LR units: a law is exact only near its peak LR and tokens/step.[/dim]")
 
 
