@@ -230,8 +230,8 @@ def laws(
         _show_law(resolve_law(name), out)
         return
     t = Table(title="built-in loss laws (use --law builtin:NAME)", title_justify="left", header_style="bold")
-    for col in ("name", "peak LR", "tokens/step", "fitted steps", "test R²", "test MAE", "worst"):
-        t.add_column(col, justify="left" if col == "name" else "right")
+    for col in ("name", "peak LR", "tokens/step", "fitted steps", "R²", "MAE", "worst"):
+        t.add_column(col, justify="left" if col == "name" else "right", no_wrap=col != "name")
     data_lines = []
     for n, fl in builtin_laws().items():
         m = fl.meta or {}
@@ -253,7 +253,7 @@ def laws(
     out.print(t)
     for line in data_lines:
         out.print(line, soft_wrap=True)
-    out.print("[dim]test = mean over held-out schedules (incl. 3x longer runs); worst = largest relative error at any point. "
+    out.print("[dim]R², MAE, worst: on held-out test schedules; R², MAE = mean (incl. 3x longer runs); worst = largest relative error at any point. "
               "Raw LR units: a law is exact only near its peak LR and tokens/step.[/dim]")
 
 
