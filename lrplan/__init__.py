@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
 
-__all__ = ["__version__", "load_spec", "LrplanError", "SpecError", "Spec", "Rendered", "fit", "predict", "plan"]
+__all__ = ["__version__", "load_spec", "LrplanError", "SpecError", "Spec", "Rendered", "fit", "predict", "plan", "convention", "export"]
 
 if TYPE_CHECKING:  # pragma: no cover
     from lrplan.errors import LrplanError, SpecError
@@ -31,6 +31,8 @@ _LAZY = {
     "fit": ("lrplan.laws", "fit"),  # fit(curves, law="multi-power") -> FittedLaw (lrplan.laws.Curve inputs)
     "predict": ("lrplan.laws", "predict"),  # predict(fitted_law, lr, steps) -> predicted loss at steps
     "plan": ("lrplan.planning", "plan"),  # plan(spec, law=None, optimize=False) -> PlanResult
+    "convention": ("lrplan.frameworks.export", "convention"),  # convention(spec, "megatron") -> LR per update
+    "export": ("lrplan.frameworks.export", "export"),  # export(spec, "torchtitan") -> Export (snippet, exact, ...)
 }
 
 
