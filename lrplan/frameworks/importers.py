@@ -344,7 +344,10 @@ def load_hf(source: Union[str, Path]) -> tuple[dict, list[str]]:
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as e:
-        raise LrplanError(f"{source}: invalid YAML: {e}") from None
+        mark = getattr(e, "problem_mark", None) or getattr(e, "context_mark", None)
+        where = f"{source}:{mark.line + 1}" if mark is not None else str(source)
+        what = " ".join(str(x) for x in (getattr(e, "context", None), getattr(e, "problem", None)) if x) or str(e)
+        raise LrplanError(f"{where}: invalid YAML: {' '.join(what.split())}") from None
     if not isinstance(data, dict):
         raise LrplanError(f"{source}: expected a mapping of TrainingArguments fields")
     notes: list[str] = []
@@ -386,6 +389,8 @@ def _read(source: Union[str, Path]) -> str:
         return Path(source).read_text(encoding="utf-8")
     except OSError as e:
         raise LrplanError(f"cannot read {source}: {e.strerror or e}") from None
+    except UnicodeDecodeError as e:
+        raise LrplanError(f"{source}: not UTF-8 text (byte {e.start}); save the config as UTF-8") from None
 
 
 # ------------------------------------------------------------------------------------------- generic
@@ -477,12 +482,16 @@ def import_config(
         raise LrplanError(f"cannot import {framework!r}; importable: {', '.join(IMPORTABLE)}")
     mod = get(fw)
     notes = list(notes or [])
-    problems = mod.validate(config)
-    if problems:
-        raise LrplanError("\n".join(f"{framework} would refuse this config: {p}" for p in problems))
-    if fw == "torchtitan":
-        notes += [f"TorchTitan warns: {w}" for w in mod.clamp_warnings(config)]
-    truth = mod.simulate(config)
+    try:
+        problems = mod.validate(config)
+        if problems:
+            raise LrplanError("\n".join(f"{framework} would refuse this config: {p}" for p in problems))
+        if fw == "torchtitan":
+            notes += [f"TorchTitan warns: {w}" for w in mod.clamp_warnings(config)]
+        truth = mod.simulate(config)
+    except (TypeError, ValueError, OverflowError, ZeroDivisionError, KeyError, AttributeError) as e:
+        # a value of the wrong type or range that the framework's own code would choke on
+        raise LrplanError(f"{framework} would fail on this config ({type(e).__name__}: {e}); check the field types and values") from None
     neg = np.flatnonzero(truth < 0)
     if neg.size:
         k = int(neg[0])

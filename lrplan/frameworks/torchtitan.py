@@ -90,6 +90,34 @@ def clamp_warnings(config: Mapping[str, Any]) -> list[str]:
     return out
 
 
+def _is_int(v: Any) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool)
+
+
+def _type_problems(config: Mapping[str, Any], sched: Mapping[str, Any], steps: Any) -> list[str]:
+    """Field types TorchTitan's config dataclasses (and its arithmetic) require."""
+    import math
+
+    out = []
+    if not _is_int(sched.get("warmup_steps")) or sched["warmup_steps"] < 0:
+        out.append(f"lr_scheduler.warmup_steps must be a non-negative integer, got {sched.get('warmup_steps')!r}")
+    total = sched.get("total_steps")
+    if total is not None and (not _is_int(total) or total <= 0):
+        out.append(f"lr_scheduler.total_steps must be a positive integer, got {total!r}")
+    ratio = sched.get("decay_ratio")
+    if ratio is not None and (isinstance(ratio, bool) or not isinstance(ratio, (int, float)) or not math.isfinite(ratio) or not 0 <= ratio <= 1):
+        out.append(f"lr_scheduler.decay_ratio must be a number in [0, 1], got {ratio!r}")
+    mf = sched.get("min_lr_factor")
+    if isinstance(mf, bool) or not isinstance(mf, (int, float)) or not math.isfinite(mf):
+        out.append(f"lr_scheduler.min_lr_factor must be a finite number, got {mf!r}")
+    if not _is_int(steps) or steps <= 0:
+        out.append(f"training.steps must be a positive integer, got {steps!r}")
+    lr = (config.get("optimizer") or {}).get("lr", 8e-4)
+    if isinstance(lr, bool) or not isinstance(lr, (int, float)) or not math.isfinite(lr) or lr < 0:
+        out.append(f"optimizer.lr must be a finite non-negative number, got {lr!r}")
+    return out
+
+
 def validate(config: Mapping[str, Any]) -> list[str]:
     """TorchTitan's own refusals: an unknown ``decay_type`` (ValueError, line 180; the Config's
     ``Literal``), and reaching the decay branch with ``decay_steps == 0`` (AssertionError, 168-170),
@@ -101,6 +129,7 @@ def validate(config: Mapping[str, Any]) -> list[str]:
         out.append(f"unknown lr_scheduler fields {sorted(unknown)}")
     if sched["decay_type"] not in DECAY_TYPES:
         out.append(f"Unknown lr_decay_type: {sched['decay_type']!r}; choose from {DECAY_TYPES}")
+    out += _type_problems(config, sched, steps)
     if out:
         return out
     p = phases(config)
