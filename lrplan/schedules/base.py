@@ -218,3 +218,24 @@ class DecayShapeFields(Family):
                 raise spec_error(("schedule", "decay_power"), "decay_shape poly needs decay_power (e.g. 2.0)")
             params = {"decay_power": self.decay_power}
         return decay_fn(self.decay_shape, **params)
+
+
+def fill_lengths(ctx: BuildContext, lengths: list, field: str, noun: str, allow_empty_rest: bool) -> list[int]:
+    """Resolve the ``length`` of each item of ``schedule.<field>``; one item may omit it to take the rest of
+    the budget. The lengths must add up to the budget."""
+    n = ctx.total_steps
+    vals: list[int | None] = [
+        None if ln is None else ctx.steps(ln, ("schedule", field, i, "length")) for i, ln in enumerate(lengths)
+    ]
+    missing = [i for i, v in enumerate(vals) if v is None]
+    known = sum(v for v in vals if v is not None)
+    if len(missing) > 1:
+        raise spec_error(("schedule", field, missing[1], "length"), f"only one {noun} may omit its length")
+    if missing:
+        if known > n or (known == n and not allow_empty_rest):
+            raise spec_error(("schedule", field, missing[0], "length"), f"the other {noun}s already take {known} of {n} steps")
+        vals[missing[0]] = n - known
+    elif known != n:
+        raise spec_error(("schedule", field), f"{noun} lengths add up to {known} steps but the budget is {n}; omit one length to take the rest")
+    return [int(v) for v in vals]  # type: ignore[arg-type]
+

@@ -8,7 +8,7 @@ from typing import ClassVar, Literal, Optional, Union
 from pydantic import Field
 
 from lrplan.errors import spec_error
-from lrplan.schedules.base import LR, ZERO, BuildContext, DecayShapeName, Family, LengthT, PositiveLR, StrictModel, WarmupShapeName
+from lrplan.schedules.base import LR, ZERO, BuildContext, DecayShapeName, Family, LengthT, PositiveLR, StrictModel, WarmupShapeName, fill_lengths
 from lrplan.schedules.segments import Timeline, constant, ramp
 from lrplan.schedules.shapes import DECAY_SHAPES, decay_fn, warmup_fn
 
@@ -41,24 +41,10 @@ class Continual(Family):
     def build(self, ctx: BuildContext) -> Timeline:
         import numpy as np
 
-        n = ctx.total_steps
-        lengths: list[int | None] = [
-            None if st.length is None else ctx.steps(st.length, ("schedule", "stages", i, "length")) for i, st in enumerate(self.stages)
-        ]
-        missing = [i for i, v in enumerate(lengths) if v is None]
-        known = sum(v for v in lengths if v is not None)
-        if len(missing) > 1:
-            raise spec_error(("schedule", "stages", missing[1], "length"), "only one stage may omit its length")
-        if missing:
-            if known >= n:
-                raise spec_error(("schedule", "stages", missing[0], "length"), f"the other stages already take {known} of {n} steps")
-            lengths[missing[0]] = n - known
-        elif known != n:
-            raise spec_error(("schedule", "stages"), f"stage lengths add up to {known} steps but the budget is {n}; omit one length to take the rest")
+        lengths = fill_lengths(ctx, [st.length for st in self.stages], "stages", "stage", allow_empty_rest=False)
         tl = Timeline()
         prev_lr = 0.0
         for i, (st, ln) in enumerate(zip(self.stages, lengths)):
-            assert ln is not None
             path = ("schedule", "stages", i)
             w = ctx.steps(st.warmup, path + ("warmup",))
             d = ln - w if st.decay is None else ctx.steps(st.decay, path + ("decay",))

@@ -7,7 +7,7 @@ from typing import Annotated, ClassVar, Literal, Optional
 from pydantic import Field
 
 from lrplan.errors import spec_error
-from lrplan.schedules.base import LR, BuildContext, DecayShapeFields, Family, LengthT, StrictModel
+from lrplan.schedules.base import LR, BuildContext, DecayShapeFields, Family, LengthT, StrictModel, fill_lengths
 from lrplan.schedules.segments import Timeline, constant, ramp
 from lrplan.schedules.shapes import DECAY_SHAPES
 
@@ -41,24 +41,10 @@ class Phases(Family):
         return max(vals) if vals else 0.0
 
     def build(self, ctx: BuildContext) -> Timeline:
-        n = ctx.total_steps
-        lens: list[int | None] = [
-            None if ph.length is None else ctx.steps(ph.length, ("schedule", "phases", i, "length")) for i, ph in enumerate(self.phases)
-        ]
-        missing = [i for i, v in enumerate(lens) if v is None]
-        known = sum(v for v in lens if v is not None)
-        if len(missing) > 1:
-            raise spec_error(("schedule", "phases", missing[1], "length"), "only one phase may omit its length")
-        if missing:
-            if known > n:
-                raise spec_error(("schedule", "phases", missing[0], "length"), f"the other phases already take {known} of {n} steps")
-            lens[missing[0]] = n - known
-        elif known != n:
-            raise spec_error(("schedule", "phases"), f"phase lengths add up to {known} steps but the budget is {n}; omit one length to take the rest")
+        lens = fill_lengths(ctx, [ph.length for ph in self.phases], "phases", "phase", allow_empty_rest=True)
         tl = Timeline()
         prev = 0.0
         for i, (ph, ln) in enumerate(zip(self.phases, lens)):
-            assert ln is not None
             path = ("schedule", "phases", i)
             if ph.shape == "constant":
                 v = ph.lr if ph.lr is not None else (ph.to if ph.to is not None else (ph.from_ if ph.from_ is not None else prev))
