@@ -122,7 +122,7 @@ def render(
     from lrplan.errors import LrplanError
     from lrplan.spec import load_spec
     from lrplan.summary import print_summary
-    from lrplan.table import atomic_output, estimate_bytes, table_chunks
+    from lrplan.table import atomic_output, estimate_bytes, write_table
 
     s = load_spec(spec)
     plan = s.schedule_plan()
@@ -153,8 +153,7 @@ def render(
 
         write_plot([s], sys.stderr, max_height=30)
     with atomic_output(output) as fh:
-        for chunk in table_chunks(plan, fmt.value, every):
-            fh.write(chunk)
+        write_table(plan, fh, fmt.value, every)
 
 
 def _preview(plan) -> None:

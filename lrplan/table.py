@@ -81,54 +81,117 @@ def _format_chunk(plan: SchedulePlan, fmt: TableFormat, every: int | None, pos: 
     return b"".join(out)
 
 
-_WORKER_PLAN: SchedulePlan | None = None  # set in the parent before forking; the workers inherit it
-
-
-def _worker(args: tuple) -> bytes:
-    assert _WORKER_PLAN is not None
-    return _format_chunk(_WORKER_PLAN, *args)
-
-
 PARALLEL_ROWS = 2_000_000  # below this, one process is faster than starting workers
 
 
-def table_chunks(plan: SchedulePlan, fmt: TableFormat = "csv", every: int | None = None, chunk: int = 1 << 16,
-                 workers: int | None = None) -> Iterator[bytes]:
-    """Yield the table as byte chunks: columns ``step,tokens,lr,phase`` (+ ``batch_size`` under a batch-size
-    schedule; tokens empty / null when unknown). Long tables are formatted by two forked workers (in order, so
-    the bytes are identical to a single-process run)."""
-    batch = plan.variable_batch
+def _header(plan: SchedulePlan, fmt: TableFormat) -> bytes:
     if fmt == "csv":
-        yield b"step,tokens,lr,phase,batch_size\n" if batch else b"step,tokens,lr,phase\n"
-    else:
-        yield b"[\n"
+        return b"step,tokens,lr,phase,batch_size\n" if plan.variable_batch else b"step,tokens,lr,phase\n"
+    return b"[\n"
+
+
+def _bounds(plan: SchedulePlan, every: int | None, chunk: int) -> list[tuple[int, int]]:
     n = plan.total_steps
     span = chunk * max(1, every or 1)  # each chunk covers about `chunk` output rows
-    bounds = [(p, min(n, p + span)) for p in range(0, n, span)]
-    rows = n // max(1, every or 1)
+    return [(p, min(n, p + span)) for p in range(0, n, span)]
+
+
+def table_chunks(plan: SchedulePlan, fmt: TableFormat = "csv", every: int | None = None, chunk: int = 1 << 16) -> Iterator[bytes]:
+    """Yield the table as byte chunks: columns ``step,tokens,lr,phase`` (+ ``batch_size`` under a batch-size
+    schedule; tokens empty / null when unknown). Memory stays flat: one chunk at a time."""
+    yield _header(plan, fmt)
+    # JSON: the first row has no leading comma; it is step 0, which every thinning keeps, in chunk 0
+    for i, (a, b) in enumerate(_bounds(plan, every, chunk)):
+        data = _format_chunk(plan, fmt, every, a, b, i == 0)
+        if data:
+            yield data
+    if fmt == "json":
+        yield b"\n]\n"
+
+
+def write_table(plan: SchedulePlan, fh: BinaryIO, fmt: TableFormat = "csv", every: int | None = None,
+                chunk: int = 1 << 16, workers: int | None = None) -> None:
+    """Write the table to ``fh``. A long table going to a regular file is formatted by two forked workers that
+    each write their chunks in place (``pwrite`` at offsets handed out in chunk order), so the file is
+    byte-identical to a single-process run; pipes and short tables are written sequentially."""
+    rows = plan.total_steps // max(1, every or 1)
     if workers is None:
         workers = min(2, os.cpu_count() or 1) if rows >= PARALLEL_ROWS else 1
-    pool = None
+    fd = None
     if workers > 1:
         import multiprocessing as mp
 
-        if "fork" in mp.get_all_start_methods():
-            global _WORKER_PLAN
-            _WORKER_PLAN = plan
-            pool = mp.get_context("fork").Pool(workers)
-    # JSON: the first row has no leading comma; it is step 0, which every thinning keeps, in chunk 0
-    args = [(fmt, every, a, b, i == 0) for i, (a, b) in enumerate(bounds)]
-    try:
-        it = pool.imap(_worker, args, chunksize=4) if pool is not None else (_format_chunk(plan, *a) for a in args)
-        for data in it:
-            if data:
-                yield data
-    finally:
-        if pool is not None:
-            pool.terminate()
-            _WORKER_PLAN = None
+        try:
+            regular = stat.S_ISREG(os.fstat(fh.fileno()).st_mode)
+        except (OSError, ValueError, AttributeError):
+            regular = False
+        if regular and "fork" in mp.get_all_start_methods():
+            fh.flush()
+            fd = fh.fileno()
+    if fd is None:
+        for data in table_chunks(plan, fmt, every, chunk):
+            fh.write(data)
+        return
+    _write_parallel(plan, fd, fmt, every, chunk, workers)
+    fh.seek(0, os.SEEK_END)
+
+
+def _pwrite_all(fd: int, data: bytes, offset: int) -> None:
+    view = memoryview(data)
+    while view:
+        n = os.pwrite(fd, view, offset)
+        view, offset = view[n:], offset + n
+
+
+def _write_parallel(plan: SchedulePlan, fd: int, fmt: TableFormat, every: int | None, chunk: int, workers: int) -> None:
+    import multiprocessing as mp
+
+    ctx = mp.get_context("fork")
+    start = fd_start = os.lseek(fd, 0, os.SEEK_CUR)
+    header = _header(plan, fmt)
+    _pwrite_all(fd, header, start)
+    bounds = _bounds(plan, every, chunk)
+    cond = ctx.Condition()
+    next_idx = ctx.Value("q", 0, lock=False)  # chunk whose turn it is to take an offset; -1: a worker failed
+    next_off = ctx.Value("q", fd_start + len(header), lock=False)
+    errors = ctx.SimpleQueue()
+
+    def run(wid: int) -> None:
+        try:
+            for k in range(wid, len(bounds), workers):
+                a, b = bounds[k]
+                data = _format_chunk(plan, fmt, every, a, b, k == 0)
+                with cond:
+                    while next_idx.value != k:
+                        if next_idx.value < 0:
+                            os._exit(1)
+                        cond.wait()
+                    off = next_off.value
+                    next_off.value = off + len(data)
+                    next_idx.value = k + 1
+                    cond.notify_all()
+                _pwrite_all(fd, data, off)
+        except BaseException as e:  # report, release the others, and stop
+            errors.put(str(e) if isinstance(e, LrplanError) else f"{type(e).__name__}: {e}")
+            with cond:
+                next_idx.value = -1
+                cond.notify_all()
+            os._exit(1)
+        os._exit(0)
+
+    procs = [ctx.Process(target=run, args=(w,)) for w in range(workers)]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join()
+    if any(p.exitcode != 0 for p in procs):
+        msg = errors.get() if not errors.empty() else "a formatting worker failed"
+        raise LrplanError(msg)
     if fmt == "json":
-        yield b"\n]\n"
+        _pwrite_all(fd, b"\n]\n", next_off.value)
+        os.lseek(fd, next_off.value + 3, os.SEEK_SET)
+    else:
+        os.lseek(fd, next_off.value, os.SEEK_SET)
 
 
 @contextlib.contextmanager

@@ -1,6 +1,7 @@
 """Vectorised number formatting: every float parses back to the same double; short values equal repr()."""
 
 import numpy as np
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -53,13 +54,27 @@ def test_seventeen_digit_path_is_correctly_rounded():
     assert e.tolist() == [int(t[19:]) for t in ref]
 
 
-def test_parallel_table_is_byte_identical():
+def test_parallel_table_is_byte_identical(tmp_path):
     import lrplan
-    from lrplan.table import table_chunks
+    from lrplan.table import table_chunks, write_table
 
     plan = lrplan.load_spec({"budget": {"steps": 300_000, "tokens_per_step": 4096},
                              "schedule": {"kind": "cosine", "peak_lr": 3e-4, "warmup": 1000}}).schedule_plan()
     for fmt in ("csv", "json"):
-        one = b"".join(table_chunks(plan, fmt, every=3, chunk=1 << 14, workers=1))
-        two = b"".join(table_chunks(plan, fmt, every=3, chunk=1 << 14, workers=2))
-        assert one == two
+        one = b"".join(table_chunks(plan, fmt, every=3, chunk=1 << 12))
+        with open(tmp_path / "two", "wb") as fh:
+            fh.write(b"prefix")  # writing continues at the current position
+            write_table(plan, fh, fmt, every=3, chunk=1 << 12, workers=2)
+            fh.write(b"suffix")
+        assert (tmp_path / "two").read_bytes() == b"prefix" + one + b"suffix"
+
+
+def test_parallel_worker_errors_surface(tmp_path):
+    import lrplan
+    from lrplan.table import write_table
+
+    plan = lrplan.load_spec({"budget": {"steps": 100_000}, "schedule": {"kind": "constant", "peak_lr": 1.0}}).schedule_plan()
+    seg = plan.segments[0]
+    object.__setattr__(seg, "fn", lambda s: s * float("nan"))
+    with open(tmp_path / "x", "wb") as fh, pytest.raises(lrplan.LrplanError, match="invalid LR"):
+        write_table(plan, fh, "csv", chunk=1 << 12, workers=2)
