@@ -17,6 +17,8 @@ _DIGITS4 = np.array([[ord(c) for c in f"{i:04d}"] for i in range(10_000)], dtype
 _DIGITS4_U32 = _DIGITS4.view(np.uint32).ravel()  # four ASCII digits packed in memory order
 _POW10_I = np.array([10**i for i in range(19)], dtype=np.int64)
 _POW10_F = np.array([float(10**i) for i in range(23)], dtype=np.float64)
+_KEEP = (np.arange(17)[None, :] < np.arange(18)[:, None]).astype(np.uint8)  # _KEEP[nd]: 1 for the first nd digits
+_LEAD0 = np.where(np.arange(3)[None, :] < np.arange(4)[:, None], ord("0"), 0).astype(np.uint8)  # _LEAD0[z]: z zeros
 
 
 def digit_count(a: np.ndarray) -> np.ndarray:
@@ -70,12 +72,13 @@ def _shortest15_impl(x: np.ndarray, e: np.ndarray):
         k = 14 - e
         inr = np.abs(k) <= 22
         p = _POW10_F[np.clip(np.abs(k), 0, 22)]
-        m = np.where(k >= 0, np.rint(x * p), np.rint(x / p))
+        up = bool((k >= 0).all())  # the usual case (values below 1e14): one branch only
+        m = np.rint(x * p) if up else np.where(k >= 0, np.rint(x * p), np.rint(x / p))
         hi, lo = inr & (m >= 1e15), inr & (m < 1e14)
         if not (hi.any() or lo.any()):
             break
         e = e + hi - lo
-    back = np.where(k >= 0, m / p, m * p)
+    back = m / p if up else np.where(k >= 0, m / p, m * p)
     ok = inr & (back == x) & (m < 1e15) & (m >= 1e14)
     return ok, np.where(ok, m, 0).astype(np.int64), e
 
@@ -107,10 +110,11 @@ def _digits17(x: np.ndarray):
     exp = np.empty(x.size, dtype=np.int64)
     e = np.floor(np.log10(x)).astype(np.int64)
     fast = (16 - e >= 0) & (16 - e <= 44)
-    idx = np.flatnonzero(fast)
+    all_fast = bool(fast.all())
+    idx = np.arange(x.size) if all_fast else np.flatnonzero(fast)
     if idx.size:
-        xf = x[idx]
-        ef = e[idx]
+        xf = x if all_fast else x[idx]
+        ef = e if all_fast else e[idx]
         for _ in range(3):
             k = 16 - ef
             ok = (k >= 0) & (k <= 44)
@@ -122,6 +126,8 @@ def _digits17(x: np.ndarray):
                 break
             ef = ef + hi - lo
         good = ok & (m >= 10**16) & (m < 10**17)
+        if all_fast and good.all():
+            return m, ef
         mant[idx[good]] = m[good]
         exp[idx[good]] = ef[good]
         fast[idx[~good]] = False
@@ -149,12 +155,9 @@ def float_matrix(x: np.ndarray) -> np.ndarray:
         pos = np.arange(n)
         xs = x
     ok, mant, exp = _shortest15(xs)
-    bad = ~ok
-    if bad.all():
-        mant, exp = _digits17(xs)
-    elif bad.any():
-        m17, e17 = _digits17(xs[bad])
-        mant[bad], exp[bad] = m17, e17
+    if not ok.all():
+        m17, e17 = _digits17(xs)  # on everything: cheaper than gathering the few values that need it
+        mant, exp = np.where(ok, mant, m17), np.where(ok, exp, e17)
     # significant digits: strip trailing zeros (only rows ending in 0 loop), then left-align to 17 digits
     nd = digit_count(mant)
     idx = np.flatnonzero(mant % 10 == 0)
@@ -164,7 +167,8 @@ def float_matrix(x: np.ndarray) -> np.ndarray:
         idx = idx[(mant[idx] % 10 == 0) & (nd[idx] > 1)]
     left = mant * _POW10_I[17 - nd]  # exactly 17 digits, trailing zeros
     D = _right_aligned(left, 20)[:, 3:20]
-    D[np.arange(17)[None, :] >= nd[:, None]] = 0
+    if not (nd == 17).all():
+        D *= _KEEP[nd]  # blank the digits past the significant ones
 
     sci = (exp < -4) | (exp >= 16)
     neg = ~sci & (exp < 0)
@@ -184,14 +188,13 @@ def float_matrix(x: np.ndarray) -> np.ndarray:
     if neg.all() and pos.size == n:
         out[:, 0] = ord("0")
         out[:, 1] = ord(".")
-        out[:, 2:5] = np.where(np.arange(3)[None, :] < (-exp - 1)[:, None], ord("0"), 0)
+        out[:, 2:5] = _LEAD0[-exp[0] - 1] if (exp == exp[0]).all() else _LEAD0[-exp - 1]
         out[:, 5:22] = D
     elif neg.any():
         r = pos[neg]
         out[r, 0] = ord("0")
         out[r, 1] = ord(".")
-        zeros = -exp[neg] - 1  # 0..3
-        out[r, 2:5] = np.where(np.arange(3)[None, :] < zeros[:, None], ord("0"), 0)
+        out[r, 2:5] = _LEAD0[-exp[neg] - 1]  # 0..3 zeros after "0."
         out[r, 5:22] = D[neg]
     if big.any():
         r = pos[big]
