@@ -215,7 +215,26 @@ from lrplan.lawcmd import fit as _fit, predict as _predict, laws as _laws; app.c
 
 
 def main() -> None:
-    app()
+    """Entry point: usage errors (unknown option, missing argument, bad value) are one `error:` line, exit 2."""
+    try:
+        rv = app(standalone_mode=False)
+    except KeyboardInterrupt:
+        sys.stderr.write("error: interrupted\n")
+        sys.exit(130)
+    except Exception as e:
+        if hasattr(e, "format_message") and hasattr(e, "exit_code"):  # click's UsageError / BadParameter
+            ctx = getattr(e, "ctx", None)
+            hint = f" (see '{ctx.command_path} --help')" if ctx is not None else ""
+            msg = " ".join(str(e.format_message()).split())
+            if not msg:  # `lrplan` alone: the help was printed, nothing went wrong
+                sys.exit(0)
+            sys.stderr.write(f"error: {msg}{hint}\n")
+            sys.exit(2 if e.exit_code in (1, 2) else e.exit_code)
+        if type(e).__name__ == "Abort":
+            sys.stderr.write("error: aborted\n")
+            sys.exit(1)
+        raise
+    sys.exit(rv if isinstance(rv, int) else 0)
 
 
 if __name__ == "__main__":  # pragma: no cover

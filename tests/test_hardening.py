@@ -84,3 +84,21 @@ def test_thinned_huge_budget_is_fast_and_exact(tmp_path):
     lr = np.array([float(r[2]) for r in rows])
     np.testing.assert_array_equal(lr, spec.schedule_plan().lr_at(steps))
     assert steps[-1] == 999_999_999 and 900_000_000 in steps.tolist()
+
+
+@pytest.mark.parametrize(
+    "args,want",
+    [
+        (["render"], "error: Missing argument 'spec'. (see 'lrplan render --help')"),
+        (["render", "schedules/wsd.yaml", "--every", "0"], "error: Invalid value for '--every'"),
+        (["render", "schedules/wsd.yaml", "--bogus"], "error: No such option: --bogus"),
+        (["nocmd"], "error: No such command 'nocmd'."),
+    ],
+)
+def test_usage_errors_are_one_line(args, want):
+    import subprocess
+    import sys
+
+    res = subprocess.run([sys.executable, "-m", "lrplan", *args], cwd=ROOT, capture_output=True, text=True)
+    assert res.returncode == 2 and res.stderr.startswith(want) and len(res.stderr.strip().splitlines()) == 1, res.stderr
+    assert res.stdout == ""
