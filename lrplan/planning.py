@@ -198,9 +198,15 @@ def costs(spec: Spec, cps: list[Checkpoint]) -> list[Cost]:
     return out
 
 
+def _finite(v: float, what: str) -> float:
+    if not np.isfinite(v):
+        raise LrplanError(f"the loss law gives a non-finite loss for {what}; it cannot evaluate this schedule")
+    return float(v)
+
+
 def _predict_at(predict: Predictor, plan, step: int) -> float:
     lr = plan.render().lr[:step]
-    return float(predict(lr, np.array([step - 1]))[0])
+    return _finite(float(predict(lr, np.array([step - 1]))[0]), f"a run of {step:,} steps")
 
 
 def predictions(spec: Spec, cps: list[Checkpoint], predict: Predictor) -> None:
@@ -211,7 +217,7 @@ def predictions(spec: Spec, cps: list[Checkpoint], predict: Predictor) -> None:
         lr = plan.render().lr
         q = np.array([c.checkpoint_step - 1 for c in cps])
         for c, v in zip(cps, predict(lr, q)):
-            c.predicted_loss["WSD-S"] = float(v)
+            c.predicted_loss["WSD-S"] = _finite(float(v), f"WSD-S checkpoint {c.index}")
         wsd_spec = copy.copy(spec)
         branches = wsd_branch_specs(_as_wsd(spec))
     else:
@@ -222,7 +228,7 @@ def predictions(spec: Spec, cps: list[Checkpoint], predict: Predictor) -> None:
             decs = [s for s in plan.segments if s.phase.startswith("decay")]
             vals = predict(plan.render().lr, np.array([s.end - 1 for s in decs]))
             for c, v in zip(cps, vals):
-                c.predicted_loss["WSD-S"] = float(v)
+                c.predicted_loss["WSD-S"] = _finite(float(v), f"WSD-S checkpoint {c.index}")
         wsd_spec = spec
     del wsd_spec
     for c, b in zip(cps, branches):
@@ -280,7 +286,9 @@ def optimize(spec: Spec, cps: list[Checkpoint], predict: Predictor,
         if best is None:
             continue
         chosen.append((best[1], best[2]))
-        out.append(Optimized(i + 1, best[1], best[2], best[0], spec_loss if spec_loss is not None else float("nan")))
+        if spec_loss is None:  # pragma: no cover - predictions() always fills it
+            continue
+        out.append(Optimized(i + 1, best[1], best[2], best[0], spec_loss))
     return out
 
 
@@ -312,7 +320,7 @@ def _wsds_loss_with(spec: Spec, base: dict, choices: list[tuple[float, str]], i:
     total = sum(p["length"] for p in phases)
     run = load_spec({"budget": {"steps": total}, "schedule": {"kind": "phases", "phases": phases}})
     lr = run.render().lr
-    return float(predict(lr, np.array([total - 1]))[0])
+    return _finite(float(predict(lr, np.array([total - 1]))[0]), f"a WSD-S run of {total:,} steps")
 
 
 def make_plan(spec: Spec, predict: Predictor | None = None, law_name: str | None = None, do_optimize: bool = False) -> PlanResult:
