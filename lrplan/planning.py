@@ -218,7 +218,6 @@ def predictions(spec: Spec, cps: list[Checkpoint], predict: Predictor) -> None:
         q = np.array([c.checkpoint_step - 1 for c in cps])
         for c, v in zip(cps, predict(lr, q)):
             c.predicted_loss["WSD-S"] = _finite(float(v), f"WSD-S checkpoint {c.index}")
-        wsd_spec = copy.copy(spec)
         branches = wsd_branch_specs(_as_wsd(spec))
     else:
         branches = wsd_branch_specs(spec)
@@ -229,8 +228,6 @@ def predictions(spec: Spec, cps: list[Checkpoint], predict: Predictor) -> None:
             vals = predict(plan.render().lr, np.array([s.end - 1 for s in decs]))
             for c, v in zip(cps, vals):
                 c.predicted_loss["WSD-S"] = _finite(float(v), f"WSD-S checkpoint {c.index}")
-        wsd_spec = spec
-    del wsd_spec
     for c, b in zip(cps, branches):
         p = b.schedule_plan()
         c.predicted_loss["WSD"] = _predict_at(predict, p, p.total_steps)
