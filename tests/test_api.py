@@ -77,7 +77,9 @@ def test_one_line_yaml_string_is_yaml_not_a_path():
 
 def test_spec_is_frozen():
     spec = lrplan.load_spec(COSINE_DICT)
-    with pytest.raises(Exception):
+    import pydantic
+
+    with pytest.raises(pydantic.ValidationError, match="frozen"):
         spec.schedule.peak_lr = 1.0  # type: ignore[misc]
 
 

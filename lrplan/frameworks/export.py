@@ -375,7 +375,7 @@ def _megatron(f: Facts, sample_based: bool) -> list[tuple[str, Native]]:
         for st in ("linear", "cosine"):
             out.append((st, cfg(lr_decay_style=st, lr_decay_iters=dec if f.kind in ("wsd", "wsdc") and f.D == f.T - f.W - f.tail else f.T)))
         D = f.D or (f.T - W)
-        for ws, name in MEGATRON_WSD.items():
+        for _shape, name in MEGATRON_WSD.items():
             if W < dec:
                 out.append((f"WSD {name}", cfg(lr_decay_style="WSD", lr_wsd_decay_style=name, lr_decay_iters=dec, lr_wsd_decay_iters=max(1, min(D, dec)))))
         out.append(("constant", cfg(lr_decay_style="constant")))

@@ -214,7 +214,7 @@ def _torchtitan_spec(cfg: dict) -> dict | None:
     total = sched["total_steps"] if sched["total_steps"] is not None else steps
     if total != steps:
         return None
-    W, D, T = p.warmup, p.decay, steps
+    W, D = p.warmup, p.decay
     m = float(p.min_lr_factor)
     sch: dict[str, Any] = {"peak_lr": float(lr)}
     if W >= 2:

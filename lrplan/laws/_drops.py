@@ -82,33 +82,23 @@ def _range_tables(x: np.ndarray) -> tuple[list[np.ndarray], list[np.ndarray]]:
     return mins, maxs
 
 
-def block_terms(ev: Events, steps: np.ndarray, theta: float = 0.05, theta_eta: float = 0.05,
-                exact: bool = False) -> Terms:
-    """Decompose the drop sums at query ``steps`` into blocks (see module docstring).
-
-    ``exact=True`` emits one term per (query, drop) pair (the exact compressed sum).
-    """
+def block_index(ev: Events, steps: np.ndarray, theta: float = 0.05, theta_eta: float = 0.05,
+                exact: bool = False) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Block structure of the drop sums at query ``steps``: arrays ``(q, a, b)``, one entry per term, meaning
+    query ``q`` gets the drops ``a .. b-1`` (indices into ``ev.k``) as one block.  See :func:`block_terms`."""
     steps = np.asarray(steps, dtype=np.int64)
     S = ev.cs[steps]
     n_active = np.searchsorted(ev.k, steps, side="right")  # drops with k <= t
     K = ev.n
-    empty = np.zeros(0)
     if K == 0 or not np.any(n_active):
         z = np.zeros(0, dtype=np.int64)
-        return Terms(z, empty, empty, empty, empty, empty, empty, empty, empty, steps.size)
+        return z, z, z
     if exact:
         q = np.repeat(np.arange(steps.size), n_active)
         start = np.repeat(np.cumsum(n_active) - n_active, n_active)
         j = np.arange(q.size) - start
-        D = S[q] - ev.s_prev[j]
-        le = ev.log_eta[j]
-        return Terms(q, ev.delta[j], np.abs(ev.delta[j]), D, le, D, D, le, le, steps.size)
+        return q, j, j + 1
 
-    w = np.abs(ev.delta)
-    P_d = np.concatenate([[0.0], np.cumsum(ev.delta)])
-    P_w = np.concatenate([[0.0], np.cumsum(w)])
-    P_ws = np.concatenate([[0.0], np.cumsum(w * ev.s_prev)])
-    P_wl = np.concatenate([[0.0], np.cumsum(w * ev.log_eta)])
     mins, maxs = _range_tables(ev.log_eta)
     lmax = len(mins) - 1
 
@@ -152,9 +142,31 @@ def block_terms(ev: Events, steps: np.ndarray, theta: float = 0.05, theta_eta: f
         pos = a
         keep = pos > 0
         qi, pos = qi[keep], pos[keep]
-    q = np.concatenate(qs)
-    a = np.concatenate(As)
-    b = np.concatenate(Bs)
+    return np.concatenate(qs), np.concatenate(As), np.concatenate(Bs)
+
+
+def block_terms(ev: Events, steps: np.ndarray, theta: float = 0.05, theta_eta: float = 0.05,
+                exact: bool = False) -> Terms:
+    """Decompose the drop sums at query ``steps`` into blocks (see module docstring).
+
+    ``exact=True`` emits one term per (query, drop) pair (the exact compressed sum).
+    """
+    steps = np.asarray(steps, dtype=np.int64)
+    q, a, b = block_index(ev, steps, theta, theta_eta, exact)
+    if q.size == 0:
+        empty = np.zeros(0)
+        return Terms(q, empty, empty, empty, empty, empty, empty, empty, empty, steps.size)
+    S = ev.cs[steps]
+    if exact:
+        D = S[q] - ev.s_prev[a]
+        le = ev.log_eta[a]
+        return Terms(q, ev.delta[a], np.abs(ev.delta[a]), D, le, D, D, le, le, steps.size)
+    w = np.abs(ev.delta)
+    P_d = np.concatenate([[0.0], np.cumsum(ev.delta)])
+    P_w = np.concatenate([[0.0], np.cumsum(w)])
+    P_ws = np.concatenate([[0.0], np.cumsum(w * ev.s_prev)])
+    P_wl = np.concatenate([[0.0], np.cumsum(w * ev.log_eta)])
+    mins, maxs = _range_tables(ev.log_eta)
     wsum = P_w[b] - P_w[a]
     s_c = (P_ws[b] - P_ws[a]) / wsum
     le_c = (P_wl[b] - P_wl[a]) / wsum

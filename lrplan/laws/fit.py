@@ -13,6 +13,12 @@ every earlier post-warmup point whose log residual under that fit exceeds ``tau 
 TRANSIENT_FLOOR)`` is transient, and the window starts after the last transient point (never later than the
 tail start).  ``FittedLaw.window`` records the start, tail RMS and threshold.
 
+Options for the multi-power law: ``rho``/``kappa`` fixed (defaults ``multipower.DEFAULT_RHO/KAPPA`` = 0.8 / 0.7;
+how they were chosen is documented in :mod:`lrplan.laws.multipower`) or ``"fit"`` (fitted jointly, bounded to
+``SHAPE_BOUNDS``: the usual multi-start 7-parameter fit at ``SHAPE_INIT``, then one 9-parameter L-BFGS-B
+refinement with analytic d/drho, d/dkappa; ~2-5x slower).  ``late_weight = p`` weights each point's Huber term by
+``step**p`` (normalised to mean 1), emphasising the late part of the curves (default 0 = unweighted).
+
 A fit on curves without any post-warmup LR decrease cannot identify the annealing terms: only
 ``L0, A, alpha`` are fitted, the annealing amplitude is set to 0 and ``FittedLaw.flags`` says so.
 """
@@ -32,6 +38,9 @@ from lrplan.laws._drops import block_terms, events
 from lrplan.laws.warmup import WARMUP_CONVENTIONS, law_lr, warmup_length
 
 HUBER_DELTA = 1e-3
+DEFAULT_LATE_WEIGHT = 0.0
+SHAPE_INIT = (0.85, 0.9)
+SHAPE_BOUNDS = (0.5, 1.0)
 TAIL_FRACTION = 0.25
 TRANSIENT_K = 10.0
 TRANSIENT_FLOOR = 2e-3
@@ -136,11 +145,14 @@ def huber(r: np.ndarray, delta: float) -> tuple[np.ndarray, np.ndarray]:
     return val, der
 
 
-def _loss_and_grad(pred: np.ndarray, J: np.ndarray, y: np.ndarray, delta: float) -> tuple[float, np.ndarray]:
+def _loss_and_grad(pred: np.ndarray, J: np.ndarray, y: np.ndarray, delta: float,
+                   w: np.ndarray | None = None) -> tuple[float, np.ndarray]:
     ok = pred > 1e-6
     safe = np.where(ok, pred, 1e-6)
     r = np.log(safe) - np.log(y)
     v, d = huber(r, delta)
+    if w is not None:
+        v, d = v * w, d * w
     g = (d * ok / safe) @ J
     return float(v.sum()), g
 
@@ -153,6 +165,7 @@ class _Prepared:
     y: np.ndarray
     S: np.ndarray
     extra: Any
+    w: np.ndarray | None = None  # per-point objective weights (None = 1)
 
 
 class _LawModel:
@@ -205,6 +218,28 @@ class _MPLModel(_LawModel):
         return _mpl.value_and_grad(th, p.S, p.extra)
 
 
+class _MPLShapeModel(_LawModel):
+    """MPL with ``rho`` and ``kappa`` as fitted parameters (indices 7, 8; box-bounded, see ``SHAPE_BOUNDS``)."""
+
+    names = _mpl.PARAM_NAMES + _mpl.SHAPE_NAMES
+    log_idx = (1, 3, 4)
+
+    def __init__(self, warmup: str, rho0: float, kappa0: float, rho_bounds: tuple[float, float],
+                 kappa_bounds: tuple[float, float], theta_blocks: float = 0.05) -> None:
+        self.warmup = warmup
+        self.rho0, self.kappa0 = rho0, kappa0
+        self.bounds = list(_MPLModel.bounds) + [rho_bounds, kappa_bounds]
+        self.theta_blocks = theta_blocks
+
+    def prepare(self, c: Curve, steps: np.ndarray, y: np.ndarray) -> _Prepared:
+        prep = _mpl.ShapePrep(c.lr[: int(steps.max()) + 1], self.warmup, steps, self.rho0, self.kappa0,
+                              theta=self.theta_blocks)
+        return _Prepared(c.name, steps, y, prep.terms(self.rho0, self.kappa0)["S"], prep)
+
+    def value_jac(self, th: np.ndarray, p: _Prepared) -> tuple[np.ndarray, np.ndarray]:
+        return _mpl.value_and_grad_shape(th, p.extra)
+
+
 class _MTLModel(_LawModel):
     names = _mtl.PARAM_NAMES
     log_idx = (1, 3)  # A, C
@@ -248,7 +283,7 @@ def _objective(model: _LawModel, data: list[_Prepared], delta: float, free: np.n
         tot, g = 0.0, np.zeros(z.size)
         for p in data:
             pred, J = model.value_jac(th, p)
-            v, gg = _loss_and_grad(pred, J, p.y, delta)
+            v, gg = _loss_and_grad(pred, J, p.y, delta, p.w)
             tot += v
             g += gg
         g = g * model.dtheta_dz(z)
@@ -401,17 +436,19 @@ def _resolve_window(curves: list[Curve], window: Any, warmup: str, delta: float,
 # -------------------------------------------------------------------------------------------------- fit
 def fit(curves: Sequence[Curve], law: str = "multi-power", window: Any = "auto", *, warmup: str | None = None,
         huber_delta: float = HUBER_DELTA, fit_lambda: bool = False, lam: float = _mtl.DEFAULT_LAMBDA,
-        rho: float | None = None, kappa: float | None = None, n_starts: int | None = None) -> FittedLaw:
+        rho: float | str | None = None, kappa: float | str | None = None, n_starts: int | None = None,
+        late_weight: float | None = None) -> FittedLaw:
     # docstring: copied from _fit below
     with blas_single_thread():
         return _fit(curves, law, window, warmup=warmup, huber_delta=huber_delta, fit_lambda=fit_lambda, lam=lam,
-                    rho=rho, kappa=kappa, n_starts=n_starts)
+                    rho=rho, kappa=kappa, n_starts=n_starts, late_weight=late_weight)
 
 
 
 def _fit(curves: Sequence[Curve], law: str = "multi-power", window: Any = "auto", *, warmup: str | None = None,
          huber_delta: float = HUBER_DELTA, fit_lambda: bool = False, lam: float = _mtl.DEFAULT_LAMBDA,
-         rho: float | None = None, kappa: float | None = None, n_starts: int | None = None) -> FittedLaw:
+         rho: float | str | None = None, kappa: float | str | None = None, n_starts: int | None = None,
+         late_weight: float | None = None) -> FittedLaw:
     """Jointly fit one law to ``curves`` and return a :class:`FittedLaw`.
 
     Args:
@@ -423,8 +460,10 @@ def _fit(curves: Sequence[Curve], law: str = "multi-power", window: Any = "auto"
         huber_delta: Huber threshold on log-loss residuals.
         fit_lambda: momentum law only: also fit the momentum decay ``lam`` (else fixed at ``lam``).
         rho, kappa: multi-power law only: fixed area / annealing-amplitude exponents (default
-            ``multipower.DEFAULT_RHO`` / ``DEFAULT_KAPPA``; 1, 1 is the published MPL).
+            ``multipower.DEFAULT_RHO`` / ``DEFAULT_KAPPA``; 1, 1 is the published MPL) or ``"fit"`` to fit
+            them jointly (within ``SHAPE_BOUNDS``).
         n_starts: number of L-BFGS-B starts (default: law-specific small grid).
+        late_weight: exponent ``p`` of the per-point weights ``step**p`` (default ``DEFAULT_LATE_WEIGHT`` = 0).
     """
     law_name = LAW_ALIASES.get(law)
     if law_name is None:
@@ -437,14 +476,28 @@ def _fit(curves: Sequence[Curve], law: str = "multi-power", window: Any = "auto"
     conv = warmup or (_mpl.DEFAULT_WARMUP if law_name == "multi-power" else _mtl.DEFAULT_WARMUP)
     if conv not in WARMUP_CONVENTIONS:
         raise ValueError(f"unknown warmup convention {conv!r}; choose from {WARMUP_CONVENTIONS}")
+    fit_shape = [False, False]
     if law_name == "multi-power":
-        shape = (float(_mpl.DEFAULT_RHO if rho is None else rho), float(_mpl.DEFAULT_KAPPA if kappa is None else kappa))
+        raw = [_mpl.DEFAULT_RHO if rho is None else rho, _mpl.DEFAULT_KAPPA if kappa is None else kappa]
+        vals = []
+        for i, v in enumerate(raw):
+            if isinstance(v, str):
+                if v != "fit":
+                    raise ValueError(f"rho/kappa must be a number or 'fit', got {v!r}")
+                fit_shape[i] = True
+                vals.append(SHAPE_INIT[i])
+            else:
+                vals.append(float(v))
+        shape = (vals[0], vals[1])
     else:
         if rho is not None or kappa is not None:
             raise ValueError("rho/kappa apply to the multi-power law only")
         shape = (1.0, 1.0)
     if not all(0.0 < v <= 2.0 for v in shape):
         raise ValueError(f"rho and kappa must lie in (0, 2], got {shape}")
+    p_late = float(DEFAULT_LATE_WEIGHT if late_weight is None else late_weight)
+    if not 0.0 <= p_late <= 4.0:
+        raise ValueError(f"late_weight must lie in [0, 4], got {p_late}")
     win = _resolve_window(curves, window, conv, huber_delta, shape)
     starts = {c.name: max(win["start"], _post_warmup(c) + 1) for c in curves}
     sel = []
@@ -468,52 +521,83 @@ def _fit(curves: Sequence[Curve], law: str = "multi-power", window: Any = "auto"
                      "only L0, A, alpha were fitted and the annealing amplitude is 0")
 
     model: _LawModel
-    if law_name == "multi-power":
+    shape_model = law_name == "multi-power" and any(fit_shape)
+    if shape_model:
+        model = _MPLShapeModel(conv, shape[0], shape[1],
+                               SHAPE_BOUNDS if fit_shape[0] else (shape[0], shape[0]),
+                               SHAPE_BOUNDS if fit_shape[1] else (shape[1], shape[1]))
+    elif law_name == "multi-power":
         model = _MPLModel(conv, *shape)
     else:
         model = _MTLModel(conv, fit_lambda, lam)
-    data = [model.prepare(c, st, y) for c, st, y in sel]
+    # shape fitting runs in two stages: the usual multi-start 7-parameter fit at SHAPE_INIT, then one joint
+    # 9-parameter L-BFGS-B refinement from its optimum (the 9-parameter evaluation is ~5x more expensive)
+    stage_model: _LawModel = _MPLModel(conv, *shape) if shape_model else model
+
+    def prepare_all(m: _LawModel) -> list[_Prepared]:
+        out = [m.prepare(c, st, y) for c, st, y in sel]
+        if p_late > 0:  # late-point weights ~ step**p, normalised to mean 1 over all fitted points
+            raw_w = [p.steps.astype(float) ** p_late for p in out]
+            norm = sum(p.y.size for p in out) / sum(float(w.sum()) for w in raw_w)
+            for p, w in zip(out, raw_w):
+                p.w = w * norm
+        return out
+
+    data = prepare_all(stage_model)
     n_pts = sum(p.y.size for p in data)
     scale = 1.0 / (huber_delta**2 * n_pts)
     zstarts = _starts(law_name, curves, starts, huber_delta, conv, lam, annealing, shape)
     if n_starts is not None:
         zstarts = zstarts[: max(1, n_starts)]
-    nz = len(model.names)
+    nz = len(stage_model.names)
     free = np.ones(nz, dtype=bool)
     if not annealing:
         free[3:] = False
     if law_name == "momentum" and not fit_lambda:
         free[4] = False
-    bounds = [b for b, f in zip(model.bounds, free) if f]
+    bounds = [b for b, f in zip(stage_model.bounds, free) if f]
     best_z, best_v = None, np.inf
     screened = []
     for th0 in zstarts:
-        z0 = model.z(th0)
-        f = _objective(model, data, huber_delta, free, z0, scale)
+        z0 = stage_model.z(th0)
+        f = _objective(stage_model, data, huber_delta, free, z0, scale)
         zf, v = _lbfgs(f, z0[free], bounds, 60)
         z = z0.copy()
         z[free] = zf
         screened.append((v, z))
     screened.sort(key=lambda t: t[0])
     for v0, z0 in screened[:2]:
-        f = _objective(model, data, huber_delta, free, z0, scale)
+        f = _objective(stage_model, data, huber_delta, free, z0, scale)
         zf, v = _lbfgs(f, z0[free], bounds, 3000)
         if v < best_v:
             z = z0.copy()
             z[free] = zf
             best_z, best_v = z, v
     assert best_z is not None
+    if shape_model and annealing:
+        data = prepare_all(model)
+        z0 = np.r_[best_z, shape]
+        free = np.r_[np.ones(7, dtype=bool), fit_shape]
+        f = _objective(model, data, huber_delta, free, z0, scale)
+        zf, v = _lbfgs(f, z0[free], [b for b, fr in zip(model.bounds, free) if fr], 3000)
+        best_z = z0.copy()
+        best_z[free] = zf
+        best_v = v
+    elif shape_model:
+        best_z = np.r_[best_z, shape]
     th = model.theta(best_z)
     if law_name == "momentum" and not fit_lambda:
         th[4] = lam
     if not annealing:  # amplitude exactly 0: the shape parameters are meaningless placeholders
         th[3] = 0.0
     params = {n: float(v) for n, v in zip(model.names, th)}
-    if law_name == "multi-power":
+    if law_name == "multi-power" and not shape_model:
         params.update(rho=shape[0], kappa=shape[1])
+    meta = {"huber_delta": huber_delta, "n_points": n_pts, "fit_lambda": bool(fit_lambda), "late_weight": p_late}
+    if law_name == "multi-power":
+        meta["fitted_shape"] = [n for n, f in zip(_mpl.SHAPE_NAMES, fit_shape) if f]
     fl = FittedLaw(law=law_name, params=params, warmup=conv, window=win, flags=tuple(flags),
-                   objective=float(best_v), meta={"huber_delta": huber_delta, "n_points": n_pts,
-                                                   "fit_lambda": bool(fit_lambda)})
+                   objective=float(best_v), meta=meta)
     mets = {c.name: _metrics.curve_metrics(y, predict(fl, c.lr, st)) for c, st, y in sel}
     return FittedLaw(law=fl.law, params=fl.params, warmup=fl.warmup, window=fl.window, metrics=mets,
                      flags=fl.flags, objective=fl.objective, meta=fl.meta)

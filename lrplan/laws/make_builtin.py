@@ -2,7 +2,7 @@
 
     python -m lrplan.laws.make_builtin [--data tests/data/curves/multipowerlaw] [--out lrplan/laws/builtin]
 
-For each model size, fits the multi-power law (lrplan defaults: warmup ``"area"``, rho = kappa = 0.7, automatic
+For each model size, fits the multi-power law (lrplan defaults: warmup ``"area"``, rho 0.8 / kappa 0.7, automatic
 window) on the MPL paper's three training curves (constant 24k, cosine 24k, two-stage 0.3 at 8k) of Luo et al.
 (arXiv 2503.12811; data thu-yao-01-luo/MultiPowerLaw @ 8da9f19, MIT), records fit metrics and the held-out
 metrics on the six test curves, and writes a plain YAML mapping (``FittedLaw.to_dict``).
@@ -52,6 +52,8 @@ def build(data: Path, size: str) -> FittedLaw:
         "heldout_curves": list(MPL_TEST),
         "heldout_metrics": test,
         "heldout_mean": mean_metrics(test),
+        "shape_selection": "rho, kappa fixed at lrplan defaults, chosen on the Schaipp/Hagele 124M set (not on "
+                           "these curves); see lrplan.laws.multipower",
         "generator": "python -m lrplan.laws.make_builtin",
     })
     return FittedLaw(law=fl.law, params=fl.params, warmup=fl.warmup, window=fl.window, metrics=fl.metrics,

@@ -5,7 +5,6 @@ import json
 import random
 from pathlib import Path
 
-import pytest
 from typer.testing import CliRunner
 
 import lrplan

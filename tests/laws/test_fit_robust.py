@@ -53,8 +53,9 @@ def test_noisy_train_loss_with_spikes_recovers_clean_curves():
               for i, n in enumerate(("constant_24000", "cosine_24000", "wsdcon_9"))]
     clean = [_synthetic(n, 0.01, np.random.default_rng(i), spikes=0)
              for i, n in enumerate(("constant_24000", "cosine_24000", "wsdcon_9"))]
-    fl = fitmod.fit(curves)
-    fl0 = fitmod.fit(clean)
+    shape = {"rho": TRUE.rho, "kappa": TRUE.kappa}
+    fl = fitmod.fit(curves, **shape)
+    fl0 = fitmod.fit(clean, **shape)
     for name in ("cosine_72000", "wsd_20000_24000", "wsdcon_3"):
         lr = mpl_lr(name)
         steps = np.arange(2200, lr.size, 500)
@@ -65,12 +66,32 @@ def test_noisy_train_loss_with_spikes_recovers_clean_curves():
         assert np.abs(pred - fl0.predict(lr, steps)).max() < 0.003, name
 
 
+def test_shape_fit_recovers_rho_kappa_on_clean_synthetic_curves():
+    """rho/kappa fitted jointly (analytic gradients) recover the generating values on noise-free curves, with
+    and without late-point weights."""
+    curves = [_synthetic(n, 0.0, np.random.default_rng(i))
+              for i, n in enumerate(("constant_24000", "cosine_24000", "wsdcon_9"))]
+    for lw in (0.0, 2.0):
+        fl = fitmod.fit(curves, rho="fit", kappa="fit", late_weight=lw)
+        assert fl.params["rho"] == pytest.approx(TRUE.rho, abs=0.03), fl.params
+        assert fl.params["kappa"] == pytest.approx(TRUE.kappa, abs=0.03), fl.params
+        assert fl.meta["fitted_shape"] == ["rho", "kappa"] and fl.meta["late_weight"] == lw
+        lr = mpl_lr("cosine_72000")
+        steps = np.arange(2200, lr.size, 700)
+        assert np.abs(fl.predict(lr, steps) - predict_mpl(TRUE, lr, steps)).max() < 2e-3
+
+
 def test_fit_validates_inputs():
     lr = mpl_lr("constant_24000")
     with pytest.raises(ValueError, match="unknown law"):
         fitmod.fit([Curve("a", np.arange(3000, 4000, 100), np.full(10, 3.0), lr)], law="chinchilla")
     with pytest.raises(ValueError, match="lr"):
         Curve("a", np.array([30000]), np.array([3.0]), lr)
+    ok = Curve("a", np.arange(3000, 4000, 100), np.full(10, 3.0), lr)
+    with pytest.raises(ValueError, match="'fit'"):
+        fitmod.fit([ok], rho="free")
+    with pytest.raises(ValueError, match="late_weight"):
+        fitmod.fit([ok], late_weight=-1.0)
     with pytest.raises(ValueError, match="fewer than 3"):
         fitmod.fit([Curve("a", np.array([100, 200, 3000]), np.array([4.0, 3.9, 3.5]), lr)])
 

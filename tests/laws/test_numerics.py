@@ -55,17 +55,45 @@ def test_mpl_jacobian_matches_finite_differences(warmup, p):
         np.testing.assert_allclose(J[:, i], fd, rtol=2e-5, atol=2e-8, err_msg=mpl.PARAM_NAMES[i])
 
 
-@pytest.mark.parametrize("law,kw", [("multi-power", {}), ("momentum", {"fit_lambda": True})])
+@pytest.mark.parametrize("exact", [True, False])
+@pytest.mark.parametrize("name", ["cosine_24000", "wsdcon_9", "wsd_20000_24000"])
+def test_shape_jacobian_matches_finite_differences_and_value(name, exact):
+    """9-parameter MPL (rho, kappa fitted): value equals the 7-parameter block sum, Jacobian equals FD."""
+    lr = mpl_lr(name)
+    steps = np.arange(2200, lr.size, 300)
+    prep = mpl.ShapePrep(lr, "area", steps, 0.8, 0.9, exact=exact)
+    th = np.array([2.5, 0.6, 0.45, 300.0, 1.5, 0.6, 0.5, 0.8, 0.9])
+    f0, J = mpl.value_and_grad_shape(th, prep)
+    p = mpl.MPLParams.from_array(th, rho=0.8, kappa=0.9)
+    ev = events(lr, "area", 0.8, 0.9)
+    t = block_terms(ev, steps, exact=exact)
+    np.testing.assert_allclose(f0, p.L0 + p.A * ev.cs[steps] ** (-p.alpha) - p.B * mpl.ld_sum(p, t), atol=1e-11)
+    for i in range(9):
+        h = 1e-6 * max(abs(th[i]), 1e-2)
+        tp, tm = th.copy(), th.copy()
+        tp[i] += h
+        tm[i] -= h
+        fd = (mpl.value_and_grad_shape(tp, prep)[0] - mpl.value_and_grad_shape(tm, prep)[0]) / (2 * h)
+        np.testing.assert_allclose(J[:, i], fd, rtol=1e-5, atol=1e-6 * max(np.abs(fd).max(), 1e-3), err_msg=str(i))
+
+
+@pytest.mark.parametrize("law,kw", [("multi-power", {}), ("momentum", {"fit_lambda": True}),
+                                    ("multi-power-shape", {})])
 def test_objective_gradient_matches_finite_differences(law, kw, mpl_curves):
     c = mpl_curves["100"]
     curves = [c["constant_24000"], c["cosine_24000"], c["wsdcon_9"]]
     if law == "multi-power":
         model = fitmod._MPLModel("area", 0.7, 0.7)
         th = np.array([2.8, 2.0, 0.52, 42.0, 1.7, 2.0, 0.1])
+    elif law == "multi-power-shape":
+        model = fitmod._MPLShapeModel("area", 0.8, 0.9, (0.5, 1.0), (0.5, 1.0))
+        th = np.array([2.8, 1.5, 0.5, 200.0, 2.0, 0.8, 0.2, 0.75, 0.85])
     else:
         model = fitmod._MTLModel("peak", True, 0.999)
         th = np.array([2.7, 0.6, 0.5, 0.4, 0.998])
     data = [model.prepare(x, x.steps, x.loss) for x in curves]
+    for p in data:  # non-uniform (late-point) weights exercise the weighted objective
+        p.w = (p.steps / 12000.0) ** 2
     z = model.z(th)
     free = np.ones(z.size, dtype=bool)
     f = fitmod._objective(model, data, 1e-3, free, z, 1.0)
