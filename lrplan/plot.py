@@ -306,6 +306,22 @@ def _y_limits(ys: list[np.ndarray], log: bool, zero_floor: bool) -> tuple[float,
     return lo, hi
 
 
+def _plotext():
+    """Import plotext without building its interactive documentation: ``plotext/__init__`` imports
+    ``plotext._doc.doc``, which assembles docstrings for ``plotext.doc`` and is half of plotext's 0.3 s import.
+    lrplan never uses ``plotext.doc``, so a stand-in module takes its place (only if plotext is not loaded yet)."""
+    import sys
+    import types
+
+    if "plotext" not in sys.modules and "plotext._doc.doc" not in sys.modules:
+        stub = types.ModuleType("plotext._doc.doc")
+        stub.docs = None  # type: ignore[attr-defined]
+        sys.modules["plotext._doc.doc"] = stub
+    import plotext
+
+    return plotext
+
+
 def _draw(
     data: list[tuple[np.ndarray, np.ndarray]],
     n_left: int,
@@ -324,7 +340,7 @@ def _draw(
     x1: float,
 ) -> str:
     """All plotext calls live here (plotext >= 6 figure API)."""
-    import plotext as plt
+    plt = _plotext()
     from plotext import pixel
 
     with _LOCK:
