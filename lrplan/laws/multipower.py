@@ -25,13 +25,17 @@ How rho and kappa were chosen (honest protocol; the six MPL test curves were NOT
   size, predict the six other curves (incl. 3x horizon).  Mean test R2 / MAE with the defaults:
   25M 0.99889 / 0.00338, 100M 0.99924 / 0.00280, 400M 0.99858 / 0.00411 (published form fitted the same way:
   0.99730 / 0.00458, 0.99684 / 0.00528, 0.99609 / 0.00631).
-* Alternatives that use only the three MPL training curves were measured first and are worse on the held-out
-  curves, so they are options, not defaults: cross-validation on the training curves (mean of leave-one-
-  curve-out MAE and a forward split, fit steps <= 12000 / predict 12000-24000, pooled over sizes) prefers
-  rho, kappa fitted as free parameters (``fit(..., rho="fit", kappa="fit")``, bounds ``SHAPE_BOUNDS``) with
-  late-point weights ``step**3`` (``late_weight=3``); held-out MAE 0.0049 / 0.0048 / 0.0042, and the same
-  procedure is unstable on the Schaipp set (MAE 0.016).  Earlier versions used rho = kappa = 0.7, which was
-  picked by looking at the MPL test curves (not honest; held-out MAE 0.0034 / 0.0027 / 0.0036).
+* Caveat (order of work, stated for transparency): the training-curves-only route was tried first.
+  Cross-validation on the three MPL training curves (mean of leave-one-curve-out MAE and a forward split, fit
+  steps <= 12000 / predict 12000-24000, pooled over sizes) selects rho, kappa fitted as free parameters
+  (``fit(..., rho="fit", kappa="fit")``, bounds ``SHAPE_BOUNDS``) with late-point weights ``step**3``
+  (``late_weight=3``); its held-out MAE is 0.0049 / 0.0048 / 0.0042 and it is unstable on the Schaipp set
+  (MAE 0.016).  Switching to the Schaipp-selection protocol was decided after seeing those held-out numbers;
+  the grid and the criterion above were fixed before the MPL test curves were evaluated for (0.8, 0.7).
+* Trade-off: on the Schaipp set the default predicts the curves best (MAE) but ranks the final losses worse
+  (38 of 54 clear pairs; longest cooldowns predicted worst) than rho = kappa = 0.7 (48) or the published form
+  (52).  Earlier versions used rho = kappa = 0.7, which was picked by looking at the MPL test curves (not
+  honest; held-out MAE 0.0034 / 0.0027 / 0.0036).
 
 ``predict`` is exact on the compressed LR changes when the work is small, otherwise it uses the bounded block
 decomposition of :mod:`lrplan.laws._drops` (``predict_with_bound`` returns the rigorous bound) and, for very many
@@ -45,7 +49,7 @@ from dataclasses import astuple, dataclass, fields
 
 import numpy as np
 
-from lrplan.laws._drops import Events, Terms, block_terms, events
+from lrplan.laws._drops import ETA_FLOOR_REL, Events, Terms, block_terms, events
 
 PARAM_NAMES: tuple[str, ...] = ("L0", "A", "alpha", "B", "C", "beta", "gamma")
 SHAPE_NAMES: tuple[str, ...] = ("rho", "kappa")
@@ -328,8 +332,6 @@ class ShapePrep:
                    log_eta=le_c, log_eta_k=(Pwkl + Pwlk - le_c * Wk) / W)
         return out
 
-
-from lrplan.laws._drops import ETA_FLOOR_REL  # noqa: E402
 
 
 def value_and_grad_shape(theta: np.ndarray, prep: ShapePrep) -> tuple[np.ndarray, np.ndarray]:
