@@ -70,6 +70,7 @@ def peak_rss_mb(args: list[str]) -> float:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true", help="1M instead of 10M/100M steps")
+    ap.add_argument("--huge", action="store_true", help="also render 1,000,000,000 steps to /dev/null (minutes)")
     a = ap.parse_args()
     big = 1_000_000 if a.quick else 10_000_000
     huge = 10_000_000 if a.quick else 100_000_000
@@ -85,10 +86,11 @@ def main() -> None:
             n_naive = min(big, 1_000_000)
             tn = naive_csv(sp, tmp / "naive.csv", n_naive) * big / n_naive
             rows.append((f"render {big:,} steps {kind} -> CSV ({size:.0f} MB)", f"{t:.2f} s", f"< 3 s; naive per-row {tn:.1f} s (x{tn / t:.1f})"))
-        for n in (big // 10, huge):
+        for n in (big // 10, huge) + ((1_000_000_000,) if a.huge else ()):
             sp = spec_file(tmp, "wsd", n)
+            t0 = time.perf_counter()
             rss = peak_rss_mb(["render", str(sp), "-q", "-o", os.devnull])
-            rows.append((f"peak RSS, {n:,} steps -> /dev/null", f"{rss:.0f} MB", "flat in N"))
+            rows.append((f"peak RSS, {n:,} steps -> /dev/null", f"{rss:.0f} MB", f"flat in N ({time.perf_counter() - t0:.0f} s)"))
     w = max(len(r[0]) for r in rows)
     print(f"{'benchmark':<{w}}  {'median':>9}  target / peer")
     for name, val, note in rows:
