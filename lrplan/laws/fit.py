@@ -25,6 +25,8 @@ A fit on curves without any post-warmup LR decrease cannot identify the annealin
 
 from __future__ import annotations
 
+import abc
+
 import contextlib
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterator, Sequence
@@ -168,18 +170,20 @@ class _Prepared:
     w: np.ndarray | None = None  # per-point objective weights (None = 1)
 
 
-class _LawModel:
+class _LawModel(abc.ABC):
     """Parameterisation z <-> theta with analytic chain rule, per-curve data and value/Jacobian."""
 
     names: tuple[str, ...]
     log_idx: tuple[int, ...]
     bounds: list[tuple[float | None, float | None]]
 
+    @abc.abstractmethod
     def prepare(self, c: Curve, steps: np.ndarray, y: np.ndarray) -> _Prepared:
-        raise NotImplementedError
+        """Per-curve data the law needs (LR-sum tables, drop events) at the fitted steps."""
 
+    @abc.abstractmethod
     def value_jac(self, th: np.ndarray, p: _Prepared) -> tuple[np.ndarray, np.ndarray]:
-        raise NotImplementedError
+        """Predicted loss at the fitted steps and its Jacobian with respect to ``th``."""
 
     def theta(self, z: np.ndarray) -> np.ndarray:
         th = z.copy()

@@ -125,8 +125,9 @@ class Family(StrictModel):
         """Steps the run lasts (the budget, unless the family defines its own, like WSD-S)."""
         return ctx.total_steps
 
-    def build(self, ctx: BuildContext) -> "Timeline":  # pragma: no cover - abstract
-        raise NotImplementedError
+    def build(self, ctx: BuildContext) -> "Timeline":  # pragma: no cover - every registered family overrides it
+        """The schedule's segments for this budget (each family in ``FAMILIES`` defines it)."""
+        raise TypeError(f"{type(self).__name__} is a field mixin, not a schedule family: it has no build()")
 
     def peak(self) -> float:
         return float(getattr(self, "peak_lr", 0.0))
