@@ -230,7 +230,10 @@ def _torchtitan_spec(cfg: dict) -> dict | None:
 
 def load_torchtitan(source: Union[str, Path]) -> tuple[dict, list[str]]:
     """The LR-relevant part of a TorchTitan TOML file (``[optimizer] lr``, ``[lr_scheduler]``, ``[training] steps``)."""
-    import tomllib
+    try:
+        import tomllib
+    except ModuleNotFoundError:  # Python 3.10: the same parser, packaged as tomli
+        import tomli as tomllib  # type: ignore[no-redef]
 
     text = _read(source)
     try:

@@ -14,7 +14,10 @@ import ast
 import json
 import shlex
 import time
-import tomllib
+try:
+    import tomllib
+except ModuleNotFoundError:  # Python 3.10
+    import tomli as tomllib  # type: ignore[no-redef]
 
 import numpy as np
 import pytest
