@@ -4,7 +4,7 @@ The public API is small and lazy (importing ``lrplan`` imports neither numpy nor
 
 >>> import lrplan
 >>> spec = lrplan.load_spec({"budget": {"steps": 10}, "schedule": {"kind": "cosine", "peak_lr": 1.0, "warmup": 2}})
->>> [round(x, 4) for x in spec.render().lr[:4]]
+>>> [round(x, 4) for x in spec.render().lr[:4].tolist()]
 [0.0, 0.5, 1.0, 0.9619]
 """
 
