@@ -814,7 +814,8 @@ def _snip_megatron(e: Export, f: Facts, spec: "Spec") -> str:
     return "\n".join(lines) + "\n"
 
 
-def _toml_value(v: Any) -> str:
+def _scalar(v: Any) -> str:
+    """A scalar as TOML and YAML both read it back (``true``, ``3.0e-05``, ``2000``, ``"cosine"``)."""
     if isinstance(v, bool):
         return "true" if v else "false"
     if isinstance(v, float):
@@ -842,7 +843,7 @@ def _snip_torchtitan(e: Export, f: Facts, spec: "Spec") -> str:
             for sec in ("optimizer", "lr_scheduler", "training"):
                 lines.append(f"[{sec}]")
                 for k, v in cfg[sec].items():
-                    lines.append(f"{k} = {_toml_value(v)}")
+                    lines.append(f"{k} = {_scalar(v)}")
                 lines.append("")
         else:
             if i == 0:
@@ -856,16 +857,6 @@ def _snip_torchtitan(e: Export, f: Facts, spec: "Spec") -> str:
             lines.append("# Trainer.Config(..., optimizer=optimizer, lr_scheduler=lr_scheduler, training=training)")
             lines.append("")
     return "\n".join(lines).rstrip("\n") + "\n"
-
-
-def _yaml_value(v: Any) -> str:
-    if isinstance(v, bool):
-        return "true" if v else "false"
-    if isinstance(v, float):
-        return fmt_num(v)
-    if isinstance(v, int):
-        return str(v)
-    return json.dumps(v)
 
 
 def hf_cli(cfg: dict) -> str:
@@ -891,9 +882,9 @@ def _snip_hf(e: Export, f: Facts, spec: "Spec") -> str:
         if isinstance(v, dict):
             lines.append(f"{k}:")
             for kk, vv in v.items():
-                lines.append(f"  {kk}: {_yaml_value(vv)}")
+                lines.append(f"  {kk}: {_scalar(vv)}")
         else:
-            lines.append(f"{k}: {_yaml_value(v)}")
+            lines.append(f"{k}: {_scalar(v)}")
     lines.append("# the same on the command line:")
     lines.append("# " + hf_cli(cfg))
     return "\n".join(lines) + "\n"
