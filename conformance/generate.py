@@ -69,6 +69,16 @@ def _dummy_optimizer(lr: float) -> torch.optim.Optimizer:
     return torch.optim.SGD([p], lr=lr)
 
 
+def _torch_loop(opt: torch.optim.Optimizer, sched: Any, n: int) -> tuple[int, list[float]]:
+    """The usual PyTorch training loop for ``n`` updates: read the LR, ``opt.step()``, ``sched.step()``."""
+    out: list[float] = []
+    for _ in range(n):
+        out.append(float(opt.param_groups[0]["lr"]))
+        opt.step()
+        sched.step()
+    return n, out
+
+
 @contextlib.contextmanager
 def _quiet() -> Iterator[None]:
     """Silence the frameworks' warnings/logging chatter while driving a scheduler."""
@@ -423,12 +433,7 @@ def record_torchtitan(cfg: Config) -> tuple[int, list[float]]:
     steps = int(cfg["training"]["steps"])
     opt = _dummy_optimizer(cfg["optimizer"]["lr"])
     scheds = conf.build(optimizers=[opt], training_steps=steps)
-    out: list[float] = []
-    for _ in range(steps):
-        out.append(float(opt.param_groups[0]["lr"]))
-        opt.step()
-        scheds.step()
-    return steps, out
+    return _torch_loop(opt, scheds, steps)
 
 
 def torchtitan_matrix() -> Iterator[tuple[str, Config]]:
@@ -503,12 +508,7 @@ def record_hf(cfg: Config) -> tuple[int, list[float]]:
         num_training_steps=n,
         scheduler_specific_kwargs=args.lr_scheduler_kwargs,  # type: ignore[arg-type]  # parsed to a dict
     )
-    out: list[float] = []
-    for _ in range(n):
-        out.append(float(opt.param_groups[0]["lr"]))
-        opt.step()
-        sched.step()
-    return n, out
+    return _torch_loop(opt, sched, n)
 
 
 def hf_matrix() -> Iterator[tuple[str, Config]]:
@@ -753,13 +753,7 @@ def record_deepspeed(cfg: Config) -> tuple[int, list[float]]:
         raise NotImplementedError(f"{name} is not covered by lrplan's conformance matrix")
     opt = _dummy_optimizer(cfg["optimizer"]["params"]["lr"])
     sched = getattr(lr_schedules, name)(opt, **cfg["scheduler"]["params"])
-    n = int(cfg["n_updates"])
-    out: list[float] = []
-    for _ in range(n):
-        out.append(float(opt.param_groups[0]["lr"]))
-        opt.step()
-        sched.step()
-    return n, out
+    return _torch_loop(opt, sched, int(cfg["n_updates"]))
 
 
 def deepspeed_matrix() -> Iterator[tuple[str, Config]]:
