@@ -114,13 +114,19 @@ def ConventionPlan(plan, lr: "np.ndarray"):  # noqa: N802 - a factory that looks
     import copy
     import dataclasses
 
+    import numpy as np
+
     base = type(plan)
 
     class _Plan(base):  # type: ignore[valid-type, misc]
+        # both ways a table reads LRs: whole chunks, and single steps (--every, the terminal preview)
         def chunks(self, start: int = 0, stop: int | None = None, size: int = 1 << 20):
             for ch in base.chunks(self, start, stop, size):
                 a = int(ch.step[0]) if ch.step.size else 0
                 yield dataclasses.replace(ch, lr=lr[a : a + ch.step.size])
+
+        def lr_at(self, steps: "np.ndarray") -> "np.ndarray":
+            return lr[np.asarray(steps, dtype=np.int64)]
 
         def _check(self, lr_, steps) -> None:  # the framework's values are what they are
             return None

@@ -285,6 +285,9 @@ def test_cli_convention(spec_file):
     assert [float(r["lr"]) for r in rows] == e.lr.tolist()
     assert float(rows[0]["lr"]) == pytest.approx(3e-6) and rows[0]["phase"] == "warmup"
     assert "update 1 runs at LR 3e-06 (spec: 0)" in res.stderr and "peak held 1 extra step" in res.stderr
+    thinned = runner.invoke(app, ["render", str(spec_file), "--convention", "torchtitan", "--every", "100", "-q"])
+    kept = list(csv.DictReader(io.StringIO(thinned.stdout)))
+    assert len(kept) < len(rows) and kept == [rows[int(r["step"])] for r in kept]  # the framework's LRs, thinned
     res = runner.invoke(app, ["render", str(spec_file), "--convention", "megatron", "--format", "json", "--every", "100", "-q"])
     assert res.exit_code == 0
     data = json.loads(res.stdout)
