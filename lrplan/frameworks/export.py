@@ -733,10 +733,8 @@ def _notes(fw: str, f: Facts, native: Native, got, want) -> list[str]:
             else:  # the samples consumed before the last update
                 from lrplan.frameworks import megatron
 
-                gbs = int(native.get("global_batch_size") or 1)
-                r = native.get("rampup_batch_size")
-                bs = megatron.rampup_batch_sizes(*r, gbs, T) if r else [gbs] * T
-                flag = f"--lr-decay-samples {int(sum(bs[:-1]))}"
+                bs = megatron.batch_sizes({**native, "global_batch_size": native.get("global_batch_size") or 1}, T)
+                flag = f"--lr-decay-samples {int(bs[:-1].sum())}"
             out.append(
                 f"Megatron (like the spec) never runs at min_lr within the {T} updates: the last update is at "
                 f"{_g(float(got[-1]))}; to end exactly at min_lr use {flag} (and spec a 1-step tail)"

@@ -372,6 +372,18 @@ def _get_lr(n: NDArray[np.float64], s: SchedulerSteps) -> NDArray[np.float64]:
     return lr.astype(np.float64)
 
 
+def batch_sizes(config: Mapping[str, Any], n: int) -> NDArray[np.int64]:
+    """Global batch size (samples) of iterations 1..n: constant ``global_batch_size``, or the
+    ``rampup_batch_size`` ramp (:func:`rampup_batch_sizes`), or ``step_batch_size_schedule``."""
+    a = _args(config)
+    if a["rampup_batch_size"] is not None:
+        start, incr, ramp = (int(x) for x in a["rampup_batch_size"])
+        return rampup_batch_sizes(start, incr, ramp, int(a["global_batch_size"]), n)
+    if a["step_batch_size_schedule"] is not None:
+        return step_schedule_batch_sizes(a["step_batch_size_schedule"], n)
+    return np.full(n, int(a["global_batch_size"]), dtype=np.int64)
+
+
 def simulate(
     config: Mapping[str, Any],
     n_updates: int | None = None,
@@ -389,18 +401,12 @@ def simulate(
     [0.0, 0.5, 1.0, 0.9657]
     """
     _check(config)
-    a = _args(config)
     n = train_iters(config) if n_updates is None else int(n_updates)
     if global_batch_sizes is not None:
         bs = np.asarray(global_batch_sizes, dtype=np.int64)
         if bs.shape != (n,):
             raise ValueError(f"global_batch_sizes must have shape ({n},), got {bs.shape}")
-    elif a["rampup_batch_size"] is not None:
-        start, incr, ramp = (int(x) for x in a["rampup_batch_size"])
-        bs = rampup_batch_sizes(start, incr, ramp, int(a["global_batch_size"]), n)
-    elif a["step_batch_size_schedule"] is not None:
-        bs = step_schedule_batch_sizes(a["step_batch_size_schedule"], n)
     else:
-        bs = np.full(n, int(a["global_batch_size"]), dtype=np.int64)
+        bs = batch_sizes(config, n)
     consumed = np.concatenate([np.zeros(1, dtype=np.int64), np.cumsum(bs)[:-1]])[:n]
     return _get_lr(consumed.astype(np.float64), scheduler_steps(config))

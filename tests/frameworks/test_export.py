@@ -372,3 +372,19 @@ def test_token_clock_exports_sample_based_megatron(budget, sched):
         assert not (o.exact and budget.get("rampup"))  # a ramp-up moves the token clock off the step clock
         if not o.exact:
             assert o.max_abs_dev == float(np.abs(o.lr - s.render().lr).max())
+
+
+@pytest.mark.parametrize("budget", [
+    {"steps": 100, "batch_size": 8},
+    {"steps": 100, "seq_len": 10, "batch_schedule": [{"at": 0, "batch_size": 4}, {"at": 30, "batch_size": 8}]},
+    {"tokens": "20480", "batch_size": 16, "seq_len": 10, "rampup": {"start": 4, "increment": 4, "over": "400 samples"}},
+])
+def test_megatron_min_lr_note_gives_a_flag_that_ends_at_min_lr(budget):
+    """The suggested --lr-decay-iters or --lr-decay-samples really makes Megatron's last update run at min_lr."""
+    spec = load_spec({"budget": budget, "schedule": {"kind": "cosine", "peak_lr": 1e-3, "warmup": 10, "min_lr": 1e-5}})
+    e = export(spec, "megatron")
+    note = next(n for n in e.notes if "never runs at min_lr" in n)
+    flag, value = note.split(" use --")[1].split(" (")[0].split()
+    native = {**e.native, flag.replace("-", "_"): int(value)}
+    assert megatron.simulate(native)[-1] == pytest.approx(1e-5, rel=1e-12)
+    assert megatron.simulate(native)[-2] > 1e-5
