@@ -281,6 +281,8 @@ def optimize(spec: Spec, cps: list[Checkpoint], predict: Predictor,
                 if best is None or loss < best[0]:
                     best = (loss, f, shape)
         if best is None:
+            if kind == "wsd-s":  # later decays are laid out after this one: the greedy search cannot go on
+                break
             continue
         chosen.append((best[1], best[2]))
         if spec_loss is None:  # pragma: no cover - predictions() always fills it
@@ -290,34 +292,21 @@ def optimize(spec: Spec, cps: list[Checkpoint], predict: Predictor,
 
 
 def _wsds_loss_with(spec: Spec, base: dict, choices: list[tuple[float, str]], i: int, predict: Predictor) -> float:
-    """Predicted loss at checkpoint ``i`` of a WSD-S run whose first ``i+1`` decays use ``choices``."""
+    """Predicted loss at checkpoint ``i`` of the spec's WSD-S run cut after budget ``i``, whose decays use
+    ``choices`` (fraction of their budget, shape); built by the WSD-S family itself (warmup shape, rewarmup)."""
+    from lrplan.units import Length
+
     data = copy.deepcopy(base)
-    budgets = data["budget"]["budgets"][: i + 1]
-    data["budget"]["budgets"] = budgets
-    phases = []
-    # build the run as phases: warmup, then per budget stable + decay with its own fraction and shape
-    sp = load_spec({**data, "schedule": dict(data["schedule"], decay=f"{choices[0][0] * 100:g}%")})
-    bsteps = sp.schedule.layout(sp.context())[0]
-    s = spec.schedule
-    floor, peak = s.floor, s.peak_lr
-    w = sp.schedule_plan().segments[0].end if sp.schedule_plan().segments[0].phase == "warmup" else 0
-    prev_branch = 0
-    for j, (f, shape) in enumerate(choices):
-        d = int(np.floor(f * bsteps[j] + 0.5))
-        branch = bsteps[j] - d
-        stable = branch - prev_branch - (w if j == 0 else 0)
-        if d < 1 or stable < 0:
-            raise LrplanError("infeasible")
-        if j == 0 and w:
-            phases.append({"length": w, "shape": "linear", "from": s.warmup_init_lr, "to": peak})
-        if stable:
-            phases.append({"length": stable, "shape": "constant", "lr": peak})
-        phases.append({"length": d, "shape": shape, "from": peak, "to": floor})
-        prev_branch = branch
-    total = sum(p["length"] for p in phases)
-    run = load_spec({"budget": {"steps": total}, "schedule": {"kind": "phases", "phases": phases}})
-    lr = run.render().lr
-    return _finite(float(predict(lr, np.array([total - 1]))[0]), f"a WSD-S run of {total:,} steps")
+    last = i + 1 == len(data["budget"]["budgets"])
+    data["budget"]["budgets"] = data["budget"]["budgets"][: i + 1]
+    sp = load_spec(data)
+    decays = [(Length(float(f"{f * 100:g}"), "percent"), shape) for f, shape in choices]  # as "decay: 10%" reads
+    # an earlier checkpoint ends its decay as inside the whole run (a tail after it), the last one as the run ends
+    sp = sp.with_schedule(sp.schedule.with_decays(decays, probe_tail=not last))
+    plan = sp.schedule_plan()
+    end = next(s.end for s in plan.segments if s.phase == f"decay{i + 1}")  # checkpoint i, as in the whole run
+    lr = plan.render().lr[:end]
+    return _finite(float(predict(lr, np.array([end - 1]))[0]), f"a WSD-S run of {end:,} steps")
 
 
 def make_plan(spec: Spec, predict: Predictor | None = None, law_name: str | None = None, do_optimize: bool = False) -> PlanResult:

@@ -276,6 +276,12 @@ class Spec(StrictModel):
             self._plan = SchedulePlan(segments, steps, ctx.clock, notes, self, unit=ctx.unit, budgets=ctx.budgets)
         return self._plan
 
+    def with_schedule(self, schedule: Any) -> "Spec":
+        """A copy with another (already validated) schedule; its plan is built afresh."""
+        out = self.model_copy(update={"schedule": schedule})
+        out._plan = None
+        return out
+
     def render(self) -> "Rendered":
         """Per-update LRs for the whole run (``.step``, ``.tokens``, ``.lr`` numpy arrays; ``.phases``)."""
         return self.schedule_plan().render()

@@ -93,6 +93,33 @@ def test_predictions_with_a_toy_law():
     assert len(res.optimized) == 3 and all(o.gain >= -1e-12 for o in res.optimized)
 
 
+@pytest.mark.parametrize("sched", [
+    {"warmup_shape": "cosine"},
+    {"rewarmup": 500, "decay_shape": "1-sqrt"},
+    {"warmup": "1B tokens", "rewarmup": "2B tokens", "clock": "tokens"},
+])
+def test_optimize_scores_the_spec_as_written_like_the_spec(sched):
+    """--optimize builds its WSD-S candidates with the family itself: the as-written choice (10%, the spec's
+    shape) gets exactly the spec's own predicted loss at every checkpoint (warmup shape, rewarmup, token clock)."""
+    from lrplan.planning import _wsds_loss_with, predictions
+
+    def predict(lr, steps):  # sensitive to the LR path, not only to its sum
+        cs, c2 = np.cumsum(lr), np.cumsum(lr**2)
+        return 3.0 - 0.1 * cs[steps] ** 0.1 + 50 * lr[steps] + 1e3 * c2[steps]
+
+    s = lrplan.load_spec({"budget": {"budgets": ["52B tokens", "105B tokens", "210B tokens"], "batch_size": 1024,
+                                     "seq_len": 4096},
+                          "schedule": {"kind": "wsd-s", "peak_lr": 5e-4, "min_lr_ratio": 0.1, "warmup": 2000,
+                                       "decay": "10%", **sched}})
+    cps = checkpoints(s)
+    predictions(s, cps, predict)
+    base = s.model_dump(mode="json", by_alias=True, exclude_none=True)
+    shape = s.schedule.decay_shape
+    for i, c in enumerate(cps):
+        got = _wsds_loss_with(s, base, [(0.1, shape)] * (i + 1), i, predict)
+        assert got == c.predicted_loss["WSD-S"], i
+
+
 @pytest.mark.parametrize(
     "budgets,kw,want",
     [

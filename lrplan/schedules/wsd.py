@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import ClassVar, Literal
 
-from pydantic import Field
+from pydantic import Field, PrivateAttr
 
 from lrplan.errors import spec_error
 from lrplan.schedules.base import ZERO, BuildContext, DecayShapeFields, LengthT, MinFields
@@ -85,12 +85,30 @@ class WsdS(MinFields, DecayShapeFields):
     rewarmup: LengthT = Field(ZERO, description="linear re-warmup after each decay (0 = jump straight back)")
     summary: ClassVar[str] = "one run, a decay (checkpoint) per budget, back to peak after each"
     source: ClassVar[str] = "Wen et al. 2024, arXiv 2410.05192 (authors' Levanter configs)"
+    _per_budget: list[tuple[Length, str]] | None = PrivateAttr(None)
+    _probe_tail: bool = PrivateAttr(False)
+
+    def with_decays(self, decays: list[tuple[Length, str]], probe_tail: bool = False) -> "WsdS":
+        """A copy whose decay ``i`` has its own length and shape, ``decays[i]`` (``lrplan plan --optimize``).
+        ``probe_tail`` appends a stretch at ``min_lr`` as long as the last decay, so that the last decay ends
+        on the same step as inside a longer run (on the tokens clock a run's own end rounds down)."""
+        out = self.model_copy()
+        out._per_budget = list(decays)
+        out._probe_tail = probe_tail
+        return out
+
+    def _decays(self, n: int) -> list[tuple[Length, str]]:
+        if self._per_budget is None:
+            return [(self.decay, self.decay_shape)] * n
+        if len(self._per_budget) != n:  # pragma: no cover - a caller bug
+            raise AssertionError(f"{len(self._per_budget)} decays for {n} budgets")
+        return self._per_budget
 
     def layout(self, ctx: BuildContext) -> tuple[list[int], list[int], list[tuple[int, int, int]]]:
         if not ctx.budgets:
             raise spec_error(("budget",), "wsd-s needs budget.budgets: a list of token or step budgets, e.g. [52B, 105B, 210B]")
         bs = ctx.budgets
-        ds = [ctx.steps(self.decay, ("schedule", "decay"), base=b) for b in bs]
+        ds = [ctx.steps(d, ("schedule", "decay"), base=b) for b, (d, _) in zip(bs, self._decays(len(bs)))]
         for i, (b, d) in enumerate(zip(bs, ds)):
             if d < 1:
                 raise spec_error(("schedule", "decay"), f"the decay for budget {i + 1} ({b} steps) is shorter than one step")
@@ -109,10 +127,14 @@ class WsdS(MinFields, DecayShapeFields):
         return bs, ds, pos
 
     def total_steps(self, ctx: BuildContext) -> int:
-        return self.layout(ctx)[2][-1][1]
+        _, ds, pos = self.layout(ctx)
+        return pos[-1][1] + (ds[-1] if self._probe_tail else 0)
 
     def build(self, ctx: BuildContext) -> Timeline:
+        import numpy as np
+
         _, ds, pos = self.layout(ctx)
+        shapes = [shape for _, shape in self._decays(len(ds))]
         w = self.warmup_steps(ctx)
         rw = ctx.steps(self.rewarmup, ("schedule", "rewarmup"))
         tl = Timeline()
@@ -121,13 +143,14 @@ class WsdS(MinFields, DecayShapeFields):
                 self.add_warmup(tl, w)
                 tl.add("stable", stable - w, constant(self.peak_lr))
             else:
-                fn = self.decay_fn(ctx, self.floor, ds[i - 1])
-                import numpy as np
-
-                last = float(fn(np.array([(ds[i - 1] - 1) / ds[i - 1]]), self.peak_lr, self.floor)[0])
+                prev = tl.segments[-1]  # the previous decay: re-warm from the LR of its last step
+                last = float(prev.fn(np.array([prev.end - 1], dtype=np.int64))[0])
                 tl.add("rewarmup", rw, ramp(warmup_fn("linear"), last, self.peak_lr))
                 tl.add("stable", stable - rw, constant(self.peak_lr))
-            tl.add(f"decay{i + 1}", d, ramp(self.decay_fn(ctx, self.floor, d), self.peak_lr, self.floor))
+            shaped = self if shapes[i] == self.decay_shape else self.model_copy(update={"decay_shape": shapes[i]})
+            tl.add(f"decay{i + 1}", d, ramp(shaped.decay_fn(ctx, self.floor, d), self.peak_lr, self.floor))
+        if self._probe_tail:
+            tl.add("tail", ds[-1], constant(self.floor))
         return tl
 
 
