@@ -651,12 +651,25 @@ def _predict(res: ResolvedLaw, inp: _Input, q: "np.ndarray") -> "np.ndarray":
     return y
 
 
-def predictor_for(law: str | None):
-    """``(predict(lr, steps), label)`` for ``lrplan plan``: raises :class:`LrplanError` on a bad law."""
-    res = resolve_law(law)
+def predictor_for(law: str | None, spec: Any, required: bool):
+    """``(predict(lr, steps), label)`` for ``--law FILE|builtin:NAME`` or the built-in default law (``lrplan
+    plan`` and :func:`lrplan.plan`); ``(None, None)`` if the law cannot be resolved and none was required. Says on
+    stderr how far ``spec`` is from the law's fitted range."""
+    try:
+        res = resolve_law(law)
+    except LrplanError:
+        if required:
+            raise
+        return None, None
+    from lrplan.cli import _stderr
 
-    def fn(lr, steps):
-        return res.fitted.predict(lr, steps)
+    try:
+        line, outside = range_check(res, spec.name or "the plan", spec.render().lr, spec.schedule_plan().tokens_per_step)
+        if outside:
+            from rich.markup import escape
 
-    return fn, res.label
+            _stderr().print(f"[yellow]warning:[/yellow] law {escape(res.label)}: {escape(line)}", soft_wrap=True)
+    except LrplanError:
+        pass
+    return res.fitted.predict, res.label
 

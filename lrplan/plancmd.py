@@ -110,7 +110,9 @@ def plan(
     s = load_spec(spec)
     predictor, law_name = (None, None)
     if not no_law:
-        predictor, law_name = _law_predictor(law, s, required=optimize or law is not None)
+        from lrplan.lawcmd import predictor_for
+
+        predictor, law_name = predictor_for(law, s, required=optimize or law is not None)
     res = make_plan(s, predictor, law_name, do_optimize=optimize)
     if export:
         from lrplan.planexport import export_plan
@@ -162,36 +164,3 @@ def _plot(s, res) -> None:
             ser = plan_series(b.schedule_plan(), f"branch {i + 1}", w)
             series.append(Series(ser.label, ser.x, ser.y, np.array([res.checkpoints[i].branch_point_step], dtype=np.float64)))
     sys.stdout.write(plot_series(series, w, h, color=want_color(False, sys.stdout), x_label="step", title="plan") + "\n")
-
-
-def _law_predictor(law: str | None, spec, required: bool):
-    """(predict(lr, steps), name) for ``--law FILE|builtin:NAME`` or the built-in default law (``lrplan laws``);
-    (None, None) if no law is available and none was required. Says on stderr which law and how far the spec is
-    from its fitted range."""
-    from lrplan.errors import LrplanError
-
-    try:
-        from lrplan.lawcmd import range_check, resolve_law
-    except ImportError:  # laws not installed in this build
-        if required:
-            raise LrplanError("loss laws are not available in this build") from None
-        return None, None
-    try:
-        res = resolve_law(law)
-    except LrplanError:
-        if required:
-            raise
-        return None, None
-    from lrplan.cli import _stderr
-
-    try:
-        lr = spec.render().lr
-        line, outside = range_check(res, spec.name or "the plan", lr, spec.schedule_plan().tokens_per_step)
-        if outside:
-            from rich.markup import escape
-
-            _stderr().print(f"[yellow]warning:[/yellow] law {escape(res.label)}: {escape(line)}", soft_wrap=True)
-    except LrplanError:
-        pass
-    fitted = res.fitted
-    return (lambda lr, steps: fitted.predict(lr, steps)), res.label

@@ -336,17 +336,14 @@ def plan(spec: "Spec | str | dict", law: Any = None, optimize: bool = False) -> 
     and with ``law`` — a FittedLaw, a law.yaml path or ``"builtin:NAME"`` — predicted losses; ``optimize``
     searches the decay fraction and shape per budget)."""
     s = spec if isinstance(spec, Spec) else load_spec(spec)
-    predict = None
-    name = None
+    predict = name = None
     if law is not None:
         from lrplan.laws import FittedLaw
 
         if isinstance(law, FittedLaw):
-            fitted, name = law, law.law
+            predict, name = law.predict, law.law
         else:
-            from lrplan.plancmd import _law_predictor
+            from lrplan.lawcmd import predictor_for
 
-            predict, name = _law_predictor(str(law), s, required=True)
-            return make_plan(s, predict, name, do_optimize=optimize)
-        predict = fitted.predict
+            predict, name = predictor_for(str(law), s, required=True)
     return make_plan(s, predict, name, do_optimize=optimize)
