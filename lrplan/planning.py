@@ -148,11 +148,9 @@ def checkpoints(spec: Spec) -> list[Checkpoint]:
 
 
 def _budget_steps(spec: Spec) -> list[int]:
-    """Budgets in steps (the WSD branch ends)."""
-    return [b.schedule_plan().total_steps for b in wsd_branch_specs(spec)] if spec.schedule.kind == "wsd" else [
-        _budget_spec(spec, length, {"kind": "constant", "peak_lr": 1.0}).schedule_plan().total_steps
-        for length in spec.budget.budgets or []
-    ]
+    """Budgets in steps (each as long as a run of that budget on its own)."""
+    return [_budget_spec(spec, length, {"kind": "constant", "peak_lr": 1.0}).schedule_plan().total_steps
+            for length in spec.budget.budgets or []]
 
 
 def _add_tokens(cps: list[Checkpoint], plan) -> None:
@@ -165,7 +163,7 @@ def _add_tokens(cps: list[Checkpoint], plan) -> None:
 
 def costs(spec: Spec, cps: list[Checkpoint]) -> list[Cost]:
     """Total compute of WSD (trunk + branches), WSD-S (one run), cyclic cosine, and one cosine run per budget."""
-    budgets = _budget_steps(spec)
+    budgets = [c.budget_steps for c in cps]
     decays = [c.decay_steps for c in cps]
     trunk = budgets[-1] - decays[-1]
     wsd_steps = trunk + sum(decays)
@@ -204,9 +202,10 @@ def _finite(v: float, what: str) -> float:
     return float(v)
 
 
-def _predict_at(predict: Predictor, plan, step: int) -> float:
-    lr = plan.render().lr[:step]
-    return _finite(float(predict(lr, np.array([step - 1]))[0]), f"a run of {step:,} steps")
+def _predict_final(predict: Predictor, plan) -> float:
+    """Predicted loss after the run's last update."""
+    n = plan.total_steps
+    return _finite(float(predict(plan.render().lr, np.array([n - 1]))[0]), f"a run of {n:,} steps")
 
 
 def predictions(spec: Spec, cps: list[Checkpoint], predict: Predictor) -> None:
@@ -230,10 +229,10 @@ def predictions(spec: Spec, cps: list[Checkpoint], predict: Predictor) -> None:
                 c.predicted_loss["WSD-S"] = _finite(float(v), f"WSD-S checkpoint {c.index}")
     for c, b in zip(cps, branches):
         p = b.schedule_plan()
-        c.predicted_loss["WSD"] = _predict_at(predict, p, p.total_steps)
+        c.predicted_loss["WSD"] = _predict_final(predict, p)
     for c, b in zip(cps, cosine_specs(spec)):
         p = b.schedule_plan()
-        c.predicted_loss["cosine"] = _predict_at(predict, p, p.total_steps)
+        c.predicted_loss["cosine"] = _predict_final(predict, p)
 
 
 def _as_wsd(spec: Spec) -> Spec:
@@ -273,7 +272,7 @@ def optimize(spec: Spec, cps: list[Checkpoint], predict: Predictor,
                     if kind == "wsd":
                         sched = dict(base["schedule"], decay=f"{f * 100:g}%", decay_shape=shape)
                         p = _budget_spec(spec, spec.budget.budgets[i], sched).schedule_plan()
-                        loss = _predict_at(predict, p, p.total_steps)
+                        loss = _predict_final(predict, p)
                     else:
                         loss = _wsds_loss_with(spec, base, chosen + [(f, shape)], i, predict)
                 except LrplanError:
@@ -314,7 +313,7 @@ def make_plan(spec: Spec, predict: Predictor | None = None, law_name: str | None
     cps = checkpoints(spec)
     res = PlanResult(spec.schedule.kind, cps, costs(spec, cps), law=law_name)
     res.notes = list(spec.schedule_plan().notes)
-    budgets = _budget_steps(spec)
+    budgets = [c.budget_steps for c in cps]
     for i in range(1, len(budgets)):
         d = cps[i].decay_steps
         if budgets[i] - budgets[i - 1] < d and spec.schedule.kind == "wsd-s":
