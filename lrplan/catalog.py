@@ -6,12 +6,11 @@ a test fails when it is stale), so ``lrplan list`` starts without importing pyda
 
 from __future__ import annotations
 
-import difflib
 import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from lrplan.errors import LrplanError
+from lrplan.errors import LrplanError, unknown_kind
 
 if TYPE_CHECKING:  # pragma: no cover
     from rich.console import Console
@@ -58,9 +57,7 @@ def print_catalog(console: "Console", kind: str | None = None) -> None:
     fams = cat["families"]
     if kind is not None:
         if kind not in fams:
-            close = difflib.get_close_matches(kind, list(fams), n=1)
-            hint = f"did you mean {close[0]!r}? " if close else ""
-            raise LrplanError(f"unknown schedule kind {kind!r}; {hint}choose from: {', '.join(fams)}")
+            raise LrplanError(unknown_kind(kind, list(fams)))
         f = fams[kind]
         console.print(f"[bold]{kind}[/bold]: {f['summary']}")
         console.print(f"source: {f['source']}")

@@ -8,7 +8,6 @@ from __future__ import annotations
 import functools
 import os
 import sys
-from enum import Enum
 from pathlib import Path
 from typing import Annotated, Callable, Optional, TypeVar
 
@@ -75,11 +74,6 @@ def _root(
     version: Annotated[Optional[bool], typer.Option("--version", callback=_version, is_eager=True, help="Show the version and exit.")] = None,
 ) -> None:
     """lrplan: learning-rate schedule planner."""
-
-
-class TableFmt(str, Enum):
-    csv = "csv"
-    json = "json"
 
 
 from lrplan.fwcmd import RenderFormat  # noqa: E402
@@ -157,11 +151,8 @@ def render(
 
 
 def _preview(plan) -> None:
-    import numpy as np
-
     from lrplan.table import table_chunks
 
-    del np
     lines: list[str] = []
     for chunk in table_chunks(plan, "csv", max(1, plan.total_steps // 8)):
         lines.extend(chunk.decode().splitlines())

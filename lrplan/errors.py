@@ -54,3 +54,12 @@ class SpecError(LrplanError):
 def spec_error(path: tuple[str | int, ...], message: str) -> SpecError:
     """Shorthand for a single-problem :class:`SpecError`."""
     return SpecError([Problem(tuple(path), message)])
+
+
+def unknown_kind(kind: object, kinds: list[str]) -> str:
+    """The error line for a schedule kind that does not exist (spec files and ``lrplan list KIND``)."""
+    import difflib
+
+    close = difflib.get_close_matches(str(kind), kinds, n=1)
+    hint = f"did you mean {close[0]!r}? " if close else ""
+    return f"unknown schedule kind {kind!r}; {hint}choose from: {', '.join(kinds)}"

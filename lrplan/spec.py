@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Optional, Union
 
 from pydantic import Field, PlainValidator, PrivateAttr, SerializeAsAny, ValidationError, field_validator, model_validator
 
-from lrplan.errors import Problem, SpecError, spec_error
+from lrplan.errors import Problem, SpecError, spec_error, unknown_kind
 from lrplan.schedules import FAMILIES, BuildContext, Family
 from lrplan.schedules.base import LengthT, StrictModel
 from lrplan.units import parse_count, round_half_up, si
@@ -22,7 +22,6 @@ if TYPE_CHECKING:  # pragma: no cover
 
     from lrplan.render import Rendered, SchedulePlan
 
-Count = Annotated[int, PlainValidator(parse_count)]
 MAX_STEPS = 10**12  # a trillion optimizer updates: far beyond any run, small enough for int64 token counts
 MAX_TOKENS = 10**18
 PositiveCount = Annotated[int, PlainValidator(lambda v: _positive(parse_count(v)))]
@@ -409,19 +408,17 @@ def _problems(err: ValidationError, data: Any, prefix: tuple = (), full: Any = N
     """Readable problems from a pydantic error; ``prefix`` is where ``data`` sits in the whole spec ``full``."""
     probs: list[Problem] = []
     seen: set[tuple] = set()
+    data_for_names = full if full is not None else data
     for e in err.errors(include_url=False):
         loc = prefix + _clean_loc(tuple(e["loc"]), data)
-        data_for_names = full if full is not None else data
         msg = str(e["msg"]).removeprefix("Value error, ").removeprefix("Assertion failed, ")
         kind = e["type"]
         if kind == "extra_forbidden":
-            parent = _value_at(data_for_names, loc[:-1])
             known = _known_fields(loc[:-1], data_for_names)
             close = difflib.get_close_matches(str(loc[-1]), known, n=1)
             msg = f"unknown field {loc[-1]!r}" + (f"; did you mean {close[0]!r}?" if close else "") + (
                 f" (known: {', '.join(known)})" if known and not close else ""
             )
-            del parent
         elif kind == "missing":
             msg = f"missing required field {loc[-1]!r}"
         elif kind in ("literal_error", "enum"):
@@ -491,9 +488,7 @@ def _precheck(data: Any) -> None:
         if kind is None:
             raise spec_error(("schedule",), f"missing 'kind'; choose from: {', '.join(FAMILIES)}")
         if not isinstance(kind, str) or kind not in FAMILIES:
-            close = difflib.get_close_matches(str(kind), list(FAMILIES), n=1)
-            hint = f"did you mean {close[0]!r}? " if close else ""
-            raise spec_error(("schedule", "kind"), f"unknown schedule kind {kind!r}; {hint}choose from: {', '.join(FAMILIES)}")
+            raise spec_error(("schedule", "kind"), unknown_kind(kind, list(FAMILIES)))
 
 
 def _looks_like_path(text: str) -> bool:
