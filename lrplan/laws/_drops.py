@@ -108,16 +108,8 @@ def block_index(ev: Events, steps: np.ndarray, theta: float = 0.05, theta_eta: f
     act = pos > 0
     qi, pos = qi[act], pos[act]
     while qi.size:
-        # largest aligned level allowed by pos's trailing zeros
-        tz = np.zeros(pos.size, dtype=np.int64)
-        p = pos.copy()
-        for _ in range(lmax):
-            m = (p % 2 == 0) & (tz < lmax)
-            if not m.any():
-                break
-            tz[m] += 1
-            p[m] //= 2
-        lvl = np.minimum(tz, lmax)
+        # largest aligned level allowed by pos's trailing zeros (pos > 0; log2 of a power of two is exact)
+        lvl = np.minimum(np.log2(pos & -pos).astype(np.int64), lmax)
         Sq = S[qi]
         last = ev.s_prev[pos - 1]
         dist = Sq - last
