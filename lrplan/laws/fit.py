@@ -348,17 +348,20 @@ def _post_warmup(c: Curve) -> int:
     return warmup_length(c.lr)
 
 
+def _lldl_features(c: Curve, st: np.ndarray, warmup: str, shape: tuple[float, float]) -> tuple[np.ndarray, np.ndarray]:
+    """LR area ``S1`` at steps ``st`` and the LR drop since warmup ``eta_0 - eta_t`` (the LLDL law's inputs)."""
+    area, drop = law_lr(c.lr[: int(st.max()) + 1], warmup, *shape)
+    w = warmup_length(c.lr)
+    return np.cumsum(area)[st], drop[w] - drop[st]
+
+
 def _lldl_fit(curves: list[Curve], starts: dict[str, int], delta: float, warmup: str,
               shape: tuple[float, float] = (1.0, 1.0)) -> tuple[np.ndarray, float]:
     """Fit L0 + A S^-alpha - B (eta_0 - eta_t) (MPL with G = 1); returns theta and objective."""
     data = []
     for c in curves:
         m = c.steps >= starts[c.name]
-        st, y = c.steps[m], c.loss[m]
-        area, drop = law_lr(c.lr[: int(st.max()) + 1], warmup, *shape)
-        cs = np.cumsum(area)
-        w = warmup_length(c.lr)
-        data.append((cs[st], drop[w] - drop[st], y))
+        data.append((*_lldl_features(c, c.steps[m], warmup, shape), c.loss[m]))
     ymin = min(float(d[2].min()) for d in data)
 
     def f(z: np.ndarray) -> tuple[float, np.ndarray]:
@@ -391,11 +394,8 @@ def _lldl_residuals(curves: list[Curve], th: np.ndarray, warmup: str,
                     shape: tuple[float, float]) -> dict[str, np.ndarray]:
     out = {}
     for c in curves:
-        area, drop = law_lr(c.lr[: int(c.steps.max()) + 1], warmup, *shape)
-        cs = np.cumsum(area)
-        w = warmup_length(c.lr)
-        st = c.steps
-        pred = th[0] + th[1] * cs[st] ** (-th[2]) - th[3] * (drop[w] - drop[st])
+        S, dd = _lldl_features(c, c.steps, warmup, shape)
+        pred = th[0] + th[1] * S ** (-th[2]) - th[3] * dd
         out[c.name] = np.log(np.maximum(pred, 1e-6)) - np.log(c.loss)
     return out
 
@@ -438,21 +438,11 @@ def _resolve_window(curves: list[Curve], window: Any, warmup: str, delta: float,
 
 
 # -------------------------------------------------------------------------------------------------- fit
+@blas_single_thread()
 def fit(curves: Sequence[Curve], law: str = "multi-power", window: Any = "auto", *, warmup: str | None = None,
         huber_delta: float = HUBER_DELTA, fit_lambda: bool = False, lam: float = _mtl.DEFAULT_LAMBDA,
         rho: float | str | None = None, kappa: float | str | None = None, n_starts: int | None = None,
         late_weight: float | None = None) -> FittedLaw:
-    # docstring: copied from _fit below
-    with blas_single_thread():
-        return _fit(curves, law, window, warmup=warmup, huber_delta=huber_delta, fit_lambda=fit_lambda, lam=lam,
-                    rho=rho, kappa=kappa, n_starts=n_starts, late_weight=late_weight)
-
-
-
-def _fit(curves: Sequence[Curve], law: str = "multi-power", window: Any = "auto", *, warmup: str | None = None,
-         huber_delta: float = HUBER_DELTA, fit_lambda: bool = False, lam: float = _mtl.DEFAULT_LAMBDA,
-         rho: float | str | None = None, kappa: float | str | None = None, n_starts: int | None = None,
-         late_weight: float | None = None) -> FittedLaw:
     """Jointly fit one law to ``curves`` and return a :class:`FittedLaw`.
 
     Args:
@@ -606,8 +596,6 @@ def _fit(curves: Sequence[Curve], law: str = "multi-power", window: Any = "auto"
     return FittedLaw(law=fl.law, params=fl.params, warmup=fl.warmup, window=fl.window, metrics=mets,
                      flags=fl.flags, objective=fl.objective, meta=fl.meta)
 
-
-fit.__doc__ = _fit.__doc__
 
 
 def _starts(law: str, curves: list[Curve], starts: dict[str, int], delta: float, conv: str, lam: float,
