@@ -44,12 +44,13 @@ class ResolvedLaw:
 
 
 def _builtin(name: str) -> ResolvedLaw:
-    from lrplan.laws import builtin_laws
+    from lrplan.laws.builtin import BUILTIN_DIR, builtin_names, load_law
 
-    laws = builtin_laws()
-    if name not in laws:
-        raise LrplanError(f"no built-in law {name!r}; built-in laws: {', '.join(sorted(laws))} (see `lrplan laws`)")
-    return ResolvedLaw(laws[name], f"builtin:{name}", laws[name].to_dict())
+    names = builtin_names()
+    if name not in names:
+        raise LrplanError(f"no built-in law {name!r}; built-in laws: {', '.join(names)} (see `lrplan laws`)")
+    law = load_law(BUILTIN_DIR / f"{name}.yaml")  # only the one asked for
+    return ResolvedLaw(law, f"builtin:{name}", law.to_dict())
 
 
 def load_law_file(path: str | Path) -> ResolvedLaw:

@@ -27,6 +27,11 @@ def load_law(path: str | Path) -> "FittedLaw":
     return FittedLaw.from_dict(data)
 
 
+def builtin_names() -> list[str]:
+    """Names (file stems) of the built-in laws, sorted."""
+    return sorted(p.stem for p in BUILTIN_DIR.glob("*.yaml"))
+
+
 def builtin_laws() -> dict[str, "FittedLaw"]:
     """All built-in laws by name (file stem), e.g. ``builtin_laws()["mpl-400m"]``."""
-    return {p.stem: load_law(p) for p in sorted(BUILTIN_DIR.glob("*.yaml"))}
+    return {name: load_law(BUILTIN_DIR / f"{name}.yaml") for name in builtin_names()}
