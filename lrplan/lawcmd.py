@@ -455,8 +455,7 @@ def fit(
         err.print(m, soft_wrap=True)
     if not quiet:
         con = _stdout() if output else err
-        rs = ResolvedLaw(fitted, output or "<stdout>", d)
-        rs.fitted = type(fitted).from_dict(d)
+        rs = ResolvedLaw(type(fitted).from_dict(d), output or "<stdout>", d)  # as the written file reads back
         con.print(law_description(rs), markup=False)
         from rich.table import Table
 

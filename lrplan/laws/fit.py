@@ -214,7 +214,7 @@ class _MPLModel(_LawModel):
 
     def prepare(self, c: Curve, steps: np.ndarray, y: np.ndarray) -> _Prepared:
         ev = events(c.lr[: int(steps.max()) + 1], self.warmup, self.rho, self.kappa)
-        exact = steps.size * ev.n <= 200_000
+        exact = steps.size * ev.n <= _mpl.FIT_EXACT_WORK
         t = block_terms(ev, steps, theta=self.theta_blocks, theta_eta=self.theta_blocks, exact=exact)
         return _Prepared(c.name, steps, y, ev.cs[steps], t)
 

@@ -159,6 +159,9 @@ def _eval(p: MPLParams, ev: Events, steps: np.ndarray, exact: bool, theta: float
 EXACT_WORK = 4_000_000
 """Use the exact compressed sum when (#queries x #LR changes) is at most this."""
 
+FIT_EXACT_WORK = 200_000
+"""The same threshold while fitting (the sums are evaluated hundreds of times)."""
+
 
 def predict_with_bound(params: MPLParams, lr: np.ndarray, steps: np.ndarray, *, warmup: str = DEFAULT_WARMUP,
                        theta: float = 0.05) -> tuple[np.ndarray, np.ndarray]:
@@ -288,7 +291,7 @@ class ShapePrep:
         ev0 = events(lr, warmup, rho0, kappa0)
         self.k = ev0.k
         if exact is None:
-            exact = self.steps.size * ev0.n <= 200_000
+            exact = self.steps.size * ev0.n <= FIT_EXACT_WORK
         self.q, self.a, self.b = block_index(ev0, self.steps, theta, theta, exact)
         # block sums are differences of prefix sums at the distinct block boundaries U
         self.U, inv = np.unique(np.concatenate([self.a, self.b]), return_inverse=True)
