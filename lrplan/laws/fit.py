@@ -37,7 +37,7 @@ from lrplan.laws import metrics as _metrics
 from lrplan.laws import momentum as _mtl
 from lrplan.laws import multipower as _mpl
 from lrplan.laws._drops import block_terms, events
-from lrplan.laws.warmup import WARMUP_CONVENTIONS, law_lr, warmup_length
+from lrplan.laws.warmup import WARMUP_CONVENTIONS, law_lr, split_lr, warmup_length
 
 HUBER_DELTA = 1e-3
 DEFAULT_LATE_WEIGHT = 0.0
@@ -257,16 +257,17 @@ class _MTLModel(_LawModel):
             self.bounds = self.bounds[:4] + [(lam, lam)]
 
     def prepare(self, c: Curve, steps: np.ndarray, y: np.ndarray) -> _Prepared:
-        lr = c.lr[: int(steps.max()) + 1]
-        s1, s2, _ = _mtl.s1_s2(lr, self.lam, self.warmup)
-        return _Prepared(c.name, steps, y, s1[steps], {"lr": lr, "s2": s2[steps], "lam": self.lam})
+        area, drop = split_lr(c.lr[: int(steps.max()) + 1], self.warmup)
+        delta = _mtl.drops(drop)  # lambda-independent: computed once per curve
+        s2, _ = _mtl.s2_from_drops(delta, self.lam)
+        return _Prepared(c.name, steps, y, np.cumsum(area)[steps], {"delta": delta, "s2": s2[steps], "lam": self.lam})
 
     def value_jac(self, th: np.ndarray, p: _Prepared) -> tuple[np.ndarray, np.ndarray]:
         L0, A, alpha, C, lam = th
         ex = p.extra
         if lam != ex["lam"] or "ds2" not in ex:
             if self.fit_lambda:
-                _, s2, ds2 = _mtl.s1_s2(ex["lr"], lam, self.warmup, with_dlam=True)
+                s2, ds2 = _mtl.s2_from_drops(ex["delta"], lam, with_dlam=True)
                 assert ds2 is not None
                 ex.update(lam=lam, s2=s2[p.steps], ds2=ds2[p.steps])
             else:

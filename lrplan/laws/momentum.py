@@ -47,18 +47,23 @@ class MTLParams:
 def s1_s2(lr: np.ndarray, lam: float, warmup: str = DEFAULT_WARMUP,
           with_dlam: bool = False) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
     """Per-step S1, S2 (and dS2/dlam if requested) for all steps ``0..len(lr)-1``."""
+    area, drop = split_lr(lr, warmup)
+    s2, ds2 = s2_from_drops(drops(drop), lam, with_dlam)
+    return np.cumsum(area), s2, ds2
+
+
+def drops(drop_lr: np.ndarray) -> np.ndarray:
+    """Per-step LR decrease ``eta_{s-1} - eta_s`` (0 at step 0): the input of the momentum."""
+    return np.concatenate([[0.0], drop_lr[:-1] - drop_lr[1:]])
+
+
+def s2_from_drops(delta: np.ndarray, lam: float, with_dlam: bool = False) -> tuple[np.ndarray, np.ndarray | None]:
+    """S2 (and dS2/dlam) from the per-step drops: ``m_s = lam m_{s-1} + delta_s``, ``S2 = cumsum(m)``."""
     from scipy.signal import lfilter
 
-    area, drop = split_lr(lr, warmup)
-    s1 = np.cumsum(area)
-    delta = np.concatenate([[0.0], drop[:-1] - drop[1:]])
     m = lfilter([1.0], [1.0, -lam], delta)
-    s2 = np.cumsum(m)
-    ds2 = None
-    if with_dlam:
-        dm = lfilter([0.0, 1.0], [1.0, -lam], m)
-        ds2 = np.cumsum(dm)
-    return s1, s2, ds2
+    ds2 = np.cumsum(lfilter([0.0, 1.0], [1.0, -lam], m)) if with_dlam else None
+    return np.cumsum(m), ds2
 
 
 def predict(params: MTLParams, lr: np.ndarray, steps: np.ndarray, *, warmup: str = DEFAULT_WARMUP) -> np.ndarray:
