@@ -297,21 +297,24 @@ def _near_shapes(f: Facts, allowed: dict[str, str]) -> list[str]:
     return list(allowed)
 
 
+def _in_samples(t: Facts, to_samples: Callable[[int], int]) -> Facts:
+    """A copy of the token-clock facts ``t`` with every length in samples and one sample per "iteration"
+    (the caller renames iterations to samples and sets the real batch)."""
+    sf = Facts(**{**t.__dict__})
+    sf.T, sf.W, sf.D, sf.tail = to_samples(t.T), to_samples(t.W), to_samples(t.D), to_samples(t.tail)
+    sf.wsds = [(to_samples(c), to_samples(d)) for c, d in t.wsds]
+    if sf.timescale:
+        sf.timescale = to_samples(t.timescale)
+    sf.batch_size = 1
+    return sf
+
+
 def _megatron(f: Facts, sample_based: bool) -> list[tuple[str, Native]]:
     if f.tok is not None and f.seq_len:  # progress on tokens consumed = Megatron's sample-based scheduler
         t = f.tok
+        q = f.seq_len
         if f.batch_size or not f.variable_batch:  # lengths in whole samples (exact when seq_len divides them)
-            sf = Facts(**{**t.__dict__})
-            q = f.seq_len
-
-            def smp(x: int) -> int:
-                return int(round(x / q))
-
-            sf.T, sf.W, sf.D, sf.tail = smp(t.T), smp(t.W), smp(t.D), smp(t.tail)
-            sf.wsds = [(smp(c), smp(d)) for c, d in t.wsds]
-            if sf.timescale:
-                sf.timescale = smp(t.timescale)
-            sf.batch_size = 1  # one "iteration" per sample: then rename to samples, set the real batch below
+            sf = _in_samples(t, lambda x: int(round(x / q)))
             out = []
             for lab, n in _megatron(sf, True):
                 for c in n if isinstance(n, list) else [n]:
@@ -321,13 +324,7 @@ def _megatron(f: Facts, sample_based: bool) -> list[tuple[str, Native]]:
                 out.append((lab + " (sample-based: the spec runs on tokens)", n))
             return out
         if f.step_schedule:  # budget.batch_schedule: Megatron-LM HEAD's --step-batch-size-schedule
-            sf = Facts(**{**t.__dict__})
-            q = f.seq_len
-            sf.T, sf.W, sf.D, sf.tail = t.T // q, t.W // q, t.D // q, t.tail // q
-            sf.wsds = [(c // q, d // q) for c, d in t.wsds]
-            if sf.timescale:
-                sf.timescale = t.timescale // q
-            sf.batch_size = 1
+            sf = _in_samples(t, lambda x: x // q)
             out = []
             for lab, n in _megatron(sf, True):
                 for c in n if isinstance(n, list) else [n]:
