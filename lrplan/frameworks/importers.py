@@ -186,7 +186,9 @@ def _megatron_family(st, W: int, D: int, T: int, wsd: int | None) -> dict | None
         return {"kind": "inverse-sqrt", **sch}
     if D > T or W >= T:
         return None
-    shapes = {"exponential": "exponential", "linear": "linear", "cosine": "cosine", "minus_sqrt": "1-sqrt"}
+    from lrplan.frameworks.export import MEGATRON_WSD
+
+    shapes = {v: k for k, v in MEGATRON_WSD.items()}  # Megatron's --lr-wsd-decay-style -> lrplan decay_shape
     if style in ("linear", "cosine"):
         if D == T:
             return {"kind": style, **sch}
@@ -224,7 +226,9 @@ def _torchtitan_spec(cfg: dict) -> dict | None:
         return {"kind": "constant", **sch}
     if not 0 <= m <= 1:
         return None
-    shape = {"linear": "linear", "sqrt": "1-sqrt", "cosine": "cosine"}[p.decay_type]
+    from lrplan.frameworks.export import TT_DECAY
+
+    shape = {v: k for k, v in TT_DECAY.items()}[p.decay_type]
     return {"kind": "wsd", **sch, "min_lr_ratio": m, "decay": D, "decay_shape": shape}
 
 
@@ -327,7 +331,7 @@ def _hf_spec(cfg: dict) -> dict | None:
         if dt == "cosine" and float(kw.get("num_cycles", 0.5)) != 0.5:
             return None
         sch = {"kind": "wsd" if W + S + D == N else "wsdc", "peak_lr": lr, "decay": D,
-               "decay_shape": {"linear": "linear", "cosine": "cosine", "1-sqrt": "1-sqrt"}[dt], "min_lr_ratio": m}
+               "decay_shape": dt, "min_lr_ratio": m}  # hf.validate allows only WSD_TYPES, lrplan's names too
         if W:
             sch["warmup"] = W
             sch["warmup_shape"] = wt
