@@ -211,10 +211,9 @@ def _megatron_family(st, W: int, D: int, T: int, wsd: int | None) -> dict | None
 def _torchtitan_spec(cfg: dict) -> dict | None:
     from lrplan.frameworks import torchtitan
 
-    sched, steps, lr = torchtitan._sections(cfg)
+    _, steps, lr = torchtitan._sections(cfg)
     p = torchtitan.phases(cfg)
-    total = sched["total_steps"] if sched["total_steps"] is not None else steps
-    if total != steps:
+    if torchtitan.total_steps(cfg) != steps:
         return None
     W, D = p.warmup, p.decay
     m = float(p.min_lr_factor)

@@ -56,38 +56,45 @@ def _sections(config: Mapping[str, Any]) -> tuple[dict[str, Any], int, float]:
     return sched, steps, lr
 
 
-def phases(config: Mapping[str, Any]) -> Phases:
-    """``Config.build`` (lr_scheduler.py 100-128), clamps included (TorchTitan only warns)."""
+def total_steps(config: Mapping[str, Any]) -> int:
+    """The scheduler's length: ``lr_scheduler.total_steps`` if set, else ``training.steps``."""
     sched, steps, _ = _sections(config)
-    total = sched["total_steps"] if sched["total_steps"] is not None else steps
-    warmup = min(int(sched["warmup_steps"]), total)  # clamped with a warning
-    if sched["decay_ratio"] is not None:
-        decay = round(total * sched["decay_ratio"])  # half-to-even
-        if warmup + decay > total:
-            decay = total - warmup
-    else:
+    return sched["total_steps"] if sched["total_steps"] is not None else steps
+
+
+def _clamped(config: Mapping[str, Any]) -> tuple[int, int, int, list[str]]:
+    """``(total, warmup, decay, warnings)`` as ``Config.build`` (lr_scheduler.py 100-128) clamps them; the
+    warnings are its ``logger.warning`` messages (TorchTitan only warns)."""
+    sched, _, _ = _sections(config)
+    total = total_steps(config)
+    out = []
+    warmup = int(sched["warmup_steps"])
+    if warmup > total:
+        out.append(f"Warmup steps ({warmup}) exceed total steps ({total}). Adjusting warmup steps to {total}.")
+        warmup = total
+    if sched["decay_ratio"] is None:
+        return total, warmup, total - warmup, out
+    decay = round(total * sched["decay_ratio"])  # half-to-even
+    if warmup + decay > total:
+        out.append(
+            f"Warmup ({warmup}) + decay ({decay}) steps exceed total steps ({total}). "
+            f"Adjusting decay steps to {total - warmup}."
+        )
         decay = total - warmup
+    return total, warmup, decay, out
+
+
+def phases(config: Mapping[str, Any]) -> Phases:
+    """``Config.build`` (lr_scheduler.py 100-128), clamps included."""
+    sched, _, _ = _sections(config)
+    total, warmup, decay, _ = _clamped(config)
     stable = total + 1 - warmup - decay  # "virtual last step"
     return Phases(warmup, stable, decay, sched["decay_type"], sched["min_lr_factor"])
 
 
 def clamp_warnings(config: Mapping[str, Any]) -> list[str]:
     """The ``logger.warning`` messages ``Config.build`` would print (warmup/decay clamping)."""
-    sched, steps, _ = _sections(config)
-    total = sched["total_steps"] if sched["total_steps"] is not None else steps
-    out = []
-    warmup = int(sched["warmup_steps"])
-    if warmup > total:
-        out.append(f"Warmup steps ({warmup}) exceed total steps ({total}). Adjusting warmup steps to {total}.")
-        warmup = total
-    if sched["decay_ratio"] is not None:
-        decay = round(total * sched["decay_ratio"])
-        if warmup + decay > total:
-            out.append(
-                f"Warmup ({warmup}) + decay ({decay}) steps exceed total steps ({total}). "
-                f"Adjusting decay steps to {total - warmup}."
-            )
-    return out
+    return _clamped(config)[3]
 
 
 def _is_int(v: Any) -> bool:
