@@ -16,8 +16,6 @@ if TYPE_CHECKING:  # pragma: no cover
 
     from lrplan.frameworks.export import Export
 
-FRAMEWORK_FORMATS = ("megatron", "torchtitan", "hf", "olmo-core", "deepspeed")
-
 
 class RenderFormat(str, Enum):
     """``lrplan render --format``: a per-step table (csv, json) or a framework config snippet."""
@@ -80,7 +78,7 @@ def render_framework(
 ) -> None:
     """``render --format <framework>`` (snippet) or ``render --convention <framework>`` (per-step table)."""
     from lrplan.errors import LrplanError
-    from lrplan.frameworks.export import export, resolve
+    from lrplan.frameworks.export import FRAMEWORKS, export, resolve
     from lrplan.spec import load_spec
     from lrplan.table import atomic_output
 
@@ -88,7 +86,7 @@ def render_framework(
         raise LrplanError(f"--convention writes a per-step table: use it with --format csv or json, not {fmt}")
     fw = convention if convention is not None else fmt
     resolve(fw, version)  # unknown framework / version: one line, before any work
-    if (version is not None or sample_based) and fw not in FRAMEWORK_FORMATS and convention is None:
+    if (version is not None or sample_based) and fw not in FRAMEWORKS and convention is None:
         raise LrplanError("--framework-version and --sample-based need --format <framework> or --convention <framework>")
     spec = load_spec(spec_path)
     e = export(spec, fw, version, sample_based)

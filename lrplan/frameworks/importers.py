@@ -557,7 +557,7 @@ def import_megatron(argv: list[str]) -> Imported:
         budget["batch_size"] = cfg["global_batch_size"]
         if extra.get("seq_length"):
             budget["seq_len"] = extra["seq_length"]
-    elif not any(k in cfg for k in ("global_batch_size",)):
+    elif "global_batch_size" not in cfg:
         if cfg.get("train_iters") and not cfg.get("rampup_batch_size"):
             cfg["global_batch_size"] = 1
             notes.append("--global-batch-size is not given; the LR curve over iterations does not depend on it")
