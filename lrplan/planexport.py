@@ -61,9 +61,7 @@ def launches(spec: "Spec", res: "PlanResult", framework: str, version: str | Non
 
     if framework not in EXPORTABLE:
         raise LrplanError(f"--export supports {', '.join(EXPORTABLE)} (got {framework!r})")
-    if spec.schedule.kind == "wsd-s" and getattr(spec.schedule, "rewarmup", None) is not None and spec.schedule_plan().segments and any(
-        s.phase == "rewarmup" for s in spec.schedule_plan().segments
-    ):
+    if spec.schedule.kind == "wsd-s" and any(s.phase == "rewarmup" for s in spec.schedule_plan().segments):
         raise LrplanError("--export of WSD-S with a re-warmup is not supported: the frameworks' WSD has no re-warmup; use lrplan.torch.LRPlanScheduler")
     out: list[Launch] = []
     if spec.schedule.kind == "wsd-s":

@@ -212,12 +212,6 @@ class OneCycle(Family):
     summary: ClassVar[str] = "PyTorch OneCycleLR (two- or three-phase)"
     source: ClassVar[str] = "Smith & Topin, arXiv 1708.07120; torch.optim.lr_scheduler.OneCycleLR"
 
-    def total_steps(self, ctx: BuildContext) -> int:
-        return ctx.total_steps
-
-    def peak(self) -> float:
-        return self.peak_lr
-
     def build(self, ctx: BuildContext) -> Timeline:
         import numpy as np
 
@@ -334,7 +328,7 @@ class CosineRestarts(MinFields):
             if i > 0 and r:
                 tl.add("rewarmup", min(r, this), _rewarm(self.floor, self.peak_lr, r))
             body = this - min(r, this)
-            tl.add("decay", body, _cos_tail(self.peak_lr, self.floor, ti - r, 0))
+            tl.add("decay", body, _cos_tail(self.peak_lr, self.floor, ti - r))
             left -= this
             i += 1
         return tl
@@ -353,14 +347,14 @@ def _rewarm(a: float, b: float, length: int):
     return make
 
 
-def _cos_tail(peak: float, floor: float, cycle_len: int, offset: int):
+def _cos_tail(peak: float, floor: float, cycle_len: int):
     """Cosine from peak to floor over ``cycle_len`` steps (the piece may be cut short by the budget)."""
     f = decay_fn("cosine")
 
     def make(start: int, _len: int):
         import numpy as np
 
-        return lambda s: f((s - start + offset).astype(np.float64) / cycle_len, peak, floor)
+        return lambda s: f((s - start).astype(np.float64) / cycle_len, peak, floor)
 
     return make
 

@@ -11,7 +11,7 @@ from pydantic import Field
 from lrplan.errors import spec_error
 from lrplan.schedules.base import LR, ZERO, BuildContext, DecayShapeName, LengthT, MinFields
 from lrplan.schedules.segments import Timeline, constant, custom, ramp
-from lrplan.schedules.shapes import decay_fn
+from lrplan.schedules.shapes import DECAY_SHAPES, decay_fn
 
 
 class Infinite(MinFields):
@@ -59,11 +59,10 @@ class Infinite(MinFields):
             tl.add("cooldown", c, custom(inv))
         tl.add("constant", n - w - c - a, constant(const))
         if a:
-            from lrplan.schedules.shapes import DECAY_SHAPES
-
-            if DECAY_SHAPES[self.anneal_shape][0].param:
+            shape = DECAY_SHAPES[self.anneal_shape][0]
+            if shape.param:
                 raise spec_error(("schedule", "anneal_shape"), f"anneal_shape {self.anneal_shape} takes a parameter; use a phases schedule for it")
-            if self.anneal_shape in ("geometric", "inverse-proportional") and floor <= 0:
+            if shape.needs_positive_end and floor <= 0:
                 raise spec_error(("schedule", "anneal_shape"), f"anneal_shape {self.anneal_shape} needs min_lr > 0")
             tl.add("anneal", a, ramp(decay_fn(self.anneal_shape), const, floor))
         return tl
