@@ -23,6 +23,7 @@ def phase_rows(plan: "SchedulePlan") -> list[dict]:
     lasts = np.array([s.end - 1 for s in segs], dtype=np.int64)
     lr_first = plan.lr_at(firsts)
     lr_last = plan.lr_at(lasts)
+    tok = plan.tokens_at(firsts) if plan.has_tokens else None
     rows = []
     for i, s in enumerate(segs):
         rows.append(
@@ -31,7 +32,7 @@ def phase_rows(plan: "SchedulePlan") -> list[dict]:
                 "start": s.start,
                 "end": s.end,
                 "steps": s.end - s.start,
-                "tokens_start": int(plan.tokens_at(np.array([s.start]))[0]) if plan.has_tokens else None,
+                "tokens_start": int(tok[i]) if tok is not None else None,
                 "lr_first": float(lr_first[i]),
                 "lr_last": float(lr_last[i]),
             }
