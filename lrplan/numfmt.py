@@ -199,12 +199,11 @@ def float_matrix(x: np.ndarray) -> np.ndarray:
     if big.any():
         r = pos[big]
         d, nds, es = D[big], nd[big], exp[big]
-        rows = np.arange(r.size)
         for i in range(17):
             col = i + (i > es)
             val = np.where(i < nds, d[:, i], np.where(i <= es, ord("0"), 0))
             out[r, col] = val
-        out[r[rows], es + 1] = ord(".")
+        out[r, es + 1] = ord(".")
         tail0 = nds <= es + 1
         out[r[tail0], es[tail0] + 2] = ord("0")
     return out
