@@ -191,7 +191,8 @@ def main() -> None:
     curves = load_schaipp_curves(SCHAIPP_DATA)
     train = [curves[n] for n in SCHAIPP_TRAIN]
     held = [c for n, c in curves.items() if n not in SCHAIPP_TRAIN]
-    label = ("MPL-rk, step clock" if args.spl else "MPL-rk + FSL amplitude" if args.fsl else "MPL-rk") + f", beta <= {F._MPLModel.bounds[5][1]}"
+    label = "MPL-rk, step clock" if args.spl else "MPL-rk + FSL amplitude" if args.fsl else "MPL-rk"
+    label += f", beta <= {F._MPLModel.bounds[5][1]}"
     print(f"{label}: fit {' + '.join(SCHAIPP_TRAIN)}, mean MAE on the {len(held)} WSD cooldown runs")
     print(f"{'rho':>4} {'kappa':>5} {'MAE':>8} {'window':>6}" + ("   w" if args.fsl else ""))
     scores = {}
