@@ -44,7 +44,7 @@ import argparse  # noqa: E402
 import importlib  # noqa: E402
 import sys  # noqa: E402
 from pathlib import Path  # noqa: E402
-from typing import Any  # noqa: E402
+from typing import Any, Callable  # noqa: E402
 
 import numpy as np  # noqa: E402
 
@@ -101,20 +101,22 @@ class _FSLModel(F._MPLModel):
         return fsl_value_and_grad(th, p.S, p.extra)
 
 
-def fit_fsl(curves: list, rho: float, kappa: float, delta: float = F.HUBER_DELTA) -> tuple[np.ndarray, dict]:
-    """Fit the variant the way :func:`lrplan.laws.fit.fit` fits MPL-rk (same window, starts x 3 values of w)."""
+def fit_variant(model: Any, curves: list, rho: float, kappa: float,
+                initial: Callable[[np.ndarray], list[np.ndarray]],
+                delta: float = F.HUBER_DELTA) -> tuple[np.ndarray, dict]:
+    """Fit a variant law the way :func:`lrplan.laws.fit.fit` fits MPL-rk: the same auto window and LLDL-seeded
+    starts (each expanded by ``initial`` into full parameter vectors), 60-iteration screen, best 3 refined."""
     conv, shape = M.DEFAULT_WARMUP, (rho, kappa)
     win = F._resolve_window(curves, "auto", conv, delta, shape)
     starts = {c.name: max(win["start"], F._post_warmup(c) + 1) for c in curves}
-    model = _FSLModel(conv, rho, kappa)
     data = [model.prepare(c, c.steps[c.steps >= starts[c.name]], c.loss[c.steps >= starts[c.name]])
             for c in curves]
     scale = 1.0 / (delta**2 * sum(p.y.size for p in data))
-    free = np.ones(8, dtype=bool)
+    free = np.ones(len(model.names), dtype=bool)
     screened = []
     for th0 in F._starts("multi-power", curves, starts, delta, conv, 0.999, True, shape):
-        for w0 in (1e-4, 1.0, 10.0):
-            z0 = model.z(np.r_[th0, w0])
+        for th in initial(th0):
+            z0 = model.z(th)
             zf, v = F._lbfgs(F._objective(model, data, delta, free, z0, scale), z0, model.bounds, 60)
             screened.append((v, zf))
     screened.sort(key=lambda s: s[0])
@@ -124,6 +126,12 @@ def fit_fsl(curves: list, rho: float, kappa: float, delta: float = F.HUBER_DELTA
         if v < best_v:
             best_v, best_z = v, zf
     return model.theta(best_z), win
+
+
+def fit_fsl(curves: list, rho: float, kappa: float) -> tuple[np.ndarray, dict]:
+    """The FSL-amplitude variant: MPL-rk's starts x 3 values of w."""
+    return fit_variant(_FSLModel(M.DEFAULT_WARMUP, rho, kappa), curves, rho, kappa,
+                       lambda th0: [np.r_[th0, w0] for w0 in (1e-4, 1.0, 10.0)])
 
 
 def predict_fsl(th: np.ndarray, rho: float, kappa: float, lr: np.ndarray, steps: np.ndarray) -> np.ndarray:
@@ -148,29 +156,10 @@ class _SPLModel(F._MPLModel):
         return F._Prepared(c.name, steps, y, ev.cs[steps], t)
 
 
-def fit_spl(curves: list, rho: float, kappa: float, delta: float = F.HUBER_DELTA) -> tuple[np.ndarray, dict]:
-    """Fit the step-clock variant the way :func:`lrplan.laws.fit.fit` fits MPL-rk (same window and starts)."""
-    conv, shape = M.DEFAULT_WARMUP, (rho, kappa)
-    win = F._resolve_window(curves, "auto", conv, delta, shape)
-    starts = {c.name: max(win["start"], F._post_warmup(c) + 1) for c in curves}
-    model = _SPLModel(conv, rho, kappa)
-    data = [model.prepare(c, c.steps[c.steps >= starts[c.name]], c.loss[c.steps >= starts[c.name]])
-            for c in curves]
-    scale = 1.0 / (delta**2 * sum(p.y.size for p in data))
-    free = np.ones(7, dtype=bool)
-    screened = []
-    for th0 in F._starts("multi-power", curves, starts, delta, conv, 0.999, True, shape):
-        for C0 in (1e-4, 1e-2, 1.0):  # the clock is in steps: C per step, not per unit of LR area
-            z0 = model.z(np.r_[th0[:4], C0, th0[5:]])
-            zf, v = F._lbfgs(F._objective(model, data, delta, free, z0, scale), z0, model.bounds, 60)
-            screened.append((v, zf))
-    screened.sort(key=lambda s: s[0])
-    best_v, best_z = np.inf, screened[0][1]
-    for _, z0 in screened[:3]:
-        zf, v = F._lbfgs(F._objective(model, data, delta, free, z0, scale), z0, model.bounds, 3000)
-        if v < best_v:
-            best_v, best_z = v, zf
-    return model.theta(best_z), win
+def fit_spl(curves: list, rho: float, kappa: float) -> tuple[np.ndarray, dict]:
+    """The step-clock variant: MPL-rk's starts x 3 values of C (per step, not per unit of LR area)."""
+    return fit_variant(_SPLModel(M.DEFAULT_WARMUP, rho, kappa), curves, rho, kappa,
+                       lambda th0: [np.r_[th0[:4], C0, th0[5:]] for C0 in (1e-4, 1e-2, 1.0)])
 
 
 def predict_spl(th: np.ndarray, rho: float, kappa: float, lr: np.ndarray, steps: np.ndarray) -> np.ndarray:
