@@ -140,6 +140,8 @@ VARIANTS: tuple[tuple[str, dict], ...] = (
     ("MPL-rk (dflt)", {}),  # rho 0.8, kappa 0.7 (chosen on the Schaipp set, see lrplan.laws.multipower)
     ("MPL (paper)", {"rho": 1.0, "kappa": 1.0}),
     ("rk-fit+late3", {"rho": "fit", "kappa": "fit", "late_weight": 3.0}),  # selected by training-curve CV
+    ("v2 grid 1/.7", {"rho": 1.0, "kappa": 0.7}),  # selection set v2 winner (law_selection.py --broad), rejected
+    ("v2 rho-fit/.7", {"rho": "fit", "kappa": 0.7}),  # pre-registered v2 candidate (--broad --fit-rho), rejected
     ("momentum", {"law": "momentum"}),
 )
 

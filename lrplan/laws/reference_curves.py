@@ -4,9 +4,10 @@
   25M/100M/400M, peak 3e-4, final 3e-5, linear warmup 0 -> 3e-4 over steps 0..2159 (``np.linspace``), 0.5M
   tokens/step.  ``mpl_lr(name)`` rebuilds the schedule of each CSV name from the definitions in
   ``tests/data/curves/multipowerlaw/README.md``.
-* Schaipp/Hägele 124M SlimPajama runs (arXiv 2501.18965; data: fabian-sp/lr-scheduling, MIT), peak 1e-3:
-  ``schaipp_lr`` reproduces the Hägele et al. (arXiv 2405.18392) WSD schedule (linear warmup from 1 % of peak
-  over 300 steps; linear or 1-sqrt cooldown to 0) and the torch ``OneCycleLR`` cosine (cosine warmup from 1 %).
+* Schaipp/Hägele SlimPajama runs (arXiv 2501.18965; data: fabian-sp/lr-scheduling, MIT), 124M at peak 5e-4,
+  1e-3, 2e-3 and the 124M/209M horizon-transfer runs: ``schaipp_lr`` reproduces the Hägele et al. (arXiv
+  2405.18392) WSD schedule (linear warmup from 1 % of peak over 300 steps; linear or 1-sqrt cooldown to 0; the
+  two-stage variant) and the torch ``OneCycleLR`` cosine (cosine warmup from 1 %).
 
 Step convention: ``lr[s]`` is the LR used by update ``s + 1``; arrays have length ``T`` (steps ``0..T-1``).
 """
@@ -92,10 +93,14 @@ def load_mpl_curves(root: str | Path, size: str) -> dict[str, "Curve"]:
 
 
 def schaipp_lr(kind: str, T: int, peak: float = 1e-3, frac: float = 0.0, decay: str = "linear",
-               warmup: int = 300, cos_final: float = 1e-7) -> np.ndarray:
+               warmup: int = 300, cos_final: float = 1e-7, twostage: float | None = None,
+               twostage_after: int = 40000, twostage_steps: int = 1000) -> np.ndarray:
     """Per-step LR (length ``T``) of a Schaipp/Hägele run: ``kind`` = ``"wsd"`` (constant if ``frac`` = 0;
     ``decay`` = ``"linear"`` or ``"sqrt"`` = 1-sqrt cooldown over the last ``int(frac*T)`` steps, to 0) or
     ``"cos"`` (torch OneCycleLR: cosine warmup from peak/100, cosine anneal to ``cos_final`` absolute).
+
+    ``twostage`` (WSD only; the runs' ``wsd_twostage_factor``): after ``twostage_after`` steps the stable LR falls
+    linearly over ``twostage_steps`` steps to ``twostage * peak``, and the cooldown starts from there.
     """
     s = np.arange(T, dtype=float)
     if kind == "wsd":
@@ -112,6 +117,9 @@ def schaipp_lr(kind: str, T: int, peak: float = 1e-3, frac: float = 0.0, decay: 
                 lr[m] = 1.0 - np.sqrt(p)
             else:
                 raise ValueError(f"unknown decay {decay!r}; choose 'linear' or 'sqrt'")
+        if twostage is not None:
+            ramp = np.clip((s - twostage_after) / twostage_steps, 0.0, 1.0)
+            lr *= 1.0 - (1.0 - twostage) * ramp
         return peak * lr
     if kind == "cos":
         e1 = float(warmup) - 1.0
@@ -136,20 +144,25 @@ def schaipp_spec(name: str) -> dict[str, Any]:
         return {"kind": "wsd" if m.group(1) == "constant" else "cos", "T": int(m.group(2)), "frac": 0.0,
                 "decay": "linear"}
     m = re.fullmatch(r"wsd-(linear|sqrt)-([0-9.]+)_(\d+)", name)
+    if m:
+        return {"kind": "wsd", "T": int(m.group(3)), "frac": float(m.group(2)), "decay": m.group(1)}
+    m = re.fullmatch(r"twostage-([0-9.]+)-(linear|sqrt)-([0-9.]+)_(\d+)", name)
     if not m:
         raise ValueError(f"unknown Schaipp curve name {name!r}")
-    return {"kind": "wsd", "T": int(m.group(3)), "frac": float(m.group(2)), "decay": m.group(1)}
+    return {"kind": "wsd", "T": int(m.group(4)), "frac": float(m.group(3)), "decay": m.group(2),
+            "twostage": float(m.group(1))}
 
 
-def load_schaipp_curves(root: str | Path, skip_first: int = 0) -> dict[str, "Curve"]:
-    """All derived 124M SlimPajama curves in ``root`` (peak LR 1e-3) as Curves with rebuilt per-step LR."""
+def load_schaipp_curves(root: str | Path, skip_first: int = 0, peak: float = 1e-3) -> dict[str, "Curve"]:
+    """All derived Schaipp/Hägele curves in ``root`` (one model, peak LR ``peak``; the 124M SlimPajama runs at
+    1e-3 by default) as Curves with per-step LR rebuilt from their names (:func:`schaipp_spec`)."""
     from lrplan.laws.fit import Curve
 
     out = {}
     for path in sorted(Path(root).glob("*.csv")):
         spec = schaipp_spec(path.stem)
         steps, loss = _read_csv(path)
-        lr = schaipp_lr(spec["kind"], spec["T"], frac=spec["frac"], decay=spec["decay"])
+        lr = schaipp_lr(spec.pop("kind"), spec.pop("T"), peak=peak, **spec)
         keep = (steps < lr.size) & (steps >= skip_first)
         out[path.stem] = Curve(path.stem, steps[keep], loss[keep], lr)
     return out

@@ -1,0 +1,64 @@
+"""The per-step LR arrays rebuilt for the shipped reference curves equal the LR their logs recorded."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from lrplan.laws.reference_curves import MPL_SIZES, MPL_TEST, MPL_TRAIN, mpl_lr, schaipp_lr, schaipp_spec
+
+DATA = Path(__file__).resolve().parents[1] / "data" / "curves"
+MPL_DATA = DATA / "multipowerlaw"
+SCHAIPP_DATA = DATA / "schaipp2025_124m"
+MORE = DATA / "schaipp2025_more"
+SCHAIPP_FOLDERS = {SCHAIPP_DATA: 1e-3, MORE / "124m_lr0.0005": 5e-4, MORE / "124m_lr0.002": 2e-3,
+                   MORE / "horizon_124m": 1e-3, MORE / "horizon_209m": 1e-3}
+
+
+def _rows(path: Path) -> tuple[np.ndarray, np.ndarray]:
+    a = np.genfromtxt(path, delimiter=",", names=True)
+    return a["step"].astype(np.int64), a["lr"].astype(float)
+
+
+@pytest.mark.parametrize("folder", sorted(SCHAIPP_FOLDERS), ids=lambda p: p.name)
+def test_schaipp_lr_matches_every_logged_row(folder: Path) -> None:
+    peak = SCHAIPP_FOLDERS[folder]
+    files = sorted(folder.glob("*.csv"))
+    assert len(files) in (6, 30)
+    for path in files:
+        spec = schaipp_spec(path.stem)
+        lr = schaipp_lr(spec.pop("kind"), spec.pop("T"), peak=peak, **spec)
+        steps, logged = _rows(path)
+        keep = (steps > 0) & (steps < lr.size)  # the derived lr column is clamped at step 0 (see derive.py)
+        # the CSVs store the logged LR with 6 significant digits
+        np.testing.assert_allclose(lr[steps[keep]], logged[keep], rtol=5e-6, atol=1e-12 * peak, err_msg=path.name)
+
+
+@pytest.mark.parametrize(("T", "factor", "points"), [
+    # values of train_lr in the horizon-transfer two-stage logs (12 x 768, peak 1e-3)
+    (100000, 0.525, {40000: 1e-3, 40050: 0.97625e-3, 41000: 0.525e-3, 80000: 0.525e-3, 80050: 0.5236875e-3}),
+    (200000, 0.375, {40050: 0.96875e-3, 41000: 0.375e-3, 160000: 0.375e-3, 160050: 0.37453125e-3}),
+])
+def test_schaipp_twostage_at_logged_points(T: int, factor: float, points: dict[int, float]) -> None:
+    lr = schaipp_lr("wsd", T, peak=1e-3, frac=0.2, twostage=factor)
+    for step, want in points.items():
+        assert lr[step] == pytest.approx(want, rel=1e-12), step
+    assert lr[-1] == pytest.approx(factor * 1e-3 / (0.2 * T), rel=1e-9)  # one step before 0 on the linear cooldown
+
+
+def test_schaipp_spec_parses_twostage_names() -> None:
+    assert schaipp_spec("twostage-0.525-linear-0.2_100000") == {
+        "kind": "wsd", "T": 100000, "frac": 0.2, "decay": "linear", "twostage": 0.525}
+    with pytest.raises(ValueError, match="unknown Schaipp curve name"):
+        schaipp_spec("twostage-linear-0.2_100000")
+
+
+@pytest.mark.parametrize("size", MPL_SIZES)
+def test_mpl_lr_matches_every_logged_row(size: str) -> None:
+    for name in MPL_TRAIN + MPL_TEST:
+        steps, logged = _rows(MPL_DATA / "loss_curve_repo" / f"csv_{size}" / f"{name}.csv")
+        lr = mpl_lr(name)
+        keep = steps < lr.size
+        np.testing.assert_allclose(lr[steps[keep]], logged[keep], rtol=1e-9, err_msg=name)
