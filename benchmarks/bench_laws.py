@@ -51,6 +51,9 @@ from lrplan.laws.reference_curves import (  # noqa: E402
 
 MPL_DATA = ROOT / "tests/data/curves/multipowerlaw"
 SCHAIPP_DATA = ROOT / "tests/data/curves/schaipp2025_124m"
+SCHAIPP_RUNS = (("1e-3", SCHAIPP_DATA, 1e-3),  # the selection set of the default law: validation, not held out
+                ("5e-4", ROOT / "tests/data/curves/schaipp2025_more/124m_lr0.0005", 5e-4),
+                ("2e-3", ROOT / "tests/data/curves/schaipp2025_more/124m_lr0.002", 2e-3))
 REF_ITERS = 15
 
 
@@ -159,16 +162,18 @@ def accuracy() -> None:
                               for n in MPL_TEST})
             print(f"{size + 'M':>5} {label:>14} {m['r2']:8.5f} {m['mae']:8.5f} {m['rmse']:8.5f} {m['pred_e']:8.5f} "
                   f"{m['worst_e']:8.5f}  {dt:.2f}")
-    print("\nSchaipp/Hägele 124M SlimPajama, peak 1e-3: fit constant_50000 + cosine_25000 + cosine_50000, "
-          "predict 27 WSD cooldown runs (metrics on steps >= fit-window start)")
-    curves = load_schaipp_curves(SCHAIPP_DATA)
-    for label, kw in VARIANTS:
-        fl = F.fit([curves[n] for n in SCHAIPP_TRAIN], **kw)
-        res = schaipp_eval(fl, curves)
-        print(f"{label:>14}: window start {fl.window['start']}, mean R2 {res['r2']:.5f}, MAE {res['mae']:.5f}, "
-              f"max WorstE {res['worst_e']:.5f}, mean |final err| {res['final_abs']:.5f}, "
-              f"ranking (Kendall tau per horizon 15k/25k/35k/50k) {res['tau']}, "
-              f"pairs ordered correctly when observed gap > 0.005: {res['pairs_ok']}/{res['pairs']}")
+    for peak_label, root, peak in SCHAIPP_RUNS:
+        print(f"\nSchaipp/Hägele 124M SlimPajama, peak {peak_label}: fit constant_50000 + cosine_25000 + "
+              "cosine_50000, predict 27 WSD cooldown runs (metrics on steps >= fit-window start)")
+        curves = load_schaipp_curves(root, peak=peak)
+        for label, kw in VARIANTS:
+            fl = F.fit([curves[n] for n in SCHAIPP_TRAIN], **kw)
+            res = schaipp_eval(fl, curves)
+            print(f"{label:>14}: window start {fl.window['start']}, mean R2 {res['r2']:.5f}, MAE {res['mae']:.5f}, "
+                  f"max WorstE {res['worst_e']:.5f}, mean |final err| {res['final_abs']:.5f}, "
+                  f"ranking (Kendall tau per horizon 15k/25k/35k/50k) {res['tau']}, "
+                  f"pairs ordered correctly when observed gap > 0.005: {res['pairs_ok']}/{res['pairs']}",
+                  flush=True)
 
 
 def schaipp_eval(fl: F.FittedLaw, curves: dict) -> dict:

@@ -8,8 +8,9 @@ test curves.  Measured with the defaults (warmup "area", auto window, unweighted
 25M R2 0.99889 / MAE 0.00338, 100M 0.99924 / 0.00280, 400M 0.99858 / 0.00411 (published 7-parameter MPL fitted
 the same way: MAE 0.00458 / 0.00528 / 0.00631; paper's Table 1: 0.0039 / 0.0038 / 0.0053).  The R2 target is met
 for all sizes, the MAE target for 25M and 100M but not for 400M (strict expected failure below; a looser guard
-at measured + ~3 % protects against regressions).  Schaipp numbers are validation numbers (the set was used to
-choose rho, kappa).  Reproduce: ``python benchmarks/bench_laws.py --accuracy``.
+at measured + ~3 % protects against regressions).  Schaipp numbers at peak 1e-3 are validation numbers (the set
+was used to choose rho, kappa); the 5e-4 and 2e-3 Schaipp runs are held out.
+Reproduce: ``python benchmarks/bench_laws.py --accuracy``.
 """
 
 from __future__ import annotations
@@ -121,3 +122,40 @@ def test_schaipp_final_loss_ranking(schaipp_fit, schaipp_curves):
                     ok += np.sign(obs[a] - obs[b]) == np.sign(pred[a] - pred[b])
     assert total == 54
     assert ok >= 37, (ok, total)
+
+
+@pytest.mark.parametrize(("folder", "peak", "mae_max", "pairs_min"), [
+    # measured with the defaults: MAE 0.00258 / 0.00592; 56 of 57 / 57 of 57 clear pairs ranked right
+    ("124m_lr0.0005", 5e-4, 0.0027, 55),
+    ("124m_lr0.002", 2e-3, 0.0062, 56),
+])
+def test_schaipp_other_peak_lrs_held_out(folder, peak, mae_max, pairs_min):
+    """The same Schaipp protocol at peak LR 5e-4 and 2e-3: held out for the default (its rho, kappa were fixed on
+    the 1e-3 runs before these curves were added), so these are independent accuracy and ranking checks."""
+    from pathlib import Path
+
+    from lrplan.laws.reference_curves import load_schaipp_curves
+
+    root = Path(__file__).resolve().parents[1] / "data" / "curves" / "schaipp2025_more" / folder
+    curves = load_schaipp_curves(root, peak=peak)
+    fl = fitmod.fit([curves[n] for n in SCHAIPP_TRAIN])
+    held = {n: c for n, c in curves.items() if n not in SCHAIPP_TRAIN}
+    assert len(held) == 27
+    maes, final = [], {}
+    for n, c in held.items():
+        m = c.steps >= fl.window["start"]
+        p = fitmod.predict(fl, c.lr, c.steps[m])
+        maes.append(curve_metrics(c.loss[m], p)["mae"])
+        final[n] = (float(c.loss[m][-1]), float(p[-1]))
+    assert np.mean(maes) <= mae_max
+    ok = total = 0
+    for T in (15000, 25000, 35000, 50000):
+        names = [n for n in final if n.endswith(f"_{T}")]
+        for i, a in enumerate(names):
+            for b in names[i + 1:]:
+                (oa, pa), (ob, pb) = final[a], final[b]
+                if abs(oa - ob) > 0.005:
+                    total += 1
+                    ok += np.sign(oa - ob) == np.sign(pa - pb)
+    assert total == 57
+    assert ok >= pairs_min, (ok, total)

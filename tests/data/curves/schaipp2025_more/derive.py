@@ -6,8 +6,9 @@ wandb JSON dumps. Run from the repository root (needs the shared copy of fabian-
 Same format and rules as ``../schaipp2025_124m/derive.py`` (``step,lr,loss``; ``loss`` = ``val_loss`` sorted by
 iter, duplicates averaged; cooldown/extension logs spliced onto their base run for the steps before their first
 logged step; a log that starts after the base run's constant phase (the 209M 200k extension starts at step 80050)
-is spliced onto the 100k extension of the same model first, whose LR is constant until 80000). Every rebuilt per-step LR (``lrplan.laws.reference_curves.schaipp_lr`` from the file name) is
-checked against the logged ``train_lr``; a mismatch aborts.
+is spliced onto the 100k extension of the same model first, whose LR is constant until 80000). Every rebuilt
+per-step LR (``lrplan.laws.reference_curves.schaipp_lr`` from the file name) is checked against the logged
+``train_lr``; a mismatch aborts.
 """
 
 from __future__ import annotations
