@@ -13,10 +13,12 @@ per-step LR (``lrplan.laws.reference_curves.schaipp_lr`` from the file name) is 
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import re
 import sys
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -27,12 +29,17 @@ from lrplan.laws.reference_curves import schaipp_lr, schaipp_spec  # noqa: E402
 TAIL = "_bs50x2_ws2_seed0_data_seed1337.json"
 
 
-def _series(h: dict, key: str, y: str) -> tuple[np.ndarray, np.ndarray]:
-    d: dict[int, list[float]] = {}
-    for it, v in zip(h["history"][key]["iter"], h["history"][key][y]):
-        d.setdefault(int(it), []).append(float(v))
-    its = np.array(sorted(d))
-    return its, np.array([np.mean(d[i]) for i in its])
+def _sibling_series() -> Any:
+    """``_series`` of ``../schaipp2025_124m/derive.py`` (one reader of the wandb histories for both folders)."""
+    path = Path(__file__).resolve().parents[1] / "schaipp2025_124m" / "derive.py"
+    spec = importlib.util.spec_from_file_location("schaipp2025_124m_derive", path)
+    assert spec is not None and spec.loader is not None
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod._series
+
+
+_series = _sibling_series()
 
 
 def _runs_124m(data: Path, lr: str) -> tuple[str, dict[str, str]]:
