@@ -118,10 +118,15 @@ def schaipp_lr(kind: str, T: int, peak: float = 1e-3, frac: float = 0.0, decay: 
             else:
                 raise ValueError(f"unknown decay {decay!r}; choose 'linear' or 'sqrt'")
         if twostage is not None:
+            if twostage_after + twostage_steps > hold:
+                raise ValueError(f"the two-stage fall (steps {twostage_after}-{twostage_after + twostage_steps}) "
+                                 f"overlaps the cooldown starting at {hold}")
             ramp = np.clip((s - twostage_after) / twostage_steps, 0.0, 1.0)
             lr *= 1.0 - (1.0 - twostage) * ramp
         return peak * lr
     if kind == "cos":
+        if twostage is not None:
+            raise ValueError("twostage applies to kind 'wsd' only")
         e1 = float(warmup) - 1.0
         init, fin = peak / 100.0, cos_final
         lr = np.empty(T)

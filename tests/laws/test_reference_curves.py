@@ -7,7 +7,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from lrplan.laws.reference_curves import MPL_SIZES, MPL_TEST, MPL_TRAIN, mpl_lr, schaipp_lr, schaipp_spec
+from lrplan.laws.reference_curves import (MPL_SIZES, MPL_TEST, MPL_TRAIN, load_schaipp_curves, mpl_lr, schaipp_lr,
+                                          schaipp_spec)
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "curves"
 MPL_DATA = DATA / "multipowerlaw"
@@ -31,7 +32,9 @@ def test_schaipp_lr_matches_every_logged_row(folder: Path) -> None:
         spec = schaipp_spec(path.stem)
         lr = schaipp_lr(spec.pop("kind"), spec.pop("T"), peak=peak, **spec)
         steps, logged = _rows(path)
-        keep = (steps > 0) & (steps < lr.size)  # the derived lr column is clamped at step 0 (see derive.py)
+        # derive.py interpolates the logged train_lr at the loss steps; the first logged LR is at step 50 (or 10),
+        # so np.interp fills step 0 with it: compare from step 1 on
+        keep = (steps > 0) & (steps < lr.size)
         # the CSVs store the logged LR with 6 significant digits
         np.testing.assert_allclose(lr[steps[keep]], logged[keep], rtol=5e-6, atol=1e-12 * peak, err_msg=path.name)
 
@@ -46,6 +49,27 @@ def test_schaipp_twostage_at_logged_points(T: int, factor: float, points: dict[i
     for step, want in points.items():
         assert lr[step] == pytest.approx(want, rel=1e-12), step
     assert lr[-1] == pytest.approx(factor * 1e-3 / (0.2 * T), rel=1e-9)  # one step before 0 on the linear cooldown
+
+
+def test_schaipp_twostage_rejects_what_it_does_not_model() -> None:
+    with pytest.raises(ValueError, match="overlaps the cooldown"):
+        schaipp_lr("wsd", 50000, frac=0.2, twostage=0.5)  # cooldown from 40000
+    with pytest.raises(ValueError, match="wsd' only"):
+        schaipp_lr("cos", 50000, twostage=0.5)
+
+
+@pytest.mark.parametrize("folder", ["horizon_124m", "horizon_209m"])
+def test_load_schaipp_curves_horizon_folders(folder: str) -> None:
+    curves = load_schaipp_curves(MORE / folder, peak=1e-3)
+    assert sorted(curves) == ["twostage-0.375-linear-0.2_200000", "twostage-0.525-linear-0.2_100000",
+                              "wsd-linear-0.2_100000", "wsd-linear-0.2_200000", "wsd-linear-0.2_50000",
+                              "wsd-linear-0.6_100000"]
+    c = curves["twostage-0.525-linear-0.2_100000"]
+    assert c.lr.size == 100000 and c.steps[-1] == 99800
+    assert c.lr[41000] == pytest.approx(0.525e-3, rel=1e-12)
+    base = curves["wsd-linear-0.2_50000"]
+    n = int(np.searchsorted(base.steps, 40000))  # the extensions share the base run's loss before its cooldown
+    np.testing.assert_array_equal(c.loss[:n], base.loss[:n])
 
 
 def test_schaipp_spec_parses_twostage_names() -> None:
