@@ -116,8 +116,13 @@ def _check_law_shape(fitted: "FittedLaw", where: str) -> None:
             out = fitted.predict(lr, np.array([20, 99, 199]))
     except (ValueError, TypeError, KeyError, ZeroDivisionError, OverflowError) as e:
         raise LrplanError(f"{where}: the law's parameters cannot be evaluated ({str(e)[:200]})") from None
+    from lrplan.logs import MAX_LOSS
+
     if not np.all(np.isfinite(out)):
         raise LrplanError(f"{where}: the law's parameters give a non-finite loss; re-fit it with `lrplan fit`")
+    if not np.all((out > 0) & (out <= MAX_LOSS)):
+        raise LrplanError(f"{where}: the law's parameters give a loss of {float(out[np.argmax((out <= 0) | (out > MAX_LOSS))]):.4g} "
+                          "nats on a plain 200-step schedule (not a loss); re-fit it with `lrplan fit`")
 
 
 def resolve_law(law: str | None) -> ResolvedLaw:
@@ -142,22 +147,33 @@ def resolve_law(law: str | None) -> ResolvedLaw:
 
 
 def law_range(meta: dict[str, Any]) -> dict[str, Any]:
-    """What a law was fitted for: ``peak_lr``, ``steps`` (first, last fitted step), ``tokens_per_step``."""
+    """What a law was fitted for: ``peak_lr`` (and ``peak_lr_range`` when fitted on several), ``steps`` (first,
+    last fitted step), ``tokens_per_step``.  A malformed entry is left out without losing the others."""
+    def positive(v: Any) -> float | None:
+        try:
+            f = float(v)
+        except (TypeError, ValueError, OverflowError):
+            return None
+        return f if math.isfinite(f) and f > 0 else None
+
     out: dict[str, Any] = {}
-    try:
-        if meta.get("peak_lr"):
-            out["peak_lr"] = float(meta["peak_lr"])
-        r = meta.get("fitted_step_range")
-        if isinstance(r, (list, tuple)) and len(r) == 2:
+    peak = positive(meta.get("peak_lr"))
+    if peak is not None:
+        out["peak_lr"] = peak
+    pr = meta.get("peak_lr_range")
+    if isinstance(pr, (list, tuple)) and len(pr) == 2:
+        lo, hi = positive(pr[0]), positive(pr[1])
+        if lo is not None and hi is not None and lo <= hi:
+            out["peak_lr_range"] = (lo, hi)
+    r = meta.get("fitted_step_range")
+    if isinstance(r, (list, tuple)) and len(r) == 2:
+        try:
             out["steps"] = (int(r[0]), int(r[1]))
-        if meta.get("tokens_per_step"):
-            out["tokens_per_step"] = int(meta["tokens_per_step"])
-    except (TypeError, ValueError, OverflowError):
-        pass
-    if not (math.isfinite(out.get("peak_lr", 1.0)) and out.get("peak_lr", 1.0) > 0):
-        out.pop("peak_lr")
-    if "tokens_per_step" in out and out["tokens_per_step"] <= 0:
-        out.pop("tokens_per_step")
+        except (TypeError, ValueError, OverflowError):
+            pass
+    tps = positive(meta.get("tokens_per_step"))
+    if tps is not None and tps < 2**63:
+        out["tokens_per_step"] = int(tps)
     return out
 
 
@@ -169,7 +185,10 @@ def law_description(res: ResolvedLaw) -> str:
     if m.get("reference_model"):
         parts.append(str(m["reference_model"]))
     fit_for = []
-    if "peak_lr" in rng:
+    lo_hi = rng.get("peak_lr_range")
+    if lo_hi and lo_hi[0] < lo_hi[1]:
+        fit_for.append(f"peak LR {lo_hi[0]:.3g}-{lo_hi[1]:.3g}")
+    elif "peak_lr" in rng:
         fit_for.append(f"peak LR {rng['peak_lr']:.3g}")
     if "steps" in rng:
         fit_for.append(f"steps {rng['steps'][0]:,}-{rng['steps'][1]:,}")
@@ -186,7 +205,12 @@ def range_check(res: ResolvedLaw, name: str, lr: "np.ndarray", tokens_per_step: 
     parts: list[str] = []
     outside = False
     peak = float(lr.max())
-    if "peak_lr" in rng:
+    lo_hi = rng.get("peak_lr_range")
+    if lo_hi and lo_hi[0] < lo_hi[1]:  # fitted on runs of several peak LRs
+        r_lo, r_hi = peak / lo_hi[0], peak / lo_hi[1]
+        parts.append(f"peak LR {peak:.3g} vs the law's {lo_hi[0]:.3g}-{lo_hi[1]:.3g}")
+        outside |= not (r_lo >= 1 / PEAK_TOLERANCE and r_hi <= PEAK_TOLERANCE)
+    elif "peak_lr" in rng:
         r = peak / rng["peak_lr"]
         parts.append(f"peak LR {peak:.3g} = {r:.2f}x the law's {rng['peak_lr']:.3g}")
         outside |= not (1 / PEAK_TOLERANCE <= r <= PEAK_TOLERANCE)
@@ -375,7 +399,8 @@ def fit(
     curves = []
     for path, spec in zip(logs, specs):
         curves.extend(read_log(path, step_col=step_col, loss_col=loss_col, lr_col=lr_col, run_col=run_col,
-                               runs=run_names, schedule=spec, max_points=max_points))
+                               runs=run_names, schedule=spec, max_points=max_points,
+                               require_run_col=run_col != "run", window=(from_step, to_step)))
     seen: dict[str, int] = {}
     for c in curves:  # unique curve names (same file stem in two folders)
         k = seen.get(c.name, 0)
@@ -385,12 +410,17 @@ def fit(
     for c in curves:
         for n in c.notes:
             msgs.append(escape(f"note: {c.name}: {n}"))
+    from lrplan.laws import warmup_length
+    from lrplan.logs import MIN_POINTS
+
     law_curves = []
     for c in curves:
-        n = int(np.sum((c.steps >= (from_step or 0)) & (c.steps <= (to_step if to_step is not None else c.steps.max()))))
-        if n < 5:
-            raise LrplanError(f"{c.path}: only {n} loss point(s) of {c.name} in the fit window "
-                              f"{from_step or 0}..{to_step if to_step is not None else 'end'}; a fit needs at least 5")
+        first = max(from_step or 0, warmup_length(c.lr) + 1)  # the fit never uses warmup points
+        n = int(np.sum((c.steps >= first) & (c.steps <= (to_step if to_step is not None else c.steps.max()))))
+        if n < MIN_POINTS:
+            raise LrplanError(f"{c.path}: only {n} loss point(s) of {c.name} after warmup in the fit window "
+                              f"{first:,}..{f'{to_step:,}' if to_step is not None else 'end'}; a fit needs at least "
+                              f"{MIN_POINTS}")
         try:
             law_curves.append(c.curve(to_step))
         except ValueError as e:
@@ -410,6 +440,12 @@ def fit(
         raise LrplanError(f"the fit did not converge to finite values ({', '.join(bad[:4])}); check the logs "
                           "(loss column, LR) or fit a narrower window with --from-step/--to-step")
     d = fitted.to_dict()
+    try:
+        type(fitted).from_dict(d)  # what predict will load
+    except ValueError as e:
+        raise LrplanError(f"the fit gave parameters the law cannot use ({str(e)[:200]}): the fit window may be too "
+                          "short to determine them (widen --from-step/--to-step), or the loss column is not a loss in "
+                          "nats/token") from None
     win = d["window"]
     if to_step is not None:
         win["end"] = int(to_step)
@@ -419,7 +455,6 @@ def fit(
     peaks = [float(c.lr.max()) for c in law_curves]
     tps = {s.schedule_plan().tokens_per_step for s in specs if s is not None}
     from lrplan import __version__
-    from lrplan.laws import warmup_length
 
     d["meta"].update({
         "peak_lr": max(peaks), "peak_lr_range": [min(peaks), max(peaks)],
@@ -453,8 +488,9 @@ def fit(
         fh.write(text.encode())
     for m in msgs:
         err.print(m, soft_wrap=True)
+    to_file = bool(output) and output != "-"
     if not quiet:
-        con = _stdout() if output else err
+        con = _stdout() if to_file else err
         rs = ResolvedLaw(type(fitted).from_dict(d), output or "<stdout>", d)  # as the written file reads back
         con.print(law_description(rs), markup=False)
         from rich.table import Table
@@ -466,7 +502,7 @@ def fit(
         con.print(t)
         extra = {k: f"{v[2]}, {v[0]:,}..{v[1]:,}" for k, v in per.items()}
         _metrics_table(fitted.metrics, con, "fit quality per curve", extra)
-        if output:
+        if to_file:
             con.print(f"wrote {output}", markup=False)
 
 
@@ -492,6 +528,8 @@ def _parse_steps(text: str) -> list[int]:
             raise LrplanError(f"--steps: {tok[:40]!r} is not a step number (use e.g. --steps 1000,2000,5000)") from None
         if not math.isfinite(v) or v != int(v) or v < 0:
             raise LrplanError(f"--steps: {tok[:40]!r} is not a whole, non-negative step")
+        if v > 1e15:
+            raise LrplanError(f"--steps: {tok[:40]!r} is past the end of any schedule lrplan predicts")
         out.append(int(v))
     if not out:
         raise LrplanError("--steps needs step numbers separated by commas, e.g. --steps 1000,2000")
@@ -530,6 +568,9 @@ def predict(
         raise LrplanError("nothing to predict: give one or more spec files, or --lr-csv FILE")
     if every is not None and steps is not None:
         raise LrplanError("--every and --steps exclude each other; use one")
+    if (every is not None or steps is not None) and not output:
+        raise LrplanError(f"--{'every' if every is not None else 'steps'} chooses the rows of the predicted curve: "
+                          "add -o FILE (or -o - for stdout)")
     want = _parse_steps(steps) if steps is not None else None
     from lrplan.plot import spec_label, unique_labels
     from lrplan.spec import load_spec
@@ -559,38 +600,53 @@ def predict(
     curves: list[tuple[_Input, np.ndarray, np.ndarray]] = []
     from lrplan.laws import warmup_length
 
+    invalid: list[tuple[_Input, str]] = []  # several inputs: the ones the law cannot evaluate are listed, not ranked
     for inp in inputs:
         line, outside = range_check(res, inp.name, inp.lr, inp.tokens_per_step)
-        msgs.append(("[yellow]warning:[/yellow] " if outside else "note: ") + escape(line))
         T = inp.lr.size
         start = _first_predictable(inp.lr)
         if start is None or start > T - 1:
             raise LrplanError(f"{inp.source}: the LR is 0 at every step: no loss to predict")
-        final = _predict(res, inp, np.array([T - 1]))[0]
+        try:
+            final = _predict(res, inp, np.array([T - 1]), line)[0]
+        except _OutsideLaw as e:
+            if len(inputs) == 1:
+                raise
+            invalid.append((inp, str(e)))
+            msgs.append("[yellow]warning:[/yellow] " + escape(f"{e}; not ranked"))
+            continue
+        msgs.append(("[yellow]warning:[/yellow] " if outside else "note: ") + escape(line))
         finals.append((float(final), inp))
         if output:
             if want is not None:
-                q = np.array(want, dtype=np.int64)
-                if q.max() >= T:
-                    raise LrplanError(f"--steps: step {int(q.max()):,} is past the end of {inp.name} "
+                if want[-1] >= T:
+                    raise LrplanError(f"--steps: step {want[-1]:,} is past the end of {inp.name} "
                                       f"({T:,} steps, 0..{T - 1:,})")
+                if want[0] < start:
+                    zero = "at step 0" if start == 1 else f"at steps 0..{start - 1:,}"
+                    raise LrplanError(f"--steps: step {want[0]:,} of {inp.name} comes before any LR area (its LR is 0 "
+                                      f"{zero}); the law predicts from step {start:,} on")
+                q = np.array(want, dtype=np.int64)
                 w = warmup_length(inp.lr)
                 if q.min() < max(start, w):
                     msgs.append(escape(f"note: {inp.name}: steps before {max(start, w):,} are in the warmup, where "
                                        "the law was not fitted"))
             else:
-                n = every or 1
+                n = min(every or 1, T)
                 first = max(start, warmup_length(inp.lr))
                 q = np.arange(first, T, dtype=np.int64)
                 if n > 1:
                     q = q[(q % n == 0)]
                 q = np.unique(np.concatenate([[first], q, [T - 1]]))
-            curves.append((inp, q, _predict(res, inp, q)))
+            curves.append((inp, q, _predict(res, inp, q, line)))
+    if not finals:
+        more = f" (and the {len(invalid) - 1} other schedules)" if len(invalid) > 1 else ""
+        raise LrplanError(f"the law cannot evaluate any of the schedules: {invalid[0][1]}{more}")
     if output:
         import io
 
         buf = io.StringIO()
-        several = len(curves) > 1
+        several = len(inputs) > 1
         buf.write(("name," if several else "") + "step,lr,loss\n")
         for inp, q, y in curves:
             pre = f"{_csv_cell(inp.name)}," if several else ""
@@ -600,8 +656,8 @@ def predict(
             fh.write(buf.getvalue().encode())
     for m in msgs:
         err.print(m, soft_wrap=True)
-    out = _stdout()
-    if len(finals) == 1:
+    out = _stdout() if output != "-" else err  # -o -: the curve owns stdout
+    if len(finals) == 1 and not invalid:
         v, inp = finals[0]
         out.print(f"{inp.name}: predicted final loss {v:.4f} at step {inp.lr.size - 1:,} ({inp.lr.size:,} steps)",
                   markup=False)
@@ -616,8 +672,11 @@ def predict(
         for i, (v, inp) in enumerate(finals, 1):
             t.add_row(str(i), escape(inp.name), f"{inp.lr.size:,}", f"{inp.lr.max():.3g}", f"{inp.lr[-1]:.3g}", f"{v:.4f}",
                       "best" if i == 1 else f"+{v - best:.4f}")
+        for inp, _ in invalid:
+            t.add_row("-", escape(inp.name), f"{inp.lr.size:,}", f"{inp.lr.max():.3g}", f"{inp.lr[-1]:.3g}", "n/a",
+                      "outside")
         out.print(t)
-    if output:
+    if output and output != "-":
         err.print(f"wrote {output} ({sum(c[1].size for c in curves):,} rows)", markup=False)
 
 
@@ -632,7 +691,53 @@ def _first_predictable(lr: "np.ndarray") -> int | None:
     return int(nz[0]) if nz.size else None
 
 
-def _predict(res: ResolvedLaw, inp: _Input, q: "np.ndarray") -> "np.ndarray":
+class _OutsideLaw(LrplanError):
+    """The law gives a non-finite loss, or one below its irreducible loss ``L0``: it cannot evaluate the schedule."""
+
+
+def loss_floor(res: ResolvedLaw) -> float:
+    """The lowest loss the law gives for ANY schedule whose LR stays within its fitted peak LR (0 if the peak is
+    not recorded): ``L0 - B * peak**kappa`` for the multi-power law (every drop's gain ``B delta_k G`` has
+    ``G < 1`` and the drops sum to at most ``peak**kappa``), ``L0 - C * peak / (1 - lam)`` for the momentum law
+    (``S2 <= peak / (1 - lam)``).  A prediction below it comes from the law's terms outgrowing their range
+    (e.g. a peak LR far above the fitted one), not from a better schedule."""
+    from lrplan.laws.momentum import DEFAULT_LAMBDA
+
+    p = res.fitted.params
+    rng = law_range(res.meta)
+    peak = rng["peak_lr_range"][1] if "peak_lr_range" in rng else rng.get("peak_lr")
+    if peak is None:
+        return 0.0
+    if res.fitted.law == "multi-power":
+        gain = p.get("B", 0.0) * peak ** p.get("kappa", 1.0)
+    else:
+        gain = p.get("C", 0.0) * peak / (1.0 - p.get("lam", DEFAULT_LAMBDA))
+    return max(p.get("L0", 0.0) - gain, 0.0)
+
+
+def check_predicted(res: ResolvedLaw, y: "np.ndarray", q: "np.ndarray", what: str, context: str = "") -> None:
+    """Raise :class:`_OutsideLaw` unless every predicted loss is finite and at least :func:`loss_floor`."""
+    import numpy as np
+
+    floor = loss_floor(res)
+    from lrplan.logs import MAX_LOSS
+
+    bad = ~np.isfinite(y) | (y < floor) | (y <= 0) | (y > MAX_LOSS)
+    if bad.any():
+        k = int(np.argmax(bad))
+        if not np.isfinite(y[k]):
+            got = "a non-finite loss"
+        elif y[k] > MAX_LOSS:
+            got = f"a loss of {y[k]:.4g} nats (implausibly large),"
+        else:
+            got = (f"a loss of {y[k]:.4g}, below the lowest it gives for any schedule within its fitted peak LR "
+                   f"({floor:.4g}),")
+        tail = f" ({context})" if context else " (compare its peak LR and length with `lrplan laws`)"
+        raise _OutsideLaw(f"{what}: law {res.label} gives {got} at step {int(q[k]):,}: the schedule is too far "
+                          f"outside what the law was fitted for{tail}")
+
+
+def _predict(res: ResolvedLaw, inp: _Input, q: "np.ndarray", context: str = "") -> "np.ndarray":
     import numpy as np
 
     import warnings
@@ -643,33 +748,43 @@ def _predict(res: ResolvedLaw, inp: _Input, q: "np.ndarray") -> "np.ndarray":
             y = np.asarray(res.fitted.predict(inp.lr, q), dtype=float)
     except (ValueError, OverflowError, ZeroDivisionError) as e:
         raise LrplanError(f"{inp.source}: cannot predict with law {res.label}: {str(e).splitlines()[0][:200]}") from None
-    bad = ~np.isfinite(y)
-    if bad.any():
-        k = int(np.argmax(bad))
-        raise LrplanError(f"{inp.source}: law {res.label} gives a non-finite loss at step {int(q[k]):,}; the schedule "
-                          "is outside what the law can evaluate (check its peak LR and length against `lrplan laws`)")
+    check_predicted(res, y, q, inp.source, context.split(": ", 1)[-1])
     return y
 
 
-def predictor_for(law: str | None, spec: Any, required: bool):
+def predictor_for(law: str | None, spec: Any, required: bool, warn: bool = True):
     """``(predict(lr, steps), label)`` for ``--law FILE|builtin:NAME`` or the built-in default law (``lrplan
-    plan`` and :func:`lrplan.plan`); ``(None, None)`` if the law cannot be resolved and none was required. Says on
-    stderr how far ``spec`` is from the law's fitted range."""
+    plan`` and :func:`lrplan.plan`); ``(None, None)`` if the law cannot be resolved and none was required.
+    ``predict`` raises :class:`LrplanError` where the law cannot evaluate the schedule (:func:`check_predicted`).
+    How far ``spec`` is from the law's fitted range: said on stderr now (``warn``), else kept in
+    ``predict.warning`` for the caller to say once the plan succeeded."""
     try:
         res = resolve_law(law)
     except LrplanError:
         if required:
             raise
         return None, None
-    from lrplan.cli import _stderr
-
+    line, outside = "", False
     try:
         line, outside = range_check(res, spec.name or "the plan", spec.render().lr, spec.schedule_plan().tokens_per_step)
-        if outside:
-            from rich.markup import escape
-
-            _stderr().print(f"[yellow]warning:[/yellow] law {escape(res.label)}: {escape(line)}", soft_wrap=True)
     except LrplanError:
         pass
-    return res.fitted.predict, res.label
+    warning = None
+    if outside:
+        from rich.markup import escape
 
+        warning = f"[yellow]warning:[/yellow] law {escape(res.label)}: {escape(line)}"
+        if warn:
+            from lrplan.cli import _stderr
+
+            _stderr().print(warning, soft_wrap=True)
+    import numpy as np
+
+    def predict(lr: "np.ndarray", q: "np.ndarray") -> "np.ndarray":
+        with np.errstate(all="ignore"):
+            y = np.asarray(res.fitted.predict(lr, q), dtype=float)
+        check_predicted(res, y, np.asarray(q), spec.name or "the plan", line.split(": ", 1)[-1])
+        return y
+
+    predict.warning = None if warn else warning  # type: ignore[attr-defined]
+    return predict, res.label

@@ -93,12 +93,15 @@ def read_text(path: str | Path, what: str = "log") -> tuple[str, str]:
         raise _err(p, f"is a directory, not a {what} file") from None
     except OSError as e:
         raise _err(p, f"cannot read the {what}: {e.strerror or e}") from None
+    csv_like = what in ("log", "LR table")
     if not raw.strip():
-        raise _err(p, f"empty file: a {what} needs a header row and data rows")
+        raise _err(p, f"empty file: a {what} needs a header row and data rows" if csv_like
+                   else f"empty file: not a {what} file")
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as e:
-        raise _err(p, f"not UTF-8 text (byte {e.start}); export the {what} as UTF-8 CSV") from None
+        raise _err(p, f"not UTF-8 text (byte {e.start}); "
+                   + (f"export the {what} as UTF-8 CSV" if csv_like else f"save the {what} file as UTF-8")) from None
     if "\x00" in text:
         raise _err(p, f"contains NUL bytes: not a text {what}")
     return text, hashlib.sha256(raw).hexdigest()
@@ -133,6 +136,8 @@ def _num(cell: str, path: str, line: int, col: str) -> float | None:
     if not s:
         return None
     try:
+        if "_" in s or not s.isascii():  # float() would accept 1_000 and non-ASCII digits
+            raise ValueError(s)
         v = float(s)
     except ValueError:
         raise _err(path, f"{col} {s[:40]!r} is not a number", line) from None
@@ -179,14 +184,17 @@ def lr_from_points(steps: np.ndarray, lr: np.ndarray, length: int) -> tuple[np.n
 
 def read_log(path: str | Path, *, step_col: str = "step", loss_col: str = "loss", lr_col: str = "lr",
              run_col: str = "run", runs: Sequence[str] | None = None, schedule: Any = None,
-             need_loss: bool = True, max_points: int | None = DEFAULT_MAX_POINTS) -> list[LogCurve]:
+             need_loss: bool = True, max_points: int | None = DEFAULT_MAX_POINTS, require_run_col: bool = False,
+             window: tuple[int | None, int | None] = (None, None)) -> list[LogCurve]:
     """Read one CSV log into one :class:`LogCurve` per run (see the module docstring for the rules).
 
     ``schedule``: a loaded :class:`lrplan.spec.Spec` (or a path) whose per-step LR replaces the ``lr`` column.
     ``need_loss=False`` reads a plain LR table (``step,lr``) -- the curve's ``loss`` is then empty.
+    ``require_run_col``: the user named the run column, so it must exist.  ``window`` ``(first, last)`` step:
+    loss points outside it are dropped before thinning (so a narrow window keeps its resolution).
     """
     p = str(path)
-    text, digest = read_text(path)
+    text, digest = read_text(path, what="log" if need_loss else "LR table")
     header, rows = _rows(text, p)
     cols = ", ".join(header)[:200]
     i_step = _column(header, step_col)
@@ -204,12 +212,16 @@ def read_log(path: str | Path, *, step_col: str = "step", loss_col: str = "loss"
     i_run = _column(header, run_col)
     if runs and i_run is None:
         raise _err(p, f"--runs needs a {run_col!r} column (columns: {cols}); name it with --run-col")
+    if require_run_col and i_run is None:
+        raise _err(p, f"--run-col {run_col!r}: no such column (columns: {cols})")
     n_fields = len(header)
     groups: dict[str | None, list[tuple[int, list[str]]]] = {}
     for line, r in rows:
         if len(r) != n_fields:
             raise _err(p, f"{len(r)} fields where the header has {n_fields} (truncated or malformed row)", line)
         key = r[i_run].strip() if i_run is not None else None
+        if key == "":
+            raise _err(p, f"empty {run_col!r} cell: every row of a multi-run file needs its run name", line)
         groups.setdefault(key, []).append((line, r))
     if runs:
         missing = [r for r in runs if r not in groups]
@@ -225,13 +237,13 @@ def read_log(path: str | Path, *, step_col: str = "step", loss_col: str = "loss"
     for key in keys:
         name = f"{stem}:{key}" if multi and key is not None else stem
         out.append(_one_curve(p, digest, name, key, groups[key], i_step, i_loss, i_lr, header, schedule,
-                              need_loss, max_points))
+                              need_loss, max_points, window))
     return out
 
 
 def _one_curve(p: str, digest: str, name: str, run: str | None, rows: list[tuple[int, list[str]]], i_step: int,
                i_loss: int | None, i_lr: int | None, header: list[str], schedule: Any, need_loss: bool,
-               max_points: int | None) -> LogCurve:
+               max_points: int | None, window: tuple[int | None, int | None] = (None, None)) -> LogCurve:
     where = f"{p}" + (f" (run {run})" if run is not None else "")
     notes: list[str] = []
     ls, lv, rs, rv = [], [], [], []
@@ -286,6 +298,8 @@ def _one_curve(p: str, digest: str, name: str, run: str | None, rows: list[tuple
         if not rv:
             raise _err(where, f"no way to know the LR: column {header[i_lr]!r} has no values; "  # type: ignore[index]
                               "give the schedule with --schedule SPEC.yaml")
+        lr_name = header[i_lr]  # type: ignore[index]
+        _refuse_runs_merged(where, lr_name, np.array(rs, dtype=np.int64), np.array(rv, dtype=float))
         rsteps, rvals, rdup, _ = _dedupe(np.array(rs, dtype=np.int64), np.array(rv, dtype=float))
         if rdup and not need_loss:
             notes.append(f"{rdup} duplicate step(s): their LRs were averaged")
@@ -309,11 +323,30 @@ def _one_curve(p: str, digest: str, name: str, run: str | None, rows: list[tuple
             steps, loss = steps[~zero], loss[~zero]
         if steps.size < MIN_POINTS:
             raise _err(where, f"only {steps.size} usable loss point(s); a fit needs at least {MIN_POINTS}")
+        lo, hi = window
+        if lo is not None or hi is not None:  # only the window is fitted: thin inside it
+            keep = (steps >= (lo or 0)) & (steps <= (hi if hi is not None else steps.max()))
+            steps, loss = steps[keep], loss[keep]
         if max_points and steps.size > max_points:
             n0 = steps.size
             steps, loss = thin(steps, loss, max_points)
             notes.append(f"{n0:,} loss points thinned to {steps.size:,} (median of equal step bins)")
     return LogCurve(name, p, digest, steps, loss, lr, src, run, notes, assumed)
+
+
+def _refuse_runs_merged(where: str, col: str, steps: np.ndarray, lr: np.ndarray) -> None:
+    """The same step logged with different LRs: several runs in one file without a run column (averaging them
+    would fit a schedule no run had)."""
+    if steps.size < 2:
+        return
+    o = np.argsort(steps, kind="stable")
+    st, v = steps[o], lr[o]
+    same = st[1:] == st[:-1]
+    diff = same & ~np.isclose(v[1:], v[:-1], rtol=1e-9, atol=0.0)
+    if diff.any():
+        k = int(np.argmax(diff))
+        raise _err(where, f"step {int(st[k]):,} is logged with different {col} values ({v[k]:.6g} and {v[k + 1]:.6g}): "
+                          "several runs in one file? name the run column with --run-col (and pick runs with --runs)")
 
 
 def _schedule_lr(schedule: Any) -> np.ndarray:
@@ -339,6 +372,8 @@ def thin(steps: np.ndarray, loss: np.ndarray, n: int) -> tuple[np.ndarray, np.nd
 
 def read_lr_table(path: str | Path, *, step_col: str = "step", lr_col: str = "lr") -> LogCurve:
     """A plain LR table (``step,lr``; sparse rows are interpolated) as a :class:`LogCurve` without losses."""
-    (c,) = read_log(path, step_col=step_col, lr_col=lr_col, run_col="\x00no-run", need_loss=False,
-                    max_points=None)
-    return c
+    curves = read_log(path, step_col=step_col, lr_col=lr_col, run_col="run", need_loss=False, max_points=None)
+    if len(curves) > 1:
+        raise _err(str(path), f"{len(curves)} runs in its 'run' column ({', '.join(str(c.run) for c in curves)[:120]}): "
+                              "an LR table is one schedule; give each run its own file")
+    return curves[0]

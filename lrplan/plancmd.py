@@ -10,6 +10,8 @@ from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 
+from lrplan.errors import LrplanError
+
 if TYPE_CHECKING:  # pragma: no cover
     from lrplan.planning import PlanResult
 
@@ -112,14 +114,25 @@ def plan(
     if not no_law:
         from lrplan.lawcmd import predictor_for
 
-        predictor, law_name = predictor_for(law, s, required=optimize or law is not None)
-    res = make_plan(s, predictor, law_name, do_optimize=optimize)
+        predictor, law_name = predictor_for(law, s, required=optimize or law is not None, warn=False)
+    from lrplan.cli import _stderr
+
+    try:
+        res = make_plan(s, predictor, law_name, do_optimize=optimize)
+    except LrplanError as e:  # the default law cannot evaluate this spec: plan without predicted losses
+        if predictor is None or optimize or law is not None:
+            raise
+        from rich.markup import escape
+
+        _stderr().print(f"[yellow]warning:[/yellow] no predicted losses: {escape(str(e))}", soft_wrap=True)
+        res = make_plan(s, None, None, do_optimize=False)
+    else:
+        if predictor is not None and predictor.warning:  # type: ignore[attr-defined]
+            _stderr().print(predictor.warning, soft_wrap=True)  # type: ignore[attr-defined]
     if export:
         from lrplan.planexport import export_plan
 
         if not output:
-            from lrplan.errors import LrplanError
-
             raise LrplanError("--export needs -o DIR: the directory to write the configs into")
         written = export_plan(s, res, export, Path(output))
         from lrplan.cli import _stderr

@@ -110,7 +110,7 @@ def test_fit_files_momentum_with_schedule_and_window(tmp_path):
     res = run("fit", MPL25 / "constant_24000.csv", MPL25 / "cosine_24000.csv", "--law", "momentum",
               "--schedule", const, "--schedule", cos, "--from-step", 4000, "--to-step", 20000, *FAST, "-o", out)
     assert res.exit_code == 0, res.stderr
-    assert "fit window: steps 4,0" in res.stderr and "--from-step" in res.stderr
+    assert "fit window: steps 4," in res.stderr and "--from-step" in res.stderr  # thinned inside the window
     d = yaml.safe_load(out.read_text())
     assert d["law"] == "momentum" and d["warmup"] == "peak"
     assert d["window"]["end"] == 20000 and d["window"]["start"] == 4000
@@ -366,12 +366,15 @@ def test_bad_law_files(tmp_path, name, content, needles):
 
 
 def test_non_finite_prediction_is_an_error_not_nan(tmp_path):
-    law = tmp_path / "steep.yaml"
-    law.write_text(yaml.safe_dump({**LAW_OK, "params": {**LAW_OK["params"], "alpha": 100.0}}))
-    tiny = spec(tmp_path, "tiny", "budget: {steps: 1000}\nschedule: {kind: constant, peak_lr: 1.0e-9}\n")
+    law = tmp_path / "steep.yaml"  # a sane law (loads), asked about a schedule whose LR area underflows its power
+    law.write_text(yaml.safe_dump({**LAW_OK, "params": {**LAW_OK["params"], "alpha": 1.5}}))
+    tiny = spec(tmp_path, "tiny", "budget: {steps: 1000}\nschedule: {kind: constant, peak_lr: 1.0e-250}\n")
     out = tmp_path / "pred.csv"
-    fails(run("predict", tiny, "--law", law, "-o", out), "non-finite loss", str(tiny))
+    fails(run("predict", tiny, "--law", law, "-o", out), "too far outside what the law was fitted for", str(tiny))
     assert not out.exists()
+    garbage = tmp_path / "garbage.yaml"  # alpha 100: 1e123 nats on a plain schedule: refused when loaded
+    garbage.write_text(yaml.safe_dump({**LAW_OK, "params": {**LAW_OK["params"], "alpha": 100.0}}))
+    fails(run("predict", WSD, "--law", garbage), "not a loss", str(garbage))
 
 
 def test_predict_argument_errors(tmp_path):
@@ -389,3 +392,165 @@ def test_predict_argument_errors(tmp_path):
 def test_output_directory_missing_is_one_line(tmp_path):
     fails(run("predict", WSD, "-o", tmp_path / "no" / "pred.csv"), "directory")
     shutil.rmtree(tmp_path, ignore_errors=True)
+
+
+# ---------------------------------------------------------------- review findings (each failed before its fix)
+def _csv(path: Path, header: str, rows) -> Path:
+    path.write_text(header + "\n" + "".join(",".join(str(v) for v in r) + "\n" for r in rows))
+    return path
+
+
+def test_huge_steps_and_every_are_errors_or_clamped(tmp_path):
+    out = tmp_path / "p.csv"
+    fails(run("predict", WSD, "-o", out, "--steps", "1e19"), "--steps", "past the end")
+    fails(run("predict", WSD, "-o", out, "--steps", "9223372036854775808"), "--steps", "past the end")
+    res = run("predict", WSD, "-o", out, "--every", "9223372036854775808")
+    assert res.exit_code == 0, res.stderr
+    assert len(out.read_text().splitlines()) == 3  # header, the first step after warmup, the last step
+
+
+def test_every_and_steps_need_an_output(tmp_path):
+    fails(run("predict", WSD, "--steps", "99999999"), "--steps", "add -o FILE")
+    fails(run("predict", WSD, "--every", "100"), "--every", "add -o FILE")
+
+
+def test_steps_before_any_lr_area_is_a_clear_error(tmp_path):
+    fails(run("predict", WSD, "-o", tmp_path / "p.csv", "--steps", "0,1000"), "step 0", "before any LR area",
+          "from step 1 on")
+
+
+def test_predictions_below_the_laws_floor_are_refused_not_ranked(tmp_path):
+    """multistep.yaml peaks at 0.1 (333x the default law's 3e-4): the law's annealing term outgrows it (it used to
+    print -8.45 and rank it best). The floor: L0 - B * peak**kappa, the lowest loss the law gives within its range."""
+    ms = ROOT / "schedules" / "multistep.yaml"
+    fails(run("predict", ms, "-o", tmp_path / "p.csv"), "multistep.yaml", "below the lowest it gives",
+          "peak LR 0.1")
+    assert not (tmp_path / "p.csv").exists()
+    res = run("predict", ms, WSD, COSINE)
+    assert res.exit_code == 0, res.stderr
+    rows = [r for r in res.stdout.splitlines() if "│" in r]
+    ranked = [r.split("│")[2].strip() for r in rows if r.split("│")[1].strip().isdigit()]
+    assert ranked[0] in ("cosine", "wsd-100B") and "multistep" not in ranked
+    assert any("multistep" in r and "n/a" in r for r in rows)
+    assert "-8.45" not in res.stdout and "warning: " in res.stderr and "not ranked" in res.stderr
+    out = tmp_path / "none.csv"
+    fails(run("predict", ms, ROOT / "schedules" / "power.yaml", "-o", out), "cannot evaluate any of the schedules",
+          "multistep.yaml", "and the 1 other")
+    assert not out.exists()
+
+
+def test_plan_without_law_drops_predictions_the_default_law_cannot_make(tmp_path):
+    s = spec(tmp_path, "hot", "budget: {budgets: [10000, 20000]}\nschedule: {kind: wsd, peak_lr: 0.1, warmup: 100, "
+                              "decay: 20%}\n")
+    res = run("plan", s)
+    assert res.exit_code == 0, res.stderr
+    assert "no predicted losses" in res.stderr and "below the lowest" in res.stderr
+    fails(run("plan", s, "--law", "builtin:mpl-400m"), "below the lowest")
+
+
+def test_output_dash_keeps_stdout_clean(tmp_path):
+    res = run("fit", MPL25 / "constant_24000.csv", MPL25 / "cosine_24000.csv", *FAST, "-o", "-")
+    assert res.exit_code == 0, res.stderr
+    assert yaml.safe_load(res.stdout)["law"] == "multi-power"  # stdout is exactly the law file
+    assert "wrote" not in res.stdout and "parameters" in res.stderr
+    res = run("predict", WSD, "-o", "-", "--every", "5000")
+    assert res.exit_code == 0, res.stderr
+    lines = res.stdout.splitlines()
+    assert lines[0] == "step,lr,loss" and all(len(r.split(",")) == 3 for r in lines[1:])
+    assert "predicted final loss" in res.stderr
+
+
+def test_fewer_than_five_points_after_warmup_is_an_error(tmp_path):
+    six = _csv(tmp_path / "six.csv", "step,lr,loss",
+               [(0, 0, 10), (100, 1e-4, 7), (500, 3e-4, 5), (1000, 3e-4, 4), (1500, 3e-4, 3.8), (2000, 3e-4, 3.7)])
+    fails(run("fit", six), "six.csv", "only 3 loss point(s)", "after warmup", "at least 5")
+    fails(run("fit", MPL25 / "constant_24000.csv", MPL25 / "cosine_24000.csv", "--to-step", "2800"),
+          "constant_24000.csv", "only 4 loss point(s)")
+
+
+def test_window_is_applied_before_thinning(tmp_path):
+    """A per-step log thinned to --max-points before windowing kept 3 points in --from-step 71500.. ."""
+    steps = np.arange(0, 72001)
+    lr = np.where(steps < 2000, 3e-4 * steps / 2000, 3e-4)
+    loss = 2.5 + 3.0 * (1.0 + steps / 1000.0) ** -0.5
+    path = tmp_path / "perstep.csv"
+    path.write_text("step,lr,loss\n" + "".join(f"{s},{a:.6g},{b:.6f}\n" for s, a, b in zip(steps, lr, loss)))
+    res = run("fit", path, "--law", "momentum", "--from-step", "60000", "-o", tmp_path / "w.yaml")
+    assert res.exit_code == 0, res.stderr
+    per = yaml.safe_load((tmp_path / "w.yaml").read_text())["window"]["per_curve"]["perstep"]
+    assert per[0] >= 60000 and per[2] > 400  # ~500 thinned points inside the window, not 3
+
+
+def test_run_column_problems_are_errors(tmp_path):
+    fails(run("fit", LOGS / "mpl25m_runs.csv", "--run-col", "xyz"), "--run-col 'xyz': no such column")
+    fails(run("predict", "--lr-csv", LOGS / "mpl25m_runs.csv"), "3 runs in its 'run' column", "its own file")
+    merged = _csv(tmp_path / "merged.csv", "name,step,lr,loss",
+                  [(n, s, lr, 4.0 - s / 1e4) for s in range(1000, 9000, 500) for n, lr in (("a", 3e-4), ("b", 1e-4))])
+    fails(run("fit", merged), "merged.csv", "different lr values", "--run-col")
+    blank = _csv(tmp_path / "blank.csv", "run,step,lr,loss", [("a", 1000, 3e-4, 4.0), ("", 1500, 3e-4, 3.9)])
+    fails(run("fit", blank), "blank.csv:3", "empty 'run' cell")
+
+
+def test_numbers_with_underscores_or_non_ascii_digits_are_refused(tmp_path):
+    rows = [(s, 3e-4, 4.0 - s / 1e5) for s in range(1000, 5000, 200)]
+    p = _csv(tmp_path / "u.csv", "step,lr,loss", rows + [("5_000", 3e-4, 3.9)])
+    fails(run("fit", p), "u.csv:22", "'5_000' is not a number")
+    p = _csv(tmp_path / "a.csv", "step,lr,loss", rows + [(5200, 3e-4, "\u0663.\u0669")])
+    fails(run("fit", p), "a.csv:22", "is not a number")
+
+
+def test_law_fitted_on_several_peaks_checks_the_range(tmp_path):
+    law = tmp_path / "two.yaml"
+    law.write_text(yaml.safe_dump({**LAW_OK, "meta": {"peak_lr": 6e-4, "peak_lr_range": [3e-4, 6e-4],
+                                                      "fitted_step_range": [2000, 24000]}}))
+    res = run("predict", WSD, "--law", law)
+    assert res.exit_code == 0, res.stderr
+    assert "fitted for peak LR 0.0003-0.0006" in res.stderr and "outside" not in res.stderr
+    hot = spec(tmp_path, "hot", "budget: {steps: 20000}\nschedule: {kind: constant, peak_lr: 1.0e-3}\n")
+    res = run("predict", hot, "--law", law)
+    assert "vs the law's 0.0003-0.0006" in res.stderr and "outside the fitted range" in res.stderr
+
+
+@pytest.mark.parametrize("edit,needle", [
+    ({"law": "momentum"}, "law 'momentum' has no parameter 'B'"),
+    ({"params": {**LAW_OK["params"], "zzz": 1.0}}, "no parameter 'zzz'"),
+    ({"params": {**LAW_OK["params"], "C": -3.0}}, "C = -3 is outside its domain [0, inf)"),
+    ({"params": {**LAW_OK["params"], "rho": -1.0}}, "rho = -1 is outside its domain (0, 2]"),
+    ({"params": {**LAW_OK["params"], "L0": -5.0}}, "L0 = -5 is outside its domain"),
+    ({"params": {**LAW_OK["params"], "A": 1e300}}, "not a loss"),
+])
+def test_law_file_parameters_are_validated(tmp_path, edit, needle):
+    law = tmp_path / "edited.yaml"
+    law.write_text(yaml.safe_dump({**LAW_OK, **edit}))
+    fails(run("predict", WSD, "--law", law), str(law), needle)
+
+
+def test_law_file_errors_do_not_speak_of_csv(tmp_path):
+    empty = tmp_path / "empty.yaml"
+    empty.write_text("")
+    fails(run("predict", WSD, "--law", empty), "empty file: not a law file")
+    binary = tmp_path / "bin.yaml"
+    binary.write_bytes(b"\xff\xfe\x00law")
+    msg = fails(run("predict", WSD, "--law", binary), "not UTF-8", "save the law file as UTF-8")
+    assert "CSV" not in msg
+
+
+def test_malformed_meta_entry_keeps_the_others(tmp_path):
+    law = tmp_path / "meta.yaml"
+    law.write_text(yaml.safe_dump({**LAW_OK, "meta": {"peak_lr": "abc", "fitted_step_range": [2000, 24000]}}))
+    res = run("predict", WSD, "--law", law)
+    assert res.exit_code == 0, res.stderr
+    assert "steps 2,000-24,000" in res.stderr and "does not record its fitted range" not in res.stderr
+
+
+def test_fit_refuses_parameters_it_could_not_reload(tmp_path):
+    """Loss 1e-9 everywhere: the fit's L0 went negative and the law was written anyway (predict then said -0.004)."""
+    p = _csv(tmp_path / "tiny.csv", "step,lr,loss", [(s, 3e-4, 1e-9) for s in range(1000, 24001, 128)])
+    out = tmp_path / "tiny.yaml"
+    res = run("fit", p, "-o", out)
+    if res.exit_code == 0:  # a fit that stays in the domain is fine: it must then reload and predict > 0
+        pr = run("predict", WSD, "--law", out)
+        assert pr.exit_code in (0, 2) and "-0." not in pr.stdout
+    else:
+        fails(res, "the fit gave parameters the law cannot use")
+        assert not out.exists()

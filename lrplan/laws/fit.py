@@ -74,6 +74,15 @@ class Curve:
         object.__setattr__(self, "lr", lr)
 
 
+# (low, high, low excluded, high excluded): where the formulas mean something (wider than the fit's bounds)
+PARAM_DOMAINS: dict[str, tuple[float, float, bool, bool]] = {
+    "L0": (0.0, np.inf, False, True), "A": (0.0, np.inf, False, True), "alpha": (0.0, np.inf, True, True),
+    "B": (0.0, np.inf, False, True), "C": (0.0, np.inf, False, True), "beta": (0.0, np.inf, True, True),
+    "gamma": (0.0, np.inf, False, True), "rho": (0.0, 2.0, True, False), "kappa": (0.0, 2.0, True, False),
+    "lam": (0.0, 1.0, False, True),
+}
+
+
 @dataclass(frozen=True)
 class FittedLaw:
     """A fitted law: name, parameters, warmup convention, fit window and per-curve fit metrics."""
@@ -103,10 +112,19 @@ class FittedLaw:
         if law is None:
             raise ValueError(f"unknown law {d['law']!r}; choose from {sorted(set(LAW_ALIASES.values()))}")
         names = _mpl.PARAM_NAMES if law == "multi-power" else _mtl.PARAM_NAMES
-        params = {k: float(v) for k, v in d["params"].items()}
+        params = {str(k): float(v) for k, v in d["params"].items()}
         missing = [n for n in names if n not in params and not (n == "lam")]
         if missing:
             raise ValueError(f"law {law!r}: missing params {missing}")
+        allowed = names + (_mpl.SHAPE_NAMES if law == "multi-power" else ())
+        unknown = [k for k in params if k not in allowed]
+        if unknown:
+            raise ValueError(f"law {law!r} has no parameter {unknown[0][:40]!r} (its parameters: {', '.join(allowed)})")
+        for k, v in params.items():
+            lo, hi, lo_open, hi_open = PARAM_DOMAINS[k]
+            if v < lo or v > hi or (lo_open and v == lo) or (hi_open and v == hi):
+                raise ValueError(f"parameter {k} = {v:g} is outside its domain "
+                                 f"{'(' if lo_open else '['}{lo:g}, {hi:g}{')' if hi_open else ']'}")
         if d.get("warmup") not in WARMUP_CONVENTIONS:
             raise ValueError(f"unknown warmup convention {d.get('warmup')!r}; choose from {WARMUP_CONVENTIONS}")
         return cls(law=law, params=params, warmup=str(d["warmup"]), window=dict(d.get("window", {})),
