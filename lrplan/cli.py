@@ -54,6 +54,10 @@ def user_errors(fn: F) -> F:
             for line in str(e).splitlines() or ["error"]:
                 sys.stderr.write(f"error: {line}\n")
             raise typer.Exit(2) from None
+        except MemoryError:  # e.g. a framework config of 1e11 steps, simulated per step
+            sys.stderr.write("error: out of memory: the run is too long to process on this machine; use a shorter "
+                             "budget (or --every N where the command has it)\n")
+            raise typer.Exit(2) from None
         except BrokenPipeError:  # `lrplan render x | head`
             try:
                 sys.stdout = open(os.devnull, "w")  # noqa: SIM115

@@ -85,9 +85,9 @@ def render_framework(
     if convention is not None and fmt not in ("csv", "json"):
         raise LrplanError(f"--convention writes a per-step table: use it with --format csv or json, not {fmt}")
     fw = convention if convention is not None else fmt
-    resolve(fw, version)  # unknown framework / version: one line, before any work
     if (version is not None or sample_based) and fw not in FRAMEWORKS and convention is None:
         raise LrplanError("--framework-version and --sample-based need --format <framework> or --convention <framework>")
+    resolve(fw, version)  # unknown framework / version: one line, before any work
     spec = load_spec(spec_path)
     e = export(spec, fw, version, sample_based)
     if convention is None:

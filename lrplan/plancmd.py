@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 
-from lrplan.errors import LrplanError
+from lrplan.errors import LrplanError, SpecError
 
 if TYPE_CHECKING:  # pragma: no cover
     from lrplan.planning import PlanResult
@@ -103,7 +103,7 @@ def plan(
 
     Example:
 
-        lrplan plan schedules/plan-wsd-s.yaml --optimize
+        lrplan plan schedules/wsd-s.yaml --optimize
     """
     from lrplan.planning import make_plan
     from lrplan.spec import load_spec
@@ -118,7 +118,12 @@ def plan(
     from lrplan.cli import _stderr
 
     try:
-        res = make_plan(s, predictor, law_name, do_optimize=optimize)
+        try:
+            res = make_plan(s, predictor, law_name, do_optimize=optimize)
+        except SpecError as e:
+            raise s.locate(e) from None
+    except SpecError:
+        raise
     except LrplanError as e:  # the default law cannot evaluate this spec: plan without predicted losses
         if predictor is None or optimize or law is not None:
             raise
@@ -134,7 +139,10 @@ def plan(
 
         if not output:
             raise LrplanError("--export needs -o DIR: the directory to write the configs into")
-        written = export_plan(s, res, export, Path(output))
+        try:
+            written = export_plan(s, res, export, Path(output))
+        except SpecError as e:
+            raise s.locate(e) from None
         from lrplan.cli import _stderr
 
         err = _stderr()
@@ -147,6 +155,14 @@ def plan(
         text = plan_csv(res)
     else:
         text = None
+    if text is None and output and output != "-":  # the table as plain text (no colour) into the file
+        import io
+
+        from rich.console import Console
+
+        buf = io.StringIO()
+        print_plan(res, Console(file=buf, width=160, color_system=None, force_terminal=False, highlight=False))
+        text = buf.getvalue()
     if text is not None:
         with atomic_output(output) as fh:
             fh.write(text.encode())

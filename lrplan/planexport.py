@@ -4,6 +4,7 @@ it comes with that framework's simulated LRs; the files say where they differ fr
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -44,6 +45,8 @@ def _segment_spec(spec: "Spec", steps: int, decay: int | None) -> "Spec":
     b["steps"] = steps
     sched = data["schedule"]
     sched.pop("rewarmup", None)
+    if getattr(spec.schedule.warmup, "unit", None) == "percent":  # a percentage of the whole run, not of this job
+        sched["warmup"] = next((seg.end for seg in spec.schedule_plan().segments if seg.phase == "warmup"), 0)
     if decay is None:  # the WSD trunk: warmup then stable
         sched = {k: v for k, v in sched.items() if k in ("peak_lr", "warmup", "warmup_shape", "warmup_init_lr")}
         sched["kind"] = "constant"
@@ -94,17 +97,39 @@ def deviation(job: Launch) -> tuple[bool, float]:
     return exact, mx
 
 
+_EXPORT_FILE = re.compile(r"(trunk|branch-\d+|segment-\d+)\.(args|toml|py|yaml|csv)|wsd-s-run\.csv|LAUNCH\.md")
+
+
+def _prepare_dir(out_dir: Path, planned: set[str]) -> None:
+    """Create ``out_dir``; refuse one that holds files of an earlier export this one would not replace (a stale
+    ``segment-3.args`` beside a new LAUNCH.md listing two launches would be run by mistake)."""
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except FileExistsError:
+        raise LrplanError(f"cannot export to {out_dir}: it exists and is not a directory") from None
+    except OSError as e:
+        raise LrplanError(f"cannot create {out_dir}: {e.strerror or e}") from None
+    stale = sorted(f.name for f in out_dir.iterdir() if _EXPORT_FILE.fullmatch(f.name) and f.name not in planned)
+    if stale:
+        raise LrplanError(f"{out_dir} holds files of an earlier export that this one would not replace "
+                          f"({', '.join(stale[:4])}{', ...' if len(stale) > 4 else ''}): use an empty directory or "
+                          "remove them")
+
+
 def export_plan(spec: "Spec", res: "PlanResult", framework: str, out_dir: Path, version: str | None = None) -> list[Path]:
     """Write the launches' configs, a LAUNCH.md with the order and resume points, and the per-step CSV(s)."""
     from lrplan.table import atomic_output, table_chunks
 
     jobs = launches(spec, res, framework, version)
-    out_dir.mkdir(parents=True, exist_ok=True)
+    exts = {j.name: "py" if framework == "torchtitan" and j.export.version.startswith("0.3") else EXT[framework]
+            for j in jobs}
+    planned = {f"{n}.{e}" for n, e in exts.items()} | {"LAUNCH.md"}
+    planned |= {"wsd-s-run.csv"} if res.kind == "wsd-s" else {f"{j.name}.csv" for j in jobs[1:]}
+    _prepare_dir(out_dir, planned)
     written: list[Path] = []
     lines = [f"# {spec.name or spec.source or 'plan'}: {res.kind} for {len(res.checkpoints)} budgets on {framework}", ""]
     for i, j in enumerate(jobs, 1):
-        ext = "py" if framework == "torchtitan" and j.export.version.startswith("0.3") else EXT[framework]
-        path = out_dir / f"{j.name}.{ext}"
+        path = out_dir / f"{j.name}.{exts[j.name]}"
         resume = "from scratch" if j.resume_step == 0 else f"resume from the checkpoint after update {j.resume_step:,}"
         if framework == "megatron" and j.resume_step:
             resume += " with --override-opt-param-scheduler"

@@ -120,6 +120,11 @@ def _check(spec: Spec) -> None:
         raise spec_error(("schedule", "kind"), f"lrplan plan plans wsd or wsd-s schedules, not {spec.schedule.kind!r}")
     if not spec.budget.budgets:
         raise spec_error(("budget",), "lrplan plan needs budget.budgets: a list of token or step budgets, e.g. [52B tokens, 105B tokens]")
+    if (spec.schedule.kind == "wsd" and len(spec.budget.budgets) > 1
+            and getattr(spec.schedule.warmup, "unit", None) == "percent"):
+        raise spec_error(("schedule", "warmup"), f"warmup {spec.schedule.warmup} is ambiguous with several budgets: "
+                         "the WSD branches share one trunk, so it cannot be a percentage of each; give it in steps "
+                         "or tokens (e.g. warmup: 2000)")
 
 
 def checkpoints(spec: Spec) -> list[Checkpoint]:

@@ -176,6 +176,14 @@ class Spec(StrictModel):
     _source: Optional[str] = PrivateAttr(None)
     _base_dir: Optional[Path] = PrivateAttr(None)
     _plan: Any = PrivateAttr(None)
+    _node: Any = PrivateAttr(None)  # the YAML node tree, for the line of an error found after loading
+
+    def locate(self, err: "SpecError") -> "SpecError":
+        """``err`` (raised by a later check, e.g. ``lrplan plan``'s) naming this spec's file and line."""
+        if err.source is not None or self._source is None:
+            return err
+        node = self._node
+        return err.with_source(self._source, (lambda loc: line_of(node, loc)) if node is not None else None)
 
     @field_validator("version")
     @classmethod
@@ -213,6 +221,8 @@ class Spec(StrictModel):
                 raise spec_error(("budget", "tokens"), "a token budget needs tokens per step: add batch_size and seq_len (or tokens_per_step)")
             if unit == "tokens":
                 ctx.total_steps = b.tokens
+            elif tps is None:  # batch ramp-up or schedule on the steps clock: the steps that reach the budget
+                ctx.total_steps = int(clock.first_step_reaching(b.tokens))
             else:
                 exact = b.tokens / tps
                 ctx.total_steps = round_half_up(exact)
@@ -225,6 +235,8 @@ class Spec(StrictModel):
                     raise spec_error(("budget", "tokens"), f"{b.tokens} tokens is less than one step of {tps} tokens")
         else:
             assert b.budgets is not None
+            if not b.budgets:
+                raise spec_error(("budget", "budgets"), "no budgets: list at least one, e.g. budgets: [52B tokens, 105B tokens]")
             steps = []
             for i, length in enumerate(b.budgets):
                 if length.unit == "percent":
@@ -318,6 +330,10 @@ def _yaml_loader():
             seen: dict[Any, int] = {}
             for key_node, _ in node.value:
                 key = self.construct_object(key_node, deep=deep)
+                if not isinstance(key, (str, int, float, bool, type(None))):
+                    raise yaml.constructor.ConstructorError(
+                        None, None, f"a key must be a plain name, not a {type(key).__name__}", key_node.start_mark
+                    )
                 if key in seen:
                     raise yaml.constructor.ConstructorError(
                         None, None, f"duplicate key {key!r} (first at line {seen[key]})", key_node.start_mark
@@ -346,6 +362,10 @@ def load_yaml(text: str, source: str) -> tuple[Any, Any]:
         raise SpecError([Problem((), f"invalid YAML: {' '.join(str(e).split())}")], source) from None
     except RecursionError:
         raise SpecError([Problem((), "invalid YAML: nested too deeply")], source) from None
+    except (ValueError, TypeError, OverflowError) as e:  # e.g. an integer of more than 4300 digits
+        msg = str(e).splitlines()[0]
+        msg = "a number with more than 4300 digits" if "Exceeds the limit" in msg else msg[:120]
+        raise SpecError([Problem((), f"invalid YAML value: {msg}")], source) from None
     finally:
         if loader is not None:
             loader.dispose()
@@ -538,6 +558,7 @@ def load_spec(source: Union[str, Path, dict]) -> Spec:
         spec = validate_spec(data)
         spec._source = name
         spec._base_dir = base_dir
+        spec._node = node
         spec.schedule_plan()  # resolve lengths now, so every error surfaces at load time
     except SpecError as e:
         raise e.with_source(name, (lambda loc: line_of(node, loc)) if node is not None else None) from None

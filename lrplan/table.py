@@ -227,6 +227,7 @@ def atomic_output(path: str | None) -> Iterator[BinaryIO]:
         raise LrplanError(f"cannot write {path}: {e.strerror}") from None
     ok = False
     try:
+        os.chmod(tmp, _final_mode(p))  # mkstemp makes 0600: give the file the mode a plain open() would
         with os.fdopen(fd, "wb") as fh:
             yield fh
         os.replace(tmp, p)
@@ -237,6 +238,16 @@ def atomic_output(path: str | None) -> Iterator[BinaryIO]:
         if not ok:
             with contextlib.suppress(OSError):
                 os.unlink(tmp)
+
+
+def _final_mode(p: Path) -> int:
+    """An existing file keeps its mode; a new one gets 0666 minus the umask."""
+    try:
+        return stat.S_IMODE(p.stat().st_mode)
+    except OSError:
+        umask = os.umask(0)
+        os.umask(umask)
+        return 0o666 & ~umask
 
 
 def estimate_bytes(plan: SchedulePlan, every: int | None) -> int:

@@ -102,3 +102,110 @@ def test_usage_errors_are_one_line(args, want):
     res = subprocess.run([sys.executable, "-m", "lrplan", *args], cwd=ROOT, capture_output=True, text=True)
     assert res.returncode == 2 and res.stderr.startswith(want) and len(res.stderr.strip().splitlines()) == 1, res.stderr
     assert res.stdout == ""
+
+
+# ------------------------------------------------- a break-test review's findings (each failed before its fix)
+def _fails(args, *needles):
+    res = runner.invoke(app, [str(a) for a in args])
+    assert res.exit_code == 2, (res.exit_code, res.stdout, res.stderr, repr(res.exception))
+    errs = res.stderr.strip().splitlines()
+    assert len(errs) == 1 and errs[0].startswith("error: "), res.stderr
+    for n in needles:
+        assert n in errs[0], (n, errs[0])
+    return errs[0]
+
+
+def _write(tmp_path, name, text):
+    p = tmp_path / name
+    p.write_text(text)
+    return p
+
+
+def test_steps_clock_with_rampup_and_token_budget(tmp_path):
+    s = _write(tmp_path, "r.yaml", "budget: {tokens: 300B, batch_size: 1536, seq_len: 4096, rampup: {start: 256, "
+                                   "increment: 128, over: 20B tokens}}\nschedule: {kind: cosine, clock: steps, "
+                                   "peak_lr: 3.0e-4, warmup: 500}\n")
+    spec = lrplan.load_spec(s)
+    plan = spec.schedule_plan()
+    tok = plan.tokens_at(np.array([plan.total_steps - 1, plan.total_steps]))
+    assert tok[0] < 300e9 <= tok[1]  # the steps that first reach the token budget
+
+
+@pytest.mark.parametrize("text,needles", [
+    ("budget: {budgets: []}\nschedule: {kind: wsd-s, peak_lr: 5.0e-4, decay: 10%}\n", [":1:", "no budgets"]),
+    ("? [a]\n: 1\nbudget: {steps: 10}\nschedule: {kind: constant, peak_lr: 1.0}\n", [":1:", "a key must be a plain name"]),
+    ("budget: {steps: " + "9" * 4400 + "}\nschedule: {kind: constant, peak_lr: 1.0}\n", ["more than 4300 digits"]),
+])
+def test_spec_edge_cases_are_one_line_errors(tmp_path, text, needles):
+    s = _write(tmp_path, "s.yaml", text)
+    _fails(["check", s], str(s), *needles)
+
+
+def test_output_files_get_the_usual_mode(tmp_path):
+    import os
+    import stat
+
+    out = tmp_path / "x.csv"
+    old = os.umask(0o022)
+    try:
+        res = runner.invoke(app, ["render", f"{S}/wsd.yaml", "-q", "-o", str(out)])
+        assert res.exit_code == 0
+        assert stat.S_IMODE(out.stat().st_mode) == 0o644  # not mkstemp's 0600
+        out.chmod(0o664)
+        runner.invoke(app, ["render", f"{S}/wsd.yaml", "-q", "-o", str(out)])
+        assert stat.S_IMODE(out.stat().st_mode) == 0o664  # an overwrite keeps the file's mode
+    finally:
+        os.umask(old)
+
+
+def test_plan_table_goes_to_the_output_file(tmp_path):
+    out = tmp_path / "plan.txt"
+    res = runner.invoke(app, ["plan", f"{S}/wsd-s.yaml", "--no-law", "-o", str(out)])
+    assert res.exit_code == 0, res.stderr
+    assert "checkpoint" in out.read_text() and "checkpoint" not in res.stdout and "\x1b" not in out.read_text()
+
+
+def test_plan_export_refuses_bad_or_stale_directories(tmp_path):
+    afile = _write(tmp_path, "afile", "x")
+    _fails(["plan", f"{S}/wsd-s.yaml", "--no-law", "--export", "megatron", "-o", afile], "not a directory")
+    _fails(["plan", f"{S}/wsd-s.yaml", "--no-law", "--export", "megatron", "-o", afile / "sub"], "cannot create")
+    d = tmp_path / "ex"
+    assert runner.invoke(app, ["plan", f"{S}/wsd-s.yaml", "--no-law", "--export", "megatron", "-o", str(d)]).exit_code == 0
+    one = _write(tmp_path, "one.yaml", "budget: {budgets: [12500], batch_size: 1024, seq_len: 4096}\n"
+                                       "schedule: {kind: wsd-s, peak_lr: 5.0e-4, warmup: 500, decay: 10%}\n")
+    _fails(["plan", one, "--no-law", "--export", "megatron", "-o", d], "segment-2.args", "earlier export")
+    assert (d / "segment-3.args").exists()  # nothing removed, nothing half-written
+
+
+def test_plan_percentage_warmup(tmp_path):
+    wsd = _write(tmp_path, "w.yaml", "budget: {budgets: [10000, 20000]}\nschedule: {kind: wsd, peak_lr: 1.0e-3, "
+                                     "warmup: 50%, decay: 20%}\n")
+    _fails(["plan", wsd, "--no-law"], f"{wsd}:2", "schedule.warmup", "ambiguous with several budgets")
+    wsds = _write(tmp_path, "s.yaml", "budget: {budgets: [12500, 25000, 50000], batch_size: 1024, seq_len: 4096}\n"
+                                      "schedule: {kind: wsd-s, peak_lr: 5.0e-4, min_lr_ratio: 0.1, warmup: 4%, "
+                                      "decay: 10%}\n")
+    d = tmp_path / "o"
+    res = runner.invoke(app, ["plan", str(wsds), "--no-law", "--export", "megatron", "-o", str(d)])
+    assert res.exit_code == 0, res.stderr
+    warm = lrplan.load_spec(wsds).schedule_plan().segments[0]
+    assert warm.phase == "warmup" and warm.end == 2150  # 4 % of the whole 53,750-step run
+    for f in sorted(d.glob("segment-*.args")):
+        text = f.read_text()
+        assert "--lr-warmup-iters 2150" in text and "runs the planned LRs exactly" in text, f.name
+
+
+def test_errors_found_after_loading_name_the_spec_file(tmp_path):
+    s = _write(tmp_path, "abs.yaml", "budget: {budgets: [12500, 25000]}\nschedule: {kind: wsd, peak_lr: 1.0e-3, "
+                                     "warmup: 2000, decay: 20000}\n")
+    _fails(["plan", s, "--no-law"], f"{s}:2", "schedule.decay")
+
+
+def test_import_edge_cases(tmp_path):
+    t = _write(tmp_path, "t.toml", "lr_scheduler = 5\n[optimizer]\nlr = 3e-4\n[training]\nsteps = 100\n")
+    _fails(["import", "torchtitan", t], "lr_scheduler = 5 must be a table")
+    big = _write(tmp_path, "big.toml", "[optimizer]\nlr = 3e-4\n[training]\nsteps = 100000000000\n")
+    _fails(["import", "torchtitan", big], "out of memory")  # 1e11 per-step values: 745 GiB
+
+
+def test_sample_based_without_a_framework_says_so():
+    _fails(["render", f"{S}/wsd.yaml", "--sample-based"], "need --format <framework>")

@@ -245,6 +245,9 @@ def load_torchtitan(source: Union[str, Path]) -> tuple[dict, list[str]]:
         raise LrplanError(f"{source}: invalid TOML: {e}") from None
     notes: list[str] = []
     cfg: dict[str, Any] = {}
+    for table in ("lr_scheduler", "optimizer", "training"):
+        if table in data and not isinstance(data[table], dict):
+            raise LrplanError(f"{source}: {table} = {str(data[table])[:40]} must be a table ([{table}] with its keys)")
     sched = data.get("lr_scheduler") or {}
     if "lr_min" in sched:
         raise LrplanError(
@@ -254,11 +257,16 @@ def load_torchtitan(source: Union[str, Path]) -> tuple[dict, list[str]]:
     cfg["lr_scheduler"] = dict(sched)
     opt = data.get("optimizer") or {}
     if "lr" in opt:
+        if isinstance(opt["lr"], bool) or not isinstance(opt["lr"], (int, float)):
+            raise LrplanError(f"{source}: [optimizer] lr = {str(opt['lr'])[:40]!r} is not a number")
         cfg["optimizer"] = {"lr": float(opt["lr"])}
     else:
         notes.append("[optimizer] lr is not set; TorchTitan's default 8e-4 is used")
     tr = data.get("training") or {}
     if "steps" in tr:
+        if isinstance(tr["steps"], bool) or not (isinstance(tr["steps"], int)
+                                                 or (isinstance(tr["steps"], float) and tr["steps"].is_integer())):
+            raise LrplanError(f"{source}: [training] steps = {str(tr['steps'])[:40]!r} is not a whole number")
         cfg["training"] = {"steps": int(tr["steps"])}
     else:
         notes.append("[training] steps is not set; TorchTitan's default 10000 is used")
