@@ -53,6 +53,9 @@ def _segment_spec(spec: "Spec", steps: int, decay: int | None) -> "Spec":
     else:
         sched["kind"] = "wsd"
         sched["decay"] = decay
+        if spec.clock_unit() == "tokens":  # a decay of N steps on the token clock is the tokens those steps take
+            t = spec.schedule_plan().tokens_at(np.array([steps - decay, steps], dtype=np.int64))
+            sched["decay"] = f"{int(t[1] - t[0])} tokens"
     data["schedule"] = sched
     return load_spec(data)
 
