@@ -228,3 +228,33 @@ def test_wsds_export_with_batch_rampup_decays_over_the_planned_tokens(tmp_path):
     for j in jobs:
         exact, dev = deviation(j)
         assert dev < 1e-3 * 5e-4, (j.name, dev)
+
+
+def test_exports_of_degenerate_decays(tmp_path):
+    from lrplan.frameworks.export import export
+
+    wsd0 = lrplan.load_spec({"budget": {"steps": 10000}, "schedule": {"kind": "wsd", "peak_lr": 3e-4, "warmup": 500,
+                                                                         "decay": 0}})
+    e = export(wsd0, "torchtitan")  # was refused: no decay candidate at all
+    const = export(lrplan.load_spec({"budget": {"steps": 10000}, "schedule": {"kind": "constant", "peak_lr": 3e-4,
+                                                                                 "warmup": 500}}), "torchtitan")
+    np.testing.assert_array_equal(e.lr, const.lr)
+    flat = lrplan.load_spec({"budget": {"steps": 10000}, "schedule": {"kind": "polynomial", "peak_lr": 3e-4,
+                                                                         "min_lr": 3e-4, "warmup": 500}})
+    e = export(flat, "hf")  # was refused; constant_with_warmup is exact
+    np.testing.assert_allclose(e.lr, flat.render().lr, rtol=1e-12, atol=0)
+
+
+def test_unexpressible_export_says_why(tmp_path):
+    s = _write(tmp_path, "r.yaml", "budget: {tokens: 10B, batch_size: 1536, seq_len: 4096, rampup: {start: 256, "
+                                   "increment: 128, over: 20B tokens}}\nschedule: {kind: cosine, peak_lr: 3.0e-4, "
+                                   "min_lr_ratio: 0.1, warmup: 1B tokens}\n")
+    _fails(["render", s, "--format", "megatron"], "runs 5,533 updates where the spec has 5,532", "LRPlanScheduler")
+
+
+def test_readme_batch_schedule_example_is_valid():
+    text = (ROOT / "README.md").read_text()
+    line = next(ln for ln in text.splitlines() if ln.strip().startswith("# batch_schedule:"))
+    sched = line.split("batch_schedule:", 1)[1].strip()
+    lrplan.load_spec(f"budget: {{tokens: 300B, seq_len: 4096, batch_schedule: {sched}}}\n"
+                     "schedule: {kind: cosine, peak_lr: 3.0e-4, warmup: 1B tokens}\n")

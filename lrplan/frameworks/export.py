@@ -426,7 +426,7 @@ def _torchtitan(f: Facts) -> list[tuple[str, Native]]:
         for ck, d in f.wsds:
             segs.append(cfg(f.W, ck, _ratio_for(d, ck), TT_DECAY.get(f.shape or "", "linear")))
         return [("relaunched per segment", segs)]
-    if f.kind == "constant":
+    if f.kind == "constant" or (f.kind in ("wsd", "wsdc") and f.D + f.tail == 0):  # no decay: warmup + constant
         return [("constant", cfg(f.W, f.T, 0.0, "linear"))]
     if f.kind in ("wsd", "wsdc"):
         shapes = _near_shapes(f, TT_DECAY)
@@ -453,7 +453,8 @@ def _hf(f: Facts) -> list[tuple[str, Native]]:
 
     W, m = f.W, f.min_ratio
     wt = f.warmup_shape
-    if f.kind == "constant":
+    flat = f.kind in ("linear", "cosine", "polynomial") and f.floor >= f.peak  # a "decay" to the peak: constant
+    if f.kind == "constant" or flat:
         out.append(("constant", cfg("constant", 0) if W == 0 else cfg("constant_with_warmup", W)))
     if f.kind == "linear" and f.floor == 0:
         out.append(("linear", cfg("linear", W)))
@@ -561,12 +562,15 @@ def export(spec: "Spec", framework: str, version: str | None = None, sample_base
     if not cands:  # pragma: no cover - every builder returns something
         raise LrplanError(f"{fw} cannot express a {f.kind} schedule")
     best = None
+    misses: list[str] = []  # why each candidate was unusable, for the error when none is
     for label, native in cands:
         try:
             got = simulate(fw, native)
-        except (ValueError, ZeroDivisionError, AssertionError):
+        except (ValueError, ZeroDivisionError, AssertionError) as e:
+            misses.append(f"{label}: {str(e).splitlines()[0][:120] if str(e) else type(e).__name__}")
             continue
         if got.shape != want.shape:
+            misses.append(f"the nearest {label} config runs {got.size:,} updates where the spec has {want.size:,}")
             continue
         ex, mx, mr, first = compare(got, want)
         key = (not ex, mx, mr)
@@ -575,7 +579,9 @@ def export(spec: "Spec", framework: str, version: str | None = None, sample_base
         if ex:
             break
     if best is None:
-        raise LrplanError(f"{fw} cannot express this {f.kind} schedule (no valid native config)")
+        why_not = f": {misses[0]}" if misses else " (no valid native config)"
+        raise LrplanError(f"{fw} cannot express this {f.kind} schedule{why_not}; run it exactly with lrplan's PyTorch "
+                          "scheduler (lrplan.torch.LRPlanScheduler)")
     _, label, native, got, ex, mx, mr, first = best
     diffs = [] if ex else why(fw, f) + describe(got, want, f)
     warnings: list[str] = []
