@@ -199,6 +199,11 @@ def law_description(res: ResolvedLaw) -> str:
     return f"law {res.label} ({'; '.join(parts)})"
 
 
+def _ratio(r: float) -> str:
+    """``1.25x``; far from 1 in three significant digits (``3.3e+96x``, not a 100-digit number)."""
+    return f"{r:.2f}x" if 0.01 <= r < 1000 else f"{r:.3g}x"
+
+
 def range_check(res: ResolvedLaw, name: str, lr: "np.ndarray", tokens_per_step: int | None) -> tuple[str, bool]:
     """``(line, outside)``: how the request compares with the law's fitted range (peak LR, length, tokens/step)."""
     rng = law_range(res.meta)
@@ -212,16 +217,16 @@ def range_check(res: ResolvedLaw, name: str, lr: "np.ndarray", tokens_per_step: 
         outside |= not (r_lo >= 1 / PEAK_TOLERANCE and r_hi <= PEAK_TOLERANCE)
     elif "peak_lr" in rng:
         r = peak / rng["peak_lr"]
-        parts.append(f"peak LR {peak:.3g} = {r:.2f}x the law's {rng['peak_lr']:.3g}")
+        parts.append(f"peak LR {peak:.3g} = {_ratio(r)} the law's {rng['peak_lr']:.3g}")
         outside |= not (1 / PEAK_TOLERANCE <= r <= PEAK_TOLERANCE)
     if "steps" in rng:
         last = rng["steps"][1]
         r = lr.size / max(1, last + 1)
-        parts.append(f"length {lr.size:,} steps = {r:.2f}x its longest fitted curve ({last + 1:,})")
+        parts.append(f"length {lr.size:,} steps = {_ratio(r)} its longest fitted curve ({last + 1:,})")
         outside |= r > LENGTH_TOLERANCE or lr.size <= rng["steps"][0]
     if "tokens_per_step" in rng and tokens_per_step:
         r = tokens_per_step / rng["tokens_per_step"]
-        parts.append(f"{tokens_per_step:,} tokens/step = {r:.2f}x its {rng['tokens_per_step']:,}")
+        parts.append(f"{tokens_per_step:,} tokens/step = {_ratio(r)} its {rng['tokens_per_step']:,}")
         outside |= not (1 / TPS_TOLERANCE <= r <= TPS_TOLERANCE)
     if not parts:
         return f"{name}: the law does not record its fitted range; cannot tell how far this extrapolates", True
@@ -540,7 +545,7 @@ def predict(
     specs: Annotated[Optional[list[Path]], typer.Argument(help="YAML schedule specs to predict (several: a comparison).", show_default=False)] = None,
     law: Annotated[Optional[str], typer.Option("--law", help="A law.yaml from `lrplan fit`, or builtin:NAME (see `lrplan laws`).", show_default=False)] = None,
     output: Annotated[Optional[str], typer.Option("-o", "--output", help="Write the predicted curve to FILE (CSV step,lr,loss; a name column first when several schedules).")] = None,
-    every: Annotated[Optional[int], typer.Option("--every", min=1, help="Curve rows every N steps (from the end of warmup; the last step is always kept). Default: every step.", show_default=False)] = None,
+    every: Annotated[Optional[int], typer.Option("--every", min=1, help="Curve rows at the steps that are multiples of N (plus the first step after warmup and the last step). Default: every step.", show_default=False)] = None,
     steps: Annotated[Optional[str], typer.Option("--steps", help="Curve rows at these steps only, e.g. 1000,5000,20000.", show_default=False)] = None,
     lr_csv: Annotated[Optional[list[Path]], typer.Option("--lr-csv", help="A plain LR table (CSV step,lr; sparse rows are interpolated) to predict, like a spec (repeatable).", show_default=False)] = None,
 ) -> None:

@@ -109,6 +109,11 @@ def plan(
     from lrplan.spec import load_spec
     from lrplan.table import atomic_output
 
+    if show_plot:  # a terminal too small for the plot: say so before writing anything
+        from lrplan.plot import check_size
+        from lrplan.plotcmd import plot_size
+
+        check_size(*plot_size(None, None, max_height=30))
     s = load_spec(spec)
     predictor, law_name = (None, None)
     if not no_law:

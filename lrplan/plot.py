@@ -60,7 +60,7 @@ def check_size(width: int, height: int) -> None:
     if width < MIN_WIDTH or height < MIN_HEIGHT:
         raise LrplanError(
             f"the plot needs at least {MIN_WIDTH}x{MIN_HEIGHT} characters (got {width}x{height}); "
-            "enlarge the terminal or pass --width/--height"
+            "enlarge the terminal (`lrplan plot` also takes --width/--height)"
         )
 
 

@@ -329,6 +329,8 @@ def _yaml_loader():
         def construct_mapping(self, node, deep=False):  # type: ignore[override]
             seen: dict[Any, int] = {}
             for key_node, _ in node.value:
+                if key_node.tag == "tag:yaml.org,2002:merge":  # `<<: *anchor`: merged by SafeLoader, explicit keys win
+                    continue
                 key = self.construct_object(key_node, deep=deep)
                 if not isinstance(key, (str, int, float, bool, type(None))):
                     raise yaml.constructor.ConstructorError(

@@ -258,3 +258,38 @@ def test_readme_batch_schedule_example_is_valid():
     sched = line.split("batch_schedule:", 1)[1].strip()
     lrplan.load_spec(f"budget: {{tokens: 300B, seq_len: 4096, batch_schedule: {sched}}}\n"
                      "schedule: {kind: cosine, peak_lr: 3.0e-4, warmup: 1B tokens}\n")
+
+
+def test_yaml_merge_keys_work_and_explicit_keys_win(tmp_path):
+    s = _write(tmp_path, "m.yaml", "budget: {steps: 1000}\nschedule:\n  <<: {kind: cosine, peak_lr: 3.0e-4, warmup: 10}\n"
+                                   "  kind: constant\n")
+    spec = lrplan.load_spec(s)
+    assert spec.schedule.kind == "constant" and spec.schedule.peak_lr == 3e-4
+    dup = _write(tmp_path, "d.yaml", "budget: {steps: 1000}\nschedule:\n  <<: {kind: cosine, peak_lr: 3.0e-4}\n"
+                                     "  kind: wsd\n  kind: wsd\n")
+    _fails(["check", dup], f"{dup}:5", "duplicate key 'kind'")
+
+
+def test_far_ratios_are_short():
+    from lrplan.lawcmd import _ratio
+
+    assert _ratio(1.0) == "1.00x" and _ratio(3.3e96) == "3.3e+96x" and _ratio(1e-5) == "1e-05x"
+
+
+@pytest.mark.parametrize("args,needles", [
+    (["--lr", "3e-4", "--train-iters", "0"], ["--global-batch-size", "; either --train-iters or --train-samples"]),
+    (["--lr", "nan", "--train-iters", "100", "--global-batch-size", "8"], ["--lr nan is not a finite number"]),
+    (["--lr", "3e-4", "--train-iters", "100", "--lr-warmup-iters", "200", "--global-batch-size", "512"],
+     ["--lr-warmup-iters", "--lr-decay-iters", "default the whole run"]),
+])
+def test_megatron_import_refusals_are_one_line_naming_flags(args, needles):
+    msg = _fails(["import", "megatron", "--", *args], "megatron would refuse this config", *needles)
+    assert msg.count("megatron would refuse") == 1
+
+
+def test_small_terminal_plot_is_refused_before_any_output(tmp_path):
+    out = tmp_path / "p.json"
+    res = runner.invoke(app, ["plan", f"{S}/wsd-s.yaml", "--plot", "--no-law", "--format", "json", "-o", str(out)],
+                        env={"COLUMNS": "30", "LINES": "8"})
+    assert res.exit_code == 2 and "enlarge the terminal" in res.stderr and "lrplan plot" in res.stderr
+    assert not out.exists()

@@ -499,7 +499,7 @@ def import_config(
     try:
         problems = mod.validate(config)
         if problems:
-            raise LrplanError("\n".join(f"{framework} would refuse this config: {p}" for p in problems))
+            raise LrplanError(f"{framework} would refuse this config: {'; '.join(problems)}")
         if fw == "torchtitan":
             notes += [f"TorchTitan warns: {w}" for w in mod.clamp_warnings(config)]
         truth = mod.simulate(config)

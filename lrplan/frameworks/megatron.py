@@ -164,6 +164,10 @@ def validate(config: Mapping[str, Any]) -> list[str]:
     out += _rampup_problems(a)
     if out:
         return out
+    bad = [f"--{k.replace('_', '-')} {a[k]} is not a finite number" for k in ("lr", "min_lr", "lr_warmup_init")
+           if isinstance(a.get(k), float) and not math.isfinite(a[k])]
+    if bad:
+        return bad
     # optimizer_param_scheduler.py 144-161
     s = scheduler_steps(config)
     if not s.min_lr >= 0.0:
@@ -175,7 +179,8 @@ def validate(config: Mapping[str, Any]) -> list[str]:
     if not s.decay > 0:
         out.append(f"the LR decay length must be positive, got {s.decay} samples")
     elif not s.warmup < s.decay:
-        out.append(f"warmup ({s.warmup} samples) must be shorter than the LR decay ({s.decay} samples)")
+        out.append(f"the warmup (--lr-warmup-iters/-samples/-fraction: {s.warmup} samples) must be shorter than the "
+                   f"LR decay (--lr-decay-iters/-samples, default the whole run: {s.decay} samples)")
     if s.style == "WSD" and s.wsd_decay is None:
         out.append("--lr-decay-style WSD requires --lr-wsd-decay-iters (or --lr-wsd-decay-samples)")
     return out
