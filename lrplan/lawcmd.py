@@ -110,7 +110,8 @@ def _check_law_shape(fitted: "FittedLaw", where: str) -> None:
     """Evaluate the law on a tiny reference schedule: a law whose formula gives NaN is refused up front."""
     import numpy as np
 
-    lr = np.concatenate([np.linspace(1e-5, 3e-4, 10), np.full(90, 3e-4), np.linspace(3e-4, 3e-5, 100)])
+    peak = law_range(fitted.meta or {}).get("peak_lr", 3e-4)  # a plain schedule at the law's own peak LR
+    lr = peak * np.concatenate([np.linspace(1 / 30, 1, 10), np.ones(90), np.linspace(1, 0.1, 100)])
     try:
         with np.errstate(all="ignore"):
             out = fitted.predict(lr, np.array([20, 99, 199]))
@@ -121,7 +122,8 @@ def _check_law_shape(fitted: "FittedLaw", where: str) -> None:
     if not np.all(np.isfinite(out)):
         raise LrplanError(f"{where}: the law's parameters give a non-finite loss; re-fit it with `lrplan fit`")
     if not np.all((out > 0) & (out <= MAX_LOSS)):
-        raise LrplanError(f"{where}: the law's parameters give a loss of {float(out[np.argmax((out <= 0) | (out > MAX_LOSS))]):.4g} "
+        worst = float(out[np.argmax((out <= 0) | (out > MAX_LOSS))])
+        raise LrplanError(f"{where}: the law's parameters give a loss of {worst:.4g} "
                           "nats on a plain 200-step schedule (not a loss); re-fit it with `lrplan fit`")
 
 
@@ -421,7 +423,7 @@ def fit(
     law_curves = []
     for c in curves:
         first = max(from_step or 0, warmup_length(c.lr) + 1)  # the fit never uses warmup points
-        n = int(np.sum((c.steps >= first) & (c.steps <= (to_step if to_step is not None else c.steps.max()))))
+        n = int(np.sum((c.steps >= first) & (c.steps <= (to_step if to_step is not None else np.inf))))
         if n < MIN_POINTS:
             raise LrplanError(f"{c.path}: only {n} loss point(s) of {c.name} after warmup in the fit window "
                               f"{first:,}..{f'{to_step:,}' if to_step is not None else 'end'}; a fit needs at least "
@@ -700,12 +702,15 @@ class _OutsideLaw(LrplanError):
     """The law gives a non-finite loss, or one below its irreducible loss ``L0``: it cannot evaluate the schedule."""
 
 
-def loss_floor(res: ResolvedLaw) -> float:
-    """The lowest loss the law gives for ANY schedule whose LR stays within its fitted peak LR (0 if the peak is
-    not recorded): ``L0 - B * peak**kappa`` for the multi-power law (every drop's gain ``B delta_k G`` has
-    ``G < 1`` and the drops sum to at most ``peak**kappa``), ``L0 - C * peak / (1 - lam)`` for the momentum law
-    (``S2 <= peak / (1 - lam)``).  A prediction below it comes from the law's terms outgrowing their range
-    (e.g. a peak LR far above the fitted one), not from a better schedule."""
+def loss_floor(res: ResolvedLaw, lr: "np.ndarray | None" = None) -> float:
+    """A loss below which the law's prediction cannot come from a schedule within its fitted peak LR (0 if the
+    peak is not recorded).  Multi-power law: the annealing term is ``B sum_k delta_k G_k`` with ``G < 1`` and
+    ``delta_k`` the drops of ``eta**kappa``; with ``gamma = 0`` the ``G_k`` fall with ``k`` and the term is below
+    ``B * peak**kappa`` for any schedule; with ``gamma > 0`` it is below ``B * sum_k max(0, delta_k)`` of this
+    schedule with its LR clipped to the peak.  Momentum law: ``S2 <= peak / (1 - lam)``.  A prediction below the
+    floor comes from the law's terms outgrowing their range (e.g. a peak LR far above the fitted one)."""
+    import numpy as np
+
     from lrplan.laws.momentum import DEFAULT_LAMBDA
 
     p = res.fitted.params
@@ -714,17 +719,23 @@ def loss_floor(res: ResolvedLaw) -> float:
     if peak is None:
         return 0.0
     if res.fitted.law == "multi-power":
-        gain = p.get("B", 0.0) * peak ** p.get("kappa", 1.0)
+        kappa = p.get("kappa", 1.0)
+        if p.get("gamma", 0.0) > 0.0 and lr is not None:
+            x = np.minimum(np.asarray(lr, dtype=float), peak) ** kappa
+            gain = p.get("B", 0.0) * float(np.maximum(-np.diff(x), 0.0).sum())
+        else:
+            gain = p.get("B", 0.0) * peak**kappa
     else:
         gain = p.get("C", 0.0) * peak / (1.0 - p.get("lam", DEFAULT_LAMBDA))
     return max(p.get("L0", 0.0) - gain, 0.0)
 
 
-def check_predicted(res: ResolvedLaw, y: "np.ndarray", q: "np.ndarray", what: str, context: str = "") -> None:
+def check_predicted(res: ResolvedLaw, y: "np.ndarray", q: "np.ndarray", what: str, context: str = "",
+                    lr: "np.ndarray | None" = None) -> None:
     """Raise :class:`_OutsideLaw` unless every predicted loss is finite and at least :func:`loss_floor`."""
     import numpy as np
 
-    floor = loss_floor(res)
+    floor = loss_floor(res, None if lr is None else lr[: int(np.max(q)) + 1])
     from lrplan.logs import MAX_LOSS
 
     bad = ~np.isfinite(y) | (y < floor) | (y <= 0) | (y > MAX_LOSS)
@@ -753,7 +764,7 @@ def _predict(res: ResolvedLaw, inp: _Input, q: "np.ndarray", context: str = "") 
             y = np.asarray(res.fitted.predict(inp.lr, q), dtype=float)
     except (ValueError, OverflowError, ZeroDivisionError) as e:
         raise LrplanError(f"{inp.source}: cannot predict with law {res.label}: {str(e).splitlines()[0][:200]}") from None
-    check_predicted(res, y, q, inp.source, context.split(": ", 1)[-1])
+    check_predicted(res, y, q, inp.source, context.split(": ", 1)[-1], inp.lr)
     return y
 
 
@@ -788,7 +799,7 @@ def predictor_for(law: str | None, spec: Any, required: bool, warn: bool = True)
     def predict(lr: "np.ndarray", q: "np.ndarray") -> "np.ndarray":
         with np.errstate(all="ignore"):
             y = np.asarray(res.fitted.predict(lr, q), dtype=float)
-        check_predicted(res, y, np.asarray(q), spec.name or "the plan", line.split(": ", 1)[-1])
+        check_predicted(res, y, np.asarray(q), spec.name or "the plan", line.split(": ", 1)[-1], lr)
         return y
 
     predict.warning = None if warn else warning  # type: ignore[attr-defined]

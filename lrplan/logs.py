@@ -215,10 +215,13 @@ def read_log(path: str | Path, *, step_col: str = "step", loss_col: str = "loss"
     if require_run_col and i_run is None:
         raise _err(p, f"--run-col {run_col!r}: no such column (columns: {cols})")
     n_fields = len(header)
-    groups: dict[str | None, list[tuple[int, list[str]]]] = {}
     for line, r in rows:
         if len(r) != n_fields:
             raise _err(p, f"{len(r)} fields where the header has {n_fields} (truncated or malformed row)", line)
+    if i_run is not None and not runs and not require_run_col and not any(r[i_run].strip() for _, r in rows):
+        i_run = None  # an empty run column (a one-run export): not a multi-run file
+    groups: dict[str | None, list[tuple[int, list[str]]]] = {}
+    for line, r in rows:
         key = r[i_run].strip() if i_run is not None else None
         if key == "":
             raise _err(p, f"empty {run_col!r} cell: every row of a multi-run file needs its run name", line)
@@ -342,10 +345,11 @@ def _refuse_runs_merged(where: str, col: str, steps: np.ndarray, lr: np.ndarray)
     o = np.argsort(steps, kind="stable")
     st, v = steps[o], lr[o]
     same = st[1:] == st[:-1]
-    diff = same & ~np.isclose(v[1:], v[:-1], rtol=1e-9, atol=0.0)
+    diff = same & ~np.isclose(v[1:], v[:-1], rtol=1e-4, atol=0.0)  # float32 or %.6g copies of one LR are the same
     if diff.any():
         k = int(np.argmax(diff))
-        raise _err(where, f"step {int(st[k]):,} is logged with different {col} values ({v[k]:.6g} and {v[k + 1]:.6g}): "
+        raise _err(where, f"step {int(st[k]):,} is logged with different {col} values ({v[k]:.10g} and "
+                          f"{v[k + 1]:.10g}): "
                           "several runs in one file? name the run column with --run-col (and pick runs with --runs)")
 
 
@@ -374,6 +378,7 @@ def read_lr_table(path: str | Path, *, step_col: str = "step", lr_col: str = "lr
     """A plain LR table (``step,lr``; sparse rows are interpolated) as a :class:`LogCurve` without losses."""
     curves = read_log(path, step_col=step_col, lr_col=lr_col, run_col="run", need_loss=False, max_points=None)
     if len(curves) > 1:
-        raise _err(str(path), f"{len(curves)} runs in its 'run' column ({', '.join(str(c.run) for c in curves)[:120]}): "
+        names = ", ".join(str(c.run) for c in curves)[:120]
+        raise _err(str(path), f"{len(curves)} runs in its 'run' column ({names}): "
                               "an LR table is one schedule; give each run its own file")
     return curves[0]

@@ -554,3 +554,65 @@ def test_fit_refuses_parameters_it_could_not_reload(tmp_path):
     else:
         fails(res, "the fit gave parameters the law cannot use")
         assert not out.exists()
+
+
+# ------------------------------------------------------ second review of those fixes (each failed before its fix)
+def test_floor_with_gamma_uses_the_schedules_own_drops(tmp_path):
+    """With gamma > 0 a drop to ~0 and the climb back do not cancel in the annealing term, so a schedule within
+    the peak LR that drops and recovers often can legitimately go below L0 - B*peak**kappa."""
+    params = {"L0": 3.153, "A": 0.5186, "alpha": 0.5033, "B": 441.1, "C": 6.388e-4, "beta": 0.4076, "gamma": 1.5,
+              "rho": 1.0, "kappa": 1.0}  # the published form fitted to the 25M MPL curves
+    law = tmp_path / "g.yaml"
+    law.write_text(yaml.safe_dump({**LAW_OK, "params": params, "meta": {"peak_lr": 3e-4}}))
+    s = np.arange(24000)
+    lr = np.where(s < 1000, 3e-4 * (s + 1) / 1000, np.where((s % 250) < 5, 0.0, 3e-4))
+    table = tmp_path / "spikes.csv"
+    table.write_text("step,lr\n" + "".join(f"{a},{b:.6g}\n" for a, b in zip(s, lr)))
+    res = run("predict", "--lr-csv", table, "--law", law)
+    assert res.exit_code == 0, res.stderr
+    final = float(res.stdout.split("predicted final loss ")[1].split()[0])
+    assert final < params["L0"] - params["B"] * 3e-4 ** params["kappa"]  # below the gamma = 0 bound, yet in range
+    hot = tmp_path / "hot.csv"  # the same at 100x the peak: refused
+    hot.write_text("step,lr\n" + "".join(f"{a},{100 * b:.6g}\n" for a, b in zip(s, lr)))
+    fails(run("predict", "--lr-csv", hot, "--law", law), "below the lowest")
+
+
+def test_law_fitted_at_a_small_peak_lr_loads(tmp_path):
+    law = tmp_path / "small.yaml"  # LAW_OK rescaled to peak 1e-6 (LR units): at a fixed 3e-4 reference it gave -1.2
+    law.write_text(yaml.safe_dump({**LAW_OK, "params": {**LAW_OK["params"], "B": 40.0 * 300**0.7, "A": 2.0 / 300**0.35,
+                                                         "C": 2.0 * 300**0.7},
+                                   "meta": {"peak_lr": 1e-6}}))
+    s = spec(tmp_path, "cos-small", "budget: {steps: 24000}\nschedule: {kind: cosine, peak_lr: 1.0e-6, warmup: 2000}\n")
+    res = run("predict", s, "--law", law)
+    assert res.exit_code == 0, res.stderr
+
+
+def test_window_past_the_end_of_a_log_is_an_error_not_a_traceback(tmp_path):
+    fails(run("fit", MPL25 / "wsdcon_9.csv", MPL25 / "constant_24000.csv", "--from-step", "15000"),
+          "wsdcon_9.csv", "only 0 loss point(s)")
+
+
+def test_single_run_logs_with_reformatted_lr_duplicates_and_blank_run_column(tmp_path):
+    def loss(s, lr):  # a plausible curve: a power law in LR area, lower while the LR is lower
+        return 2.5 + 3.0 * (1.0 + s * 3e-4 / 0.3) ** -0.5 - 150.0 * (3e-4 - lr)
+
+    rows = [(s, 3e-4 * (1 - s / 30000), round(loss(s, 3e-4 * (1 - s / 30000)), 6)) for s in range(2000, 20000, 250)]
+    dup = rows + [(rows[5][0], float(np.float32(rows[5][1])), rows[5][2])]  # the same LR again, as float32
+    p = _csv(tmp_path / "dup.csv", "step,lr,loss", dup)
+    q = _csv(tmp_path / "blank.csv", "run,step,lr,loss", [("", *r) for r in rows])
+    const = _csv(tmp_path / "c.csv", "step,lr,loss", [(s, 3e-4, round(loss(s, 3e-4), 6)) for s in range(2000, 20000, 250)])
+    for log in (p, q):
+        res = run("fit", const, log, *FAST, "-o", tmp_path / "x.yaml")
+        assert res.exit_code == 0, (log.name, res.stderr)
+
+
+def test_prediction_inside_warmup_does_not_depend_on_later_queries(tmp_path):
+    mtl = tmp_path / "m.yaml"
+    mtl.write_text(yaml.safe_dump({"law": "momentum", "warmup": "peak",
+                                   "params": {"L0": 3.227, "A": 0.5518, "alpha": 0.7582, "C": 0.3967, "lam": 0.999},
+                                   "meta": {"peak_lr": 3e-4}}))
+    s = spec(tmp_path, "w", "budget: {steps: 24000}\nschedule: {kind: cosine, peak_lr: 3.0e-4, warmup: 2000}\n")
+    a = run("predict", s, "--law", mtl, "--steps", "1,2,10", "-o", "-")
+    b = run("predict", s, "--law", mtl, "--steps", "1,2,10,20001", "-o", "-")
+    assert a.exit_code == 0 and b.exit_code == 0, (a.stderr, b.stderr)
+    assert b.stdout.splitlines()[:4] == a.stdout.splitlines()[:4]

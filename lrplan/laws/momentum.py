@@ -16,7 +16,7 @@ from dataclasses import astuple, dataclass, fields
 
 import numpy as np
 
-from lrplan.laws.warmup import split_lr
+from lrplan.laws.warmup import lr_through, split_lr
 
 PARAM_NAMES: tuple[str, ...] = ("L0", "A", "alpha", "C", "lam")
 DEFAULT_WARMUP = "peak"
@@ -74,7 +74,7 @@ def predict(params: MTLParams, lr: np.ndarray, steps: np.ndarray, *, warmup: str
         raise ValueError(f"steps must be a non-empty 1-D array, got shape {steps.shape}")
     if steps.min() < 0 or steps.max() >= lr.size:
         raise ValueError(f"steps must lie in [0, {lr.size - 1}], got [{steps.min()}, {steps.max()}]")
-    s1, s2, _ = s1_s2(lr[: int(steps.max()) + 1], params.lam, warmup)
+    s1, s2, _ = s1_s2(lr_through(lr, int(steps.max())), params.lam, warmup)
     return params.L0 + params.A * s1[steps] ** (-params.alpha) - params.C * s2[steps]
 
 
@@ -83,7 +83,7 @@ def predict_naive(params: MTLParams, lr: np.ndarray, steps: np.ndarray, *,
     """Reference via the closed form sum over all steps (O(T) per query)."""
     lr = np.asarray(lr, dtype=float)
     steps = np.asarray(steps).astype(np.int64)
-    area, drop = split_lr(lr[: int(steps.max()) + 1], warmup)
+    area, drop = split_lr(lr_through(lr, int(steps.max())), warmup)
     cs = np.cumsum(area)
     delta = np.concatenate([[0.0], drop[:-1] - drop[1:]])
     out = np.empty(steps.size)

@@ -54,6 +54,7 @@ from dataclasses import astuple, dataclass, fields
 import numpy as np
 
 from lrplan.laws._drops import ETA_FLOOR_REL, Events, Terms, block_terms, events
+from lrplan.laws.warmup import lr_through
 
 PARAM_NAMES: tuple[str, ...] = ("L0", "A", "alpha", "B", "C", "beta", "gamma")
 SHAPE_NAMES: tuple[str, ...] = ("rho", "kappa")
@@ -173,7 +174,7 @@ def predict_with_bound(params: MPLParams, lr: np.ndarray, steps: np.ndarray, *, 
     with relative block width ``theta`` is used.  Cost ~ O(Q log(T) / theta).
     """
     lr, steps = _check(lr, steps)
-    ev = events(lr[: int(steps.max()) + 1], warmup, params.rho, params.kappa)
+    ev = events(lr_through(lr, int(steps.max())), warmup, params.rho, params.kappa)
     uq, inv = np.unique(steps, return_inverse=True)
     exact = uq.size * ev.n <= EXACT_WORK
     pred, bound = _eval(params, ev, uq, exact, theta)
@@ -253,7 +254,7 @@ def predict_naive(params: MPLParams, lr: np.ndarray, steps: np.ndarray, *, warmu
     from lrplan.laws.warmup import law_lr
 
     lr, steps = _check(lr, steps)
-    area, drop = law_lr(lr[: int(steps.max()) + 1], warmup, params.rho, params.kappa)
+    area, drop = law_lr(lr_through(lr, int(steps.max())), warmup, params.rho, params.kappa)
     cs = np.cumsum(area)
     floor = 1e-9 * max(float(drop.max()), np.finfo(float).tiny)
     delta = np.concatenate([[0.0], drop[:-1] - drop[1:]])

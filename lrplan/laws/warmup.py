@@ -38,6 +38,16 @@ def warmup_length(lr: np.ndarray) -> int:
     return int(not_up[0]) if not_up.size else int(lr.size - 1)
 
 
+def lr_through(lr: np.ndarray, last_step: int) -> np.ndarray:
+    """``lr`` up to ``last_step`` -- but never cut inside the warmup ramp: the warmup conventions need the ramp's
+    end, and a prediction at a step inside it must not depend on which later steps were asked for."""
+    lr = np.asarray(lr, dtype=float)
+    cut = int(last_step) + 1
+    if cut < lr.size and warmup_length(lr[: cut + 1]) >= cut:  # still ramping at the cut: find the ramp's end
+        cut = max(cut, warmup_length(lr) + 2)
+    return lr[: min(cut, lr.size)]
+
+
 def split_lr(lr: np.ndarray, convention: str) -> tuple[np.ndarray, np.ndarray]:
     """Return ``(area_lr, drop_lr)`` for a warmup convention (see module docstring)."""
     if convention not in WARMUP_CONVENTIONS:
