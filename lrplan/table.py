@@ -227,8 +227,8 @@ def atomic_output(path: str | None) -> Iterator[BinaryIO]:
         raise LrplanError(f"cannot write {path}: {e.strerror}") from None
     ok = False
     try:
-        os.chmod(tmp, _final_mode(p))  # mkstemp makes 0600: give the file the mode a plain open() would
         with os.fdopen(fd, "wb") as fh:
+            os.fchmod(fh.fileno(), _final_mode(p))  # mkstemp makes 0600: the mode a plain open() would give
             yield fh
         os.replace(tmp, p)
         ok = True
