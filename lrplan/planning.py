@@ -90,10 +90,22 @@ def _budget_spec(spec: Spec, length: Any, schedule: dict[str, Any]) -> Spec:
         b["tokens"] = int(length.value) * (spec.budget.seq_len or 1)
     else:
         b["steps"] = int(length.value)
+    if spec.budget.batch_schedule is not None and b.get("batch_schedule"):  # changes after this budget do not apply
+        clock = spec.budget.make_clock()
+        horizon = b["tokens"] if "tokens" in b else int(clock.tokens_before(b["steps"]))
+        keep = [i == 0 or _threshold_tokens(spec, bp, clock) < horizon for i, bp in enumerate(spec.budget.batch_schedule)]
+        b["batch_schedule"] = [bp for bp, k in zip(b["batch_schedule"], keep) if k]
     data["schedule"] = schedule
     out = load_spec(data)
     out._source = spec.source
     return out
+
+
+def _threshold_tokens(spec: Spec, bp: Any, clock: Any) -> int:
+    """Where a batch-schedule change happens, in tokens (as :meth:`lrplan.spec.Spec.context` reads it)."""
+    if bp.at.unit == "steps":
+        return int(clock.tokens_before(int(bp.at.value)))
+    return int(bp.at.value * (spec.budget.seq_len if bp.at.unit == "samples" else 1))
 
 
 def _sched(spec: Spec) -> dict[str, Any]:

@@ -293,3 +293,22 @@ def test_small_terminal_plot_is_refused_before_any_output(tmp_path):
                         env={"COLUMNS": "30", "LINES": "8"})
     assert res.exit_code == 2 and "enlarge the terminal" in res.stderr and "lrplan plot" in res.stderr
     assert not out.exists()
+
+
+def test_plan_with_a_batch_change_after_the_first_budget(tmp_path):
+    """A batch_schedule change at 60B tokens, budgets 52B/105B/210B: `check` accepted it, `plan` refused it (the
+    52B branch 'ended before the change'). The change simply does not happen in the runs that end before it."""
+    from lrplan.planning import wsd_branch_specs
+
+    text = ("budget:\n  budgets: [52B tokens, 105B tokens, 210B tokens]\n  seq_len: 4096\n  batch_schedule: "
+            "[{at: 0, batch_size: 256}, {at: 20B tokens, batch_size: 512}, {at: 60B tokens, batch_size: 1024}]\n"
+            "schedule: {kind: KIND, peak_lr: 3.0e-4, min_lr_ratio: 0.1, warmup: 1%, decay: 10%}\n")
+    for kind in ("wsd-s", "wsd"):
+        s = _write(tmp_path, f"{kind}.yaml", text.replace("KIND", kind).replace("warmup: 1%", "warmup: 500"))
+        res = runner.invoke(app, ["plan", str(s), "--no-law"])
+        assert res.exit_code == 0, res.stderr
+    first, second = wsd_branch_specs(lrplan.load_spec(tmp_path / "wsd.yaml"))[:2]
+    assert len(first.budget.batch_schedule) == 2 and len(second.budget.batch_schedule) == 3
+    for spec, top in ((first, 512), (second, 1024)):
+        tok = spec.render().tokens
+        assert int(np.diff(tok).max()) == top * 4096  # the largest batch its steps take
