@@ -117,14 +117,21 @@ def _check_law_shape(fitted: "FittedLaw", where: str) -> None:
             out = fitted.predict(lr, np.array([20, 99, 199]))
     except (ValueError, TypeError, KeyError, ZeroDivisionError, OverflowError) as e:
         raise LrplanError(f"{where}: the law's parameters cannot be evaluated ({str(e)[:200]})") from None
-    from lrplan.logs import MAX_LOSS
-
     if not np.all(np.isfinite(out)):
         raise LrplanError(f"{where}: the law's parameters give a non-finite loss; re-fit it with `lrplan fit`")
-    if not np.all((out > 0) & (out <= MAX_LOSS)):
-        worst = float(out[np.argmax((out <= 0) | (out > MAX_LOSS))])
-        raise LrplanError(f"{where}: the law's parameters give a loss of {worst:.4g} "
+    bad = _not_a_loss(out)
+    if bad.any():
+        raise LrplanError(f"{where}: the law's parameters give a loss of {float(out[np.argmax(bad)]):.4g} "
                           "nats on a plain 200-step schedule (not a loss); re-fit it with `lrplan fit`")
+
+
+def _not_a_loss(y: "np.ndarray") -> "np.ndarray":
+    """Where predicted values cannot be a loss in nats/token: non-finite, <= 0, or above ``logs.MAX_LOSS``."""
+    import numpy as np
+
+    from lrplan.logs import MAX_LOSS
+
+    return ~np.isfinite(y) | (y <= 0) | (y > MAX_LOSS)
 
 
 def resolve_law(law: str | None) -> ResolvedLaw:
@@ -207,7 +214,13 @@ def _ratio(r: float) -> str:
 
 
 def range_check(res: ResolvedLaw, name: str, lr: "np.ndarray", tokens_per_step: int | None) -> tuple[str, bool]:
-    """``(line, outside)``: how the request compares with the law's fitted range (peak LR, length, tokens/step)."""
+    """``(line, outside)``: ``name: `` and :func:`range_detail`."""
+    detail, outside = range_detail(res, lr, tokens_per_step)
+    return f"{name}: {detail}", outside
+
+
+def range_detail(res: ResolvedLaw, lr: "np.ndarray", tokens_per_step: int | None) -> tuple[str, bool]:
+    """``(text, outside)``: how a schedule compares with the law's fitted range (peak LR, length, tokens/step)."""
     rng = law_range(res.meta)
     parts: list[str] = []
     outside = False
@@ -231,9 +244,9 @@ def range_check(res: ResolvedLaw, name: str, lr: "np.ndarray", tokens_per_step: 
         parts.append(f"{tokens_per_step:,} tokens/step = {_ratio(r)} its {rng['tokens_per_step']:,}")
         outside |= not (1 / TPS_TOLERANCE <= r <= TPS_TOLERANCE)
     if not parts:
-        return f"{name}: the law does not record its fitted range; cannot tell how far this extrapolates", True
+        return "the law does not record its fitted range; cannot tell how far this extrapolates", True
     tail = " (outside the fitted range: the prediction extrapolates)" if outside else ""
-    return f"{name}: {'; '.join(parts)}{tail}", outside
+    return f"{'; '.join(parts)}{tail}", outside
 
 
 # ------------------------------------------------------------------------------------------------ laws
@@ -447,12 +460,6 @@ def fit(
         raise LrplanError(f"the fit did not converge to finite values ({', '.join(bad[:4])}); check the logs "
                           "(loss column, LR) or fit a narrower window with --from-step/--to-step")
     d = fitted.to_dict()
-    try:
-        type(fitted).from_dict(d)  # what predict will load
-    except ValueError as e:
-        raise LrplanError(f"the fit gave parameters the law cannot use ({str(e)[:200]}): the fit window may be too "
-                          "short to determine them (widen --from-step/--to-step), or the loss column is not a loss in "
-                          "nats/token") from None
     win = d["window"]
     if to_step is not None:
         win["end"] = int(to_step)
@@ -473,6 +480,12 @@ def fit(
         "generator": f"lrplan {__version__} fit",
     })
     d["inputs"] = [c.input_record() for c in curves]
+    try:
+        reloaded = type(fitted).from_dict(d)  # what predict will load from the file
+    except ValueError as e:
+        raise LrplanError(f"the fit gave parameters the law cannot use ({str(e)[:200]}): the fit window may be too "
+                          "short to determine them (widen --from-step/--to-step), or the loss column is not a loss in "
+                          "nats/token") from None
     header = (f"# {law_name} law fitted by `lrplan fit` on {len(curves)} curve(s).\n"
               "# Predict with: lrplan predict SPEC.yaml --law THIS_FILE\n")
     text = header + yaml.safe_dump(d, sort_keys=False, default_flow_style=None, width=120, allow_unicode=True)
@@ -498,7 +511,7 @@ def fit(
     to_file = bool(output) and output != "-"
     if not quiet:
         con = _stdout() if to_file else err
-        rs = ResolvedLaw(type(fitted).from_dict(d), output or "<stdout>", d)  # as the written file reads back
+        rs = ResolvedLaw(reloaded, output or "<stdout>", d)  # as the written file reads back
         con.print(law_description(rs), markup=False)
         from rich.table import Table
 
@@ -609,20 +622,20 @@ def predict(
 
     invalid: list[tuple[_Input, str]] = []  # several inputs: the ones the law cannot evaluate are listed, not ranked
     for inp in inputs:
-        line, outside = range_check(res, inp.name, inp.lr, inp.tokens_per_step)
+        detail, outside = range_detail(res, inp.lr, inp.tokens_per_step)
         T = inp.lr.size
         start = _first_predictable(inp.lr)
         if start is None or start > T - 1:
             raise LrplanError(f"{inp.source}: the LR is 0 at every step: no loss to predict")
         try:
-            final = _predict(res, inp, np.array([T - 1]), line)[0]
+            final = _predict(res, inp, np.array([T - 1]), detail)[0]
         except _OutsideLaw as e:
             if len(inputs) == 1:
                 raise
             invalid.append((inp, str(e)))
             msgs.append("[yellow]warning:[/yellow] " + escape(f"{e}; not ranked"))
             continue
-        msgs.append(("[yellow]warning:[/yellow] " if outside else "note: ") + escape(line))
+        msgs.append(("[yellow]warning:[/yellow] " if outside else "note: ") + escape(f"{inp.name}: {detail}"))
         finals.append((float(final), inp))
         if output:
             if want is not None:
@@ -645,7 +658,7 @@ def predict(
                 if n > 1:
                     q = q[(q % n == 0)]
                 q = np.unique(np.concatenate([[first], q, [T - 1]]))
-            curves.append((inp, q, _predict(res, inp, q, line)))
+            curves.append((inp, q, _predict(res, inp, q, detail)))
     if not finals:
         more = f" (and the {len(invalid) - 1} other schedules)" if len(invalid) > 1 else ""
         raise LrplanError(f"the law cannot evaluate any of the schedules: {invalid[0][1]}{more}")
@@ -699,7 +712,7 @@ def _first_predictable(lr: "np.ndarray") -> int | None:
 
 
 class _OutsideLaw(LrplanError):
-    """The law gives a non-finite loss, or one below its irreducible loss ``L0``: it cannot evaluate the schedule."""
+    """The law gives no plausible loss for the schedule (:func:`check_predicted`): it cannot evaluate it."""
 
 
 def loss_floor(res: ResolvedLaw, lr: "np.ndarray | None" = None) -> float:
@@ -735,10 +748,10 @@ def check_predicted(res: ResolvedLaw, y: "np.ndarray", q: "np.ndarray", what: st
     """Raise :class:`_OutsideLaw` unless every predicted loss is finite and at least :func:`loss_floor`."""
     import numpy as np
 
-    floor = loss_floor(res, None if lr is None else lr[: int(np.max(q)) + 1])
     from lrplan.logs import MAX_LOSS
 
-    bad = ~np.isfinite(y) | (y < floor) | (y <= 0) | (y > MAX_LOSS)
+    floor = loss_floor(res, None if lr is None else lr[: int(np.max(q)) + 1])
+    bad = _not_a_loss(y) | (y < floor)
     if bad.any():
         k = int(np.argmax(bad))
         if not np.isfinite(y[k]):
@@ -764,43 +777,39 @@ def _predict(res: ResolvedLaw, inp: _Input, q: "np.ndarray", context: str = "") 
             y = np.asarray(res.fitted.predict(inp.lr, q), dtype=float)
     except (ValueError, OverflowError, ZeroDivisionError) as e:
         raise LrplanError(f"{inp.source}: cannot predict with law {res.label}: {str(e).splitlines()[0][:200]}") from None
-    check_predicted(res, y, q, inp.source, context.split(": ", 1)[-1], inp.lr)
+    check_predicted(res, y, q, inp.source, context, inp.lr)
     return y
 
 
-def predictor_for(law: str | None, spec: Any, required: bool, warn: bool = True):
-    """``(predict(lr, steps), label)`` for ``--law FILE|builtin:NAME`` or the built-in default law (``lrplan
-    plan`` and :func:`lrplan.plan`); ``(None, None)`` if the law cannot be resolved and none was required.
-    ``predict`` raises :class:`LrplanError` where the law cannot evaluate the schedule (:func:`check_predicted`).
-    How far ``spec`` is from the law's fitted range: said on stderr now (``warn``), else kept in
-    ``predict.warning`` for the caller to say once the plan succeeded."""
+def predictor_for(law: str | None, spec: Any, required: bool):
+    """``(predict(lr, steps), label, warning)`` for ``--law FILE|builtin:NAME`` or the built-in default law
+    (``lrplan plan`` and :func:`lrplan.plan`); ``(None, None, None)`` if the law cannot be resolved and none was
+    required. ``predict`` raises :class:`LrplanError` where the law cannot evaluate the schedule
+    (:func:`check_predicted`). ``warning``: a rich-markup line saying how far ``spec`` is outside the law's fitted
+    range (``None`` when it is inside), for the caller to print."""
     try:
         res = resolve_law(law)
     except LrplanError:
         if required:
             raise
-        return None, None
-    line, outside = "", False
+        return None, None, None
+    name = spec.name or "the plan"
+    detail, outside = "", False
     try:
-        line, outside = range_check(res, spec.name or "the plan", spec.render().lr, spec.schedule_plan().tokens_per_step)
+        detail, outside = range_detail(res, spec.render().lr, spec.schedule_plan().tokens_per_step)
     except LrplanError:
         pass
     warning = None
     if outside:
         from rich.markup import escape
 
-        warning = f"[yellow]warning:[/yellow] law {escape(res.label)}: {escape(line)}"
-        if warn:
-            from lrplan.cli import _stderr
-
-            _stderr().print(warning, soft_wrap=True)
+        warning = f"[yellow]warning:[/yellow] law {escape(res.label)}: {escape(f'{name}: {detail}')}"
     import numpy as np
 
     def predict(lr: "np.ndarray", q: "np.ndarray") -> "np.ndarray":
         with np.errstate(all="ignore"):
             y = np.asarray(res.fitted.predict(lr, q), dtype=float)
-        check_predicted(res, y, np.asarray(q), spec.name or "the plan", line.split(": ", 1)[-1], lr)
+        check_predicted(res, y, np.asarray(q), name, detail, lr)
         return y
 
-    predict.warning = None if warn else warning  # type: ignore[attr-defined]
-    return predict, res.label
+    return predict, res.label, warning

@@ -115,20 +115,17 @@ def plan(
 
         check_size(*plot_size(None, None, max_height=30))
     s = load_spec(spec)
-    predictor, law_name = (None, None)
+    predictor, law_name, warning = (None, None, None)
     if not no_law:
         from lrplan.lawcmd import predictor_for
 
-        predictor, law_name = predictor_for(law, s, required=optimize or law is not None, warn=False)
+        predictor, law_name, warning = predictor_for(law, s, required=optimize or law is not None)
     from lrplan.cli import _stderr
 
     try:
-        try:
-            res = make_plan(s, predictor, law_name, do_optimize=optimize)
-        except SpecError as e:
-            raise s.locate(e) from None
-    except SpecError:
-        raise
+        res = make_plan(s, predictor, law_name, do_optimize=optimize)
+    except SpecError as e:
+        raise s.locate(e) from None
     except LrplanError as e:  # the default law cannot evaluate this spec: plan without predicted losses
         if predictor is None or optimize or law is not None:
             raise
@@ -137,8 +134,8 @@ def plan(
         _stderr().print(f"[yellow]warning:[/yellow] no predicted losses: {escape(str(e))}", soft_wrap=True)
         res = make_plan(s, None, None, do_optimize=False)
     else:
-        if predictor is not None and predictor.warning:  # type: ignore[attr-defined]
-            _stderr().print(predictor.warning, soft_wrap=True)  # type: ignore[attr-defined]
+        if warning:  # said once the plan succeeded: a failure is one error line
+            _stderr().print(warning, soft_wrap=True)
     if export:
         from lrplan.planexport import export_plan
 

@@ -36,6 +36,7 @@ class Launch:
 
 
 def _segment_spec(spec: "Spec", steps: int, decay: int | None) -> "Spec":
+    from lrplan.planning import percent_warmup
     from lrplan.spec import load_spec
 
     data = spec.model_dump(mode="json", by_alias=True, exclude_none=True)
@@ -45,7 +46,7 @@ def _segment_spec(spec: "Spec", steps: int, decay: int | None) -> "Spec":
     b["steps"] = steps
     sched = data["schedule"]
     sched.pop("rewarmup", None)
-    if getattr(spec.schedule.warmup, "unit", None) == "percent":  # a percentage of the whole run, not of this job
+    if percent_warmup(spec):  # a percentage of the whole run, not of this job
         sched["warmup"] = next((seg.end for seg in spec.schedule_plan().segments if seg.phase == "warmup"), 0)
     if decay is None:  # the WSD trunk: warmup then stable
         sched = {k: v for k, v in sched.items() if k in ("peak_lr", "warmup", "warmup_shape", "warmup_init_lr")}
@@ -55,6 +56,7 @@ def _segment_spec(spec: "Spec", steps: int, decay: int | None) -> "Spec":
         sched["decay"] = decay
         if spec.clock_unit() == "tokens":  # a decay of N steps on the token clock is the tokens those steps take
             t = spec.schedule_plan().tokens_at(np.array([steps - decay, steps], dtype=np.int64))
+            assert t is not None  # the token clock has tokens
             sched["decay"] = f"{int(t[1] - t[0])} tokens"
     data["schedule"] = sched
     return load_spec(data)

@@ -93,19 +93,13 @@ def _budget_spec(spec: Spec, length: Any, schedule: dict[str, Any]) -> Spec:
     if spec.budget.batch_schedule is not None and b.get("batch_schedule"):  # changes after this budget do not apply
         clock = spec.budget.make_clock()
         horizon = b["tokens"] if "tokens" in b else int(clock.tokens_before(b["steps"]))
-        keep = [i == 0 or _threshold_tokens(spec, bp, clock) < horizon for i, bp in enumerate(spec.budget.batch_schedule)]
+        keep = [i == 0 or bp.tokens(spec.budget.seq_len, clock) < horizon
+                for i, bp in enumerate(spec.budget.batch_schedule)]
         b["batch_schedule"] = [bp for bp, k in zip(b["batch_schedule"], keep) if k]
     data["schedule"] = schedule
     out = load_spec(data)
     out._source = spec.source
     return out
-
-
-def _threshold_tokens(spec: Spec, bp: Any, clock: Any) -> int:
-    """Where a batch-schedule change happens, in tokens (as :meth:`lrplan.spec.Spec.context` reads it)."""
-    if bp.at.unit == "steps":
-        return int(clock.tokens_before(int(bp.at.value)))
-    return int(bp.at.value * (spec.budget.seq_len if bp.at.unit == "samples" else 1))
 
 
 def _sched(spec: Spec) -> dict[str, Any]:
@@ -127,16 +121,20 @@ def cosine_specs(spec: Spec) -> list[Spec]:
     return [_budget_spec(spec, length, dict(base)) for length in spec.budget.budgets or []]
 
 
+def percent_warmup(spec: Spec) -> bool:
+    """The warmup is a percentage (of the run the spec describes)."""
+    return getattr(getattr(spec.schedule, "warmup", None), "unit", None) == "percent"
+
+
 def _check(spec: Spec) -> None:
     if spec.schedule.kind not in ("wsd", "wsd-s"):
         raise spec_error(("schedule", "kind"), f"lrplan plan plans wsd or wsd-s schedules, not {spec.schedule.kind!r}")
     if not spec.budget.budgets:
         raise spec_error(("budget",), "lrplan plan needs budget.budgets: a list of token or step budgets, e.g. [52B tokens, 105B tokens]")
-    if (spec.schedule.kind == "wsd" and len(spec.budget.budgets) > 1
-            and getattr(spec.schedule.warmup, "unit", None) == "percent"):
-        raise spec_error(("schedule", "warmup"), f"warmup {spec.schedule.warmup} is ambiguous with several budgets: "
-                         "the WSD branches share one trunk, so it cannot be a percentage of each; give it in steps "
-                         "or tokens (e.g. warmup: 2000)")
+    if spec.schedule.kind == "wsd" and len(spec.budget.budgets) > 1 and percent_warmup(spec):
+        raise spec_error(("schedule", "warmup"), f"warmup {getattr(spec.schedule, 'warmup')} is ambiguous with several "
+                         "budgets: the WSD branches share one trunk, so it cannot be a percentage of each; give it in "
+                         "steps or tokens (e.g. warmup: 2000)")
 
 
 def checkpoints(spec: Spec) -> list[Checkpoint]:
@@ -361,5 +359,9 @@ def plan(spec: "Spec | str | dict", law: Any = None, optimize: bool = False) -> 
         else:
             from lrplan.lawcmd import predictor_for
 
-            predict, name = predictor_for(str(law), s, required=True)
+            predict, name, warning = predictor_for(str(law), s, required=True)
+            if warning:
+                from lrplan.cli import _stderr
+
+                _stderr().print(warning, soft_wrap=True)
     return make_plan(s, predict, name, do_optimize=optimize)

@@ -51,6 +51,12 @@ class BatchPoint(StrictModel):
     at: LengthT
     batch_size: BatchCount
 
+    def tokens(self, seq_len: int | None, clock: Any) -> int:
+        """Where this change happens, in tokens (a threshold in steps is read on ``clock``)."""
+        if self.at.unit == "steps":
+            return int(clock.tokens_before(int(self.at.value)))
+        return int(self.at.value * (seq_len if self.at.unit == "samples" else 1))
+
 
 class Budget(StrictModel):
     """How long the run is (``tokens`` or ``steps``, or several ``budgets``) and how many tokens a step takes."""
@@ -180,10 +186,7 @@ class Spec(StrictModel):
 
     def locate(self, err: "SpecError") -> "SpecError":
         """``err`` (raised by a later check, e.g. ``lrplan plan``'s) naming this spec's file and line."""
-        if err.source is not None or self._source is None:
-            return err
-        node = self._node
-        return err.with_source(self._source, (lambda loc: line_of(node, loc)) if node is not None else None)
+        return err if err.source is not None or self._source is None else _located(err, self._source, self._node)
 
     @field_validator("version")
     @classmethod
@@ -260,8 +263,7 @@ class Spec(StrictModel):
         if b.batch_schedule is not None and clock is not None:
             horizon = ctx.total_steps if unit == "tokens" else int(clock.tokens_before(ctx.total_steps))
             for i, bp in enumerate(b.batch_schedule):
-                t = bp.at.value * (b.seq_len if bp.at.unit == "samples" else 1) if bp.at.unit != "steps" else int(clock.tokens_before(int(bp.at.value)))
-                if i and t >= horizon:
+                if i and bp.tokens(b.seq_len, clock) >= horizon:
                     raise spec_error(("budget", "batch_schedule", i, "at"), f"threshold {bp.at} is at or past the end of the budget")
         return ctx
 
@@ -563,5 +565,10 @@ def load_spec(source: Union[str, Path, dict]) -> Spec:
         spec._node = node
         spec.schedule_plan()  # resolve lengths now, so every error surfaces at load time
     except SpecError as e:
-        raise e.with_source(name, (lambda loc: line_of(node, loc)) if node is not None else None) from None
+        raise _located(e, name, node) from None
     return spec
+
+
+def _located(err: SpecError, source: str | None, node: Any) -> SpecError:
+    """``err`` naming ``source`` and, through the YAML node tree, each problem's line."""
+    return err.with_source(source, (lambda loc: line_of(node, loc)) if node is not None else None)

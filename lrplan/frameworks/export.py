@@ -566,8 +566,8 @@ def export(spec: "Spec", framework: str, version: str | None = None, sample_base
     for label, native in cands:
         try:
             got = simulate(fw, native)
-        except (ValueError, ZeroDivisionError, AssertionError) as e:
-            misses.append(f"{label}: {str(e).splitlines()[0][:120] if str(e) else type(e).__name__}")
+        except (ValueError, ZeroDivisionError, AssertionError) as err:
+            misses.append(f"{label}: {str(err).splitlines()[0][:120] if str(err) else type(err).__name__}")
             continue
         if got.shape != want.shape:
             misses.append(f"the nearest {label} config runs {got.size:,} updates where the spec has {want.size:,}")
