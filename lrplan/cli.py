@@ -197,6 +197,17 @@ def check(spec: SpecArg) -> None:
 
     s = load_spec(spec)
     print_summary(s, _stdout())
+    if s.budget.budgets and len(s.budget.budgets) > 1 and s.schedule.kind in ("wsd", "wsd-s"):
+        from lrplan.errors import SpecError
+        from lrplan.planning import check_plannable
+
+        try:  # the run above is well defined, but `lrplan plan` may still refuse the multi-budget spec
+            check_plannable(s)
+        except SpecError as e:
+            from rich.markup import escape
+
+            _stderr().print(f"[yellow]warning:[/yellow] lrplan plan would refuse this spec: {escape(str(s.locate(e)))}",
+                            soft_wrap=True)
     _stdout().print("[green]ok[/green]")
 
 

@@ -126,7 +126,8 @@ def percent_warmup(spec: Spec) -> bool:
     return getattr(getattr(spec.schedule, "warmup", None), "unit", None) == "percent"
 
 
-def _check(spec: Spec) -> None:
+def check_plannable(spec: Spec) -> None:
+    """Raise the :class:`SpecError` that ``lrplan plan`` gives for a spec it cannot plan (``check`` warns with it)."""
     if spec.schedule.kind not in ("wsd", "wsd-s"):
         raise spec_error(("schedule", "kind"), f"lrplan plan plans wsd or wsd-s schedules, not {spec.schedule.kind!r}")
     if not spec.budget.budgets:
@@ -139,7 +140,7 @@ def _check(spec: Spec) -> None:
 
 def checkpoints(spec: Spec) -> list[Checkpoint]:
     """The per-budget table for WSD (branches) or WSD-S (positions in the single run)."""
-    _check(spec)
+    check_plannable(spec)
     out: list[Checkpoint] = []
     if spec.schedule.kind == "wsd-s":
         plan = spec.schedule_plan()

@@ -66,9 +66,16 @@ def print_summary(spec: "Spec", console: "Console", title: str | None = None) ->
         per = f"{plan.tokens_per_step:,} per step" if plan.tokens_per_step else "variable batch"
         total += f", {si(tot)} tokens ({tot:,}; {per})"
     if plan.variable_batch:
-        b = plan.batch_at(np.array([0, plan.total_steps - 1]))
-        runs = plan.clock.starts.size
-        total += f"; batch {int(b[0])} -> {int(b[1])} sequences in {runs} steps of the batch schedule; progress on the {plan.unit} clock"
+        starts = plan.clock.starts[plan.clock.starts < plan.total_steps]
+        sizes = [int(v) for v in plan.batch_at(starts)]
+        if len(set(sizes)) == 1:  # e.g. a batch_schedule change after this run's end
+            batch = f"batch {sizes[0]} sequences throughout"
+        elif len(sizes) <= 5:
+            batch = "batch " + " -> ".join(map(str, sizes)) + " sequences"
+        else:
+            batch = (f"batch {sizes[0]} -> {sizes[-1]} sequences in {len(sizes)} steps of the batch schedule "
+                     f"(min {min(sizes)}, max {max(sizes)})")
+        total += f"; {batch}; progress on the {plan.unit} clock"
     console.print(total)
     last = plan.lr_at(np.array([plan.total_steps - 1]))[0]
     console.print(f"peak LR {sched.peak():.4g}; last update's LR {format_float(float(last))}")

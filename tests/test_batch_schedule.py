@@ -198,3 +198,28 @@ def test_frameworks_without_batch_schedules_say_so():
     )
     e = export(spec, "torchtitan")
     assert not e.exact and "NOT EXACT" in e.snippet
+
+
+def test_summary_lists_the_batch_sizes():
+    import io
+
+    from rich.console import Console
+
+    from lrplan.summary import print_summary
+
+    def total_line(budget):
+        out = io.StringIO()
+        print_summary(_spec(budget, {"kind": "constant", "peak_lr": 1.0}), Console(file=out, width=400))
+        return next(line for line in out.getvalue().splitlines() if line.startswith("total:"))
+
+    # the hand-checked ramp above: 16, 32, 48, 64 (each size named once, in order)
+    ramp = {"tokens": "2M", "batch_size": 64, "seq_len": 1000,
+            "rampup": {"start": 16, "increment": 16, "over": "400 samples"}}
+    assert "; batch 16 -> 32 -> 48 -> 64 sequences; progress" in total_line(ramp)
+    # a long ramp: 16 .. 256 in steps of 16 = 16 sizes, summarised
+    long = dict(ramp, batch_size=256, rampup={"start": 16, "increment": 16, "over": "4000 samples"}, tokens="20M")
+    assert "; batch 16 -> 256 sequences in 16 steps of the batch schedule (min 16, max 256); progress" in total_line(long)
+    # a step schedule that goes down again
+    down = {"tokens": "10M", "seq_len": 1000, "batch_schedule": [{"at": 0, "batch_size": 64},
+            {"at": "2M tokens", "batch_size": 128}, {"at": "6M tokens", "batch_size": 64}]}
+    assert "; batch 64 -> 128 -> 64 sequences; progress" in total_line(down)

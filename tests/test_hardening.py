@@ -181,9 +181,13 @@ def test_plan_percentage_warmup(tmp_path):
     wsd = _write(tmp_path, "w.yaml", "budget: {budgets: [10000, 20000]}\nschedule: {kind: wsd, peak_lr: 1.0e-3, "
                                      "warmup: 50%, decay: 20%}\n")
     _fails(["plan", wsd, "--no-law"], f"{wsd}:2", "schedule.warmup", "ambiguous with several budgets")
+    res = runner.invoke(app, ["check", str(wsd)])  # the longest run is well defined: check passes, and says plan refuses
+    assert res.exit_code == 0 and "ok" in res.stdout
+    assert f"warning: lrplan plan would refuse this spec: {wsd}:2: schedule.warmup" in " ".join(res.stderr.split())
     wsds = _write(tmp_path, "s.yaml", "budget: {budgets: [12500, 25000, 50000], batch_size: 1024, seq_len: 4096}\n"
                                       "schedule: {kind: wsd-s, peak_lr: 5.0e-4, min_lr_ratio: 0.1, warmup: 4%, "
                                       "decay: 10%}\n")
+    assert "warning" not in runner.invoke(app, ["check", str(wsds)]).stderr  # plannable: no warning
     d = tmp_path / "o"
     res = runner.invoke(app, ["plan", str(wsds), "--no-law", "--export", "megatron", "-o", str(d)])
     assert res.exit_code == 0, res.stderr
