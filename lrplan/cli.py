@@ -197,7 +197,7 @@ def check(spec: SpecArg) -> None:
 
     s = load_spec(spec)
     print_summary(s, _stdout())
-    if s.budget.budgets and len(s.budget.budgets) > 1 and s.schedule.kind in ("wsd", "wsd-s"):
+    if s.budget.budgets and len(s.budget.budgets) > 1 and getattr(s.schedule, "kind", None) in ("wsd", "wsd-s"):
         from lrplan.errors import SpecError
         from lrplan.planning import check_plannable
 

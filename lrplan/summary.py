@@ -66,6 +66,7 @@ def print_summary(spec: "Spec", console: "Console", title: str | None = None) ->
         per = f"{plan.tokens_per_step:,} per step" if plan.tokens_per_step else "variable batch"
         total += f", {si(tot)} tokens ({tot:,}; {per})"
     if plan.variable_batch:
+        assert plan.clock is not None  # variable batch = a batch clock
         starts = plan.clock.starts[plan.clock.starts < plan.total_steps]
         sizes = [int(v) for v in plan.batch_at(starts)]
         if len(set(sizes)) == 1:  # e.g. a batch_schedule change after this run's end
