@@ -338,6 +338,14 @@ def megatron_matrix() -> Iterator[tuple[str, Config]]:
             if style == "WSD":
                 cfg["lr_wsd_decay_samples"] = int(samples * 0.25)
             yield f"rampup-{style}-{wsd}-v{v}", cfg
+    # The ramp-up outlasts the run (train_samples < ramp samples), as lrplan exports a short token budget.
+    for style in ("cosine", "linear"):
+        for samples, decay in ((2345, None), (2367, 2400)):
+            cfg = {"lr": 3e-4, "min_lr": 0.0, "lr_decay_style": style, "train_samples": samples,
+                   "global_batch_size": 256, "rampup_batch_size": [32, 32, 5000], "lr_warmup_samples": 200}
+            if decay is not None:
+                cfg["lr_decay_samples"] = decay
+            yield f"rampup-outlasts-{style}-{samples}", cfg
 
 
 def megatron_refusals() -> Iterator[tuple[str, Config]]:

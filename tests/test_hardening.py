@@ -253,7 +253,20 @@ def test_unexpressible_export_says_why(tmp_path):
     s = _write(tmp_path, "r.yaml", "budget: {tokens: 10B, batch_size: 1536, seq_len: 4096, rampup: {start: 256, "
                                    "increment: 128, over: 20B tokens}}\nschedule: {kind: cosine, peak_lr: 3.0e-4, "
                                    "min_lr_ratio: 0.1, warmup: 1B tokens}\n")
-    _fails(["render", s, "--format", "megatron"], "runs 5,533 updates where the spec has 5,532", "LRPlanScheduler")
+    # the ramp-up outlasts the 10B-token run: Megatron would run 5,533 updates on --train-samples 2441406 (it starts an
+    # iteration while at most that many samples were consumed); the export now runs the spec's 5,532 and says why the
+    # LRs still differ (by 4.6e-10): Megatron counts whole samples, and 10B / 1B tokens are not
+    res = runner.invoke(app, ["render", str(s), "--format", "megatron"])
+    plan = lrplan.load_spec(s).schedule_plan()
+    consumed = int(plan.clock.tokens_before(plan.total_steps)) // 4096  # the samples the spec's 5,532 updates consume
+    assert res.exit_code == 0 and "(cosine, 5,532 updates)" in res.stdout and f"--train-samples {consumed - 1} " in res.stdout
+    assert ("why: Megatron counts whole samples of 4096 tokens; budget 10,000,000,000 tokens = 2,441,406.25 samples, "
+            "warmup 1,000,000,000 tokens = 244,140.625 samples") in " ".join(res.stderr.split())
+    whole = _write(tmp_path, "w.yaml", "budget: {tokens: 9999998976, batch_size: 1536, seq_len: 4096, rampup: {start: "
+                                       "256, increment: 128, over: 20B tokens}}\nschedule: {kind: cosine, peak_lr: 3.0e-4, "
+                                       "min_lr_ratio: 0.1, warmup: 999997440 tokens}\n")
+    res = runner.invoke(app, ["render", str(whole), "--format", "megatron"])  # multiples of 4096 tokens, as advised: exact
+    assert res.exit_code == 0 and "# exact: every update's LR equals the spec" in res.stdout, res.stderr
 
 
 def test_readme_batch_schedule_example_is_valid():

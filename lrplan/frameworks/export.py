@@ -206,7 +206,7 @@ class Facts:
     rampup: Optional[tuple[int, int, int]] = None  # Megatron --rampup-batch-size START INCR SAMPLES
     variable_batch: bool = False
     step_schedule: Optional[str] = None  # Megatron-LM HEAD --step-batch-size-schedule, thresholds in samples
-    consumed_samples: Optional[int] = None  # samples the run's whole steps consume (budget.batch_schedule)
+    consumed_samples: Optional[int] = None  # samples the run's whole steps consume (variable batch)
 
 
 def facts(spec: "Spec") -> Facts:
@@ -241,11 +241,12 @@ def facts(spec: "Spec") -> Facts:
     if r is not None and spec.budget.seq_len:
         samples = int(r.over.value) // spec.budget.seq_len if r.over.unit == "tokens" else int(r.over.value)
         f.rampup = (int(r.start), int(r.increment), samples)
+    if clock.variable and spec.budget.seq_len:
+        f.consumed_samples = int(clock.tokens_before(plan.total_steps)) // spec.budget.seq_len
     if spec.budget.batch_schedule is not None and spec.budget.seq_len:
         q = spec.budget.seq_len
         runs = [(int(clock.tokens_before(int(st))) // q, int(tp) // q) for st, tp in zip(clock.starts, clock.tps)]
         f.step_schedule = " ".join(f"{a}:{b}" for a, b in runs)
-        f.consumed_samples = int(clock.tokens_before(plan.total_steps)) // q
     return f
 
 
@@ -309,6 +310,19 @@ def _in_samples(t: Facts, to_samples: Callable[[int], int]) -> Facts:
     return sf
 
 
+def _end_at_last_update(c: dict, f: Facts) -> None:
+    """While ramping up, Megatron starts another iteration whenever at most ``--train-samples`` were consumed
+    (``update_train_iters``, training.py, core_v0.15-0.16), so a ramp-up that outlasts the run runs one update past
+    the spec's last whole step. Then ``--train-samples`` = the samples the spec's updates consume, minus one (the
+    last update starts below it, the next would not), with the decay length kept (``--lr-decay-samples``, which
+    defaults to ``--train-samples``). The simulator checks the result like every other config."""
+    if f.consumed_samples is None or _module("megatron").train_iters(c) == f.T:
+        return
+    if c.get("lr_decay_samples") is None:
+        c["lr_decay_samples"] = c["train_samples"]
+    c["train_samples"] = f.consumed_samples - 1
+
+
 def _megatron(f: Facts, sample_based: bool) -> list[tuple[str, Native]]:
     if f.tok is not None and f.seq_len:  # progress on tokens consumed = Megatron's sample-based scheduler
         t = f.tok
@@ -321,6 +335,7 @@ def _megatron(f: Facts, sample_based: bool) -> list[tuple[str, Native]]:
                     c["global_batch_size"] = f.batch_size or (f.T and sf.T // f.T) or 1
                     if f.rampup:
                         c["rampup_batch_size"] = list(f.rampup)
+                        _end_at_last_update(c, f)
                 out.append((lab + " (sample-based: the spec runs on tokens)", n))
             return out
         if f.step_schedule:  # budget.batch_schedule: Megatron-LM HEAD's --step-batch-size-schedule
@@ -648,6 +663,14 @@ def why(fw: str, f: Facts) -> list[str]:
         out.append("Megatron's inverse-square-root uses timescale = warmup (> 0) and has no cooldown")
     if f.kind == "wsd-s" and f.rewarmup:
         out.append("a relaunch jumps straight back to the peak (no re-warmup)")
+    if fw == "megatron" and f.tok is not None and f.seq_len:
+        t, q = f.tok, f.seq_len
+        lengths = [("budget", t.T), ("warmup", t.W), ("decay", t.D), ("tail", t.tail)]
+        lengths += [(f"checkpoint {i + 1}", c) for i, (c, _) in enumerate(t.wsds)]
+        odd = [f"{k} {v:,} tokens = {v / q:,.10g} samples" for k, v in lengths if v % q]
+        if odd:
+            out.append(f"Megatron counts whole samples of {q} tokens; " + ", ".join(odd[:3])
+                       + f" (use lengths that are multiples of {q} tokens to export exactly)")
     return [f"why: {r}" for r in out]
 
 

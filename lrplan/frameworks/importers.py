@@ -141,7 +141,7 @@ def _megatron_spec(cfg: dict, seq_len: int | None = None) -> dict | None:
     st = megatron.scheduler_steps(cfg)
     samples = bool(a["train_samples"]) and bool(seq_len)
     if samples:
-        div, T = 1, int(a["train_samples"])
+        div, T = 1, megatron.samples_run(cfg)  # = --train-samples unless a ramp-up outlasts it
     else:
         if a["rampup_batch_size"] is not None or (a["train_samples"] and a["train_samples"] % gbs):
             return None
@@ -556,10 +556,17 @@ def import_megatron(argv: list[str]) -> Imported:
     q = extra.get("seq_length")
     if cfg.get("train_samples") and q and cfg.get("global_batch_size"):
         # sample-based: the spec runs on the token clock (a batch ramp-up moves it off the step clock)
+        from lrplan.frameworks import megatron
+
         budget = {"tokens": int(cfg["train_samples"]) * q, "batch_size": cfg["global_batch_size"], "seq_len": q}
         r = cfg.get("rampup_batch_size")
         if r is not None:
             budget["rampup"] = {"start": r[0], "increment": r[1], "over": f"{r[2]} samples"}
+            if not megatron.validate({**cfg}) and megatron.samples_run(cfg) > int(cfg["train_samples"]):
+                budget["tokens"] = megatron.samples_run(cfg) * q
+                notes.append(f"the ramp-up outlasts --train-samples {cfg['train_samples']}: Megatron's last iteration "
+                             f"starts below it and runs past it, so the budget is the {budget['tokens'] // q} samples "
+                             "its iterations consume")
         return import_config("megatron", cfg, notes, budget, seq_len=q)
     if cfg.get("global_batch_size"):
         budget["batch_size"] = cfg["global_batch_size"]

@@ -333,6 +333,14 @@ def train_iters(config: Mapping[str, Any]) -> int:
     return len(phase) + extra
 
 
+def samples_run(config: Mapping[str, Any]) -> int:
+    """Samples the run consumes: ``--train-samples``, or more when a batch-size ramp-up outlasts it (Megatron then
+    starts iterations while at most ``--train-samples`` were consumed, so the last one runs past it)."""
+    a = _args(config)
+    n = train_iters(config)
+    return max(int(a["train_samples"] or 0), int(batch_sizes(config, n).sum()))
+
+
 def _pow_half(x: NDArray[np.float64]) -> NDArray[np.float64]:
     """``math.pow(0.5, x)`` elementwise. numpy's float64 ``power`` may use a SIMD kernel a few ulp
     off libm; going through long double matches libm's result far more often."""
