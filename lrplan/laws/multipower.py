@@ -21,10 +21,11 @@ How rho and kappa were chosen (honest protocol; the six MPL test curves were NOT
   Grid rho, kappa in {0.6, 0.7, 0.8, 0.9, 1.0}, default fit otherwise (late_weight 0, auto window); the
   minimum is (0.8, 0.7): MAE 0.00269 (0.7/0.7: 0.00289; published 1/1: 0.00674).  The Schaipp numbers of
   the default are therefore *validation* numbers, not held-out ones.  ``benchmarks/law_selection.py``
-  reproduces the grid; ``--fsl``/``--spl``/``--beta-max``/``--lag``/``--drift`` score later, pre-registered
-  candidates that did not beat (0.8, 0.7) on this set and were not adopted.  A broader selection set (``--broad``: three peak LRs and
-  2-4x horizon transfer, 124M/209M) prefers (1.0, 0.7), and kappa 0.7 with rho fitted scores about as well there;
-  neither was adopted because both are worse on the MPL protocol below at some size (see README).
+  reproduces the grid; ``--fsl``/``--spl``/``--beta-max``/``--lag``/``--drift``/``--neg-gamma`` score later,
+  pre-registered candidates that did not beat (0.8, 0.7) on this set and were not adopted.  A broader selection
+  set (``--broad``: three peak LRs and 2-4x horizon transfer, 124M/209M) prefers (1.0, 0.7), and kappa 0.7 with
+  rho fitted scores about as well there; neither was adopted because both are worse on the MPL protocol below at
+  some size (see README).
 * Evaluation = the MPL paper's protocol (Luo et al. Table 1): fit constant_24000 + cosine_24000 + wsdcon_9 per
   size, predict the six other curves (incl. 3x horizon).  Mean test R2 / MAE with the defaults:
   25M 0.99889 / 0.00338, 100M 0.99924 / 0.00280, 400M 0.99858 / 0.00411 (published form fitted the same way:
