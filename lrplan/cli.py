@@ -18,7 +18,7 @@ from lrplan import __version__
 app = typer.Typer(
     name="lrplan",
     help="Plan learning-rate schedules for LLM pretraining: render every step's LR, export framework configs, "
-    "predict loss, plan WSD-S branches.",
+    "predict loss, plan WSD-S branches.\n\nExample: lrplan render schedules/wsd.yaml  (then lrplan COMMAND --help)",
     no_args_is_help=True,
     add_completion=True,
     rich_markup_mode="rich",

@@ -145,9 +145,9 @@ def import_(
 
         lrplan import megatron -- --lr 3e-4 --min-lr 3e-5 --train-iters 100000 --lr-warmup-iters 2000 --lr-decay-style cosine
 
-        lrplan import torchtitan llama3_8b.toml -o llama3.yaml
+        lrplan import torchtitan schedules/data/torchtitan.toml -o imported.yaml
 
-        lrplan import hf training_args.yaml
+        lrplan import hf schedules/data/hf_training_args.yaml
     """
     from lrplan.errors import LrplanError
     from lrplan.frameworks.importers import IMPORTABLE, import_hf, import_megatron, import_torchtitan

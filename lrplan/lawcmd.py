@@ -371,7 +371,7 @@ def fit(
     to_step: Annotated[Optional[int], typer.Option("--to-step", min=1, help="Last step of the fit window (default: the end of each log).", show_default=False)] = None,
     warmup: Annotated[Optional[str], typer.Option("--warmup", help="Warmup convention: area (MPL default), ramp, or peak (momentum default).", show_default=False)] = None,
     max_points: Annotated[int, typer.Option("--max-points", min=5, help="Thin each curve to at most N points (median of step bins): keeps fits fast and robust to noisy per-step loss.")] = 500,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No summary.")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No summary table (notes, warnings and the chosen fit window are still printed, on stderr).")] = False,
 ) -> None:
     """Fit a loss law to training logs: a law.yaml that [bold]lrplan predict[/bold] and [bold]lrplan plan[/bold] use.
 
@@ -381,11 +381,11 @@ def fit(
 
     Example:
 
-        lrplan fit constant.csv cosine.csv -o law.yaml
+        lrplan fit tests/data/logs/mpl25m_runs.csv --runs constant,cosine -o law.yaml
 
-        lrplan fit runs.csv --runs const,cos --loss-col val_loss -o law.yaml
+        lrplan fit tests/data/logs/cosine_sparse_lr.csv --loss-col val_loss --law momentum -o law.yaml
 
-        lrplan fit run.csv --schedule schedules/wsd.yaml --law momentum -o law.yaml
+        lrplan fit YOUR_RUN.csv --schedule schedules/wsd.yaml -o law.yaml   [dim](a log without an lr column)[/dim]
     """
     import numpy as np
     import yaml
@@ -573,7 +573,7 @@ def predict(
 
         lrplan predict schedules/wsd.yaml
 
-        lrplan predict schedules/wsd.yaml schedules/cosine.yaml --law law.yaml -o pred.csv --every 100
+        lrplan predict schedules/wsd.yaml schedules/cosine.yaml --law builtin:mpl-25m -o pred.csv --every 100
     """
     import numpy as np
 

@@ -186,12 +186,15 @@ def _plot(s, res) -> None:
     if s.schedule.kind == "wsd-s":
         base = plan_series(s.schedule_plan(), s.name or "WSD-S run", w)
         marks = np.array([c.checkpoint_step for c in res.checkpoints], dtype=np.float64)
-        series = [Series(base.label + " (| = checkpoint)", base.x, base.y, marks)]
+        series = [Series(base.label, base.x, base.y, marks)]
+        edge_label = "checkpoint (decay ends)"
     else:
         from lrplan.planning import wsd_branch_specs
 
         series = []
+        edge_label = "branch point (decay starts)"
         for i, b in enumerate(wsd_branch_specs(s)):
             ser = plan_series(b.schedule_plan(), f"branch {i + 1}", w)
             series.append(Series(ser.label, ser.x, ser.y, np.array([res.checkpoints[i].branch_point_step], dtype=np.float64)))
-    sys.stdout.write(plot_series(series, w, h, color=want_color(False, sys.stdout), x_label="step", title="plan") + "\n")
+    sys.stdout.write(plot_series(series, w, h, color=want_color(False, sys.stdout), x_label="step", title="plan",
+                                 edge_label=edge_label) + "\n")

@@ -199,9 +199,10 @@ def _ansi(text: str, color: int) -> str:
     return f"\x1b[38;5;{color}m{text}\x1b[0m"
 
 
-def _legend_lines(entries: list[tuple[str, str]], width: int, color: bool, edge: bool) -> list[str]:
+def _legend_lines(entries: list[tuple[str, str]], width: int, color: bool, edge: bool,
+                  edge_label: str = "phase start") -> list[str]:
     """The legend under the plot: ``<marker> label`` per series (a coloured dot in colour mode), wrapped."""
-    items = list(entries) + ([(EDGE_CHAR, "phase start")] if edge else [])
+    items = list(entries) + ([(EDGE_CHAR, edge_label)] if edge else [])
     lines: list[str] = []
     cur, cur_len = "", 0
     for i, (marker, label) in enumerate(items):
@@ -237,13 +238,14 @@ def plot_series(
     right: Sequence[Series] = (),
     right_label: str = "loss",
     right_log: bool = False,
+    edge_label: str = "phase start",
 ) -> str:
     """Draw the ``series`` (LR, left axis) and optional ``right`` series (e.g. predicted loss, right axis)
     into text at most ``width`` columns wide and ``height`` rows (the legend included).
 
     Without ``color`` the text has no escape codes and every series has its own marker character
-    (``MARKERS``). With ``log_y`` non-positive values are left out. Phase starts (``Series.edges``)
-    are dotted vertical lines. Raises :class:`LrplanError` below ``MIN_WIDTH`` x ``MIN_HEIGHT``."""
+    (``MARKERS``). With ``log_y`` non-positive values are left out. ``Series.edges`` (phase starts, or what
+    ``edge_label`` names) are dotted vertical lines. Raises :class:`LrplanError` below ``MIN_WIDTH`` x ``MIN_HEIGHT``."""
     check_size(width, height)
     left = list(series)
     allser = left + list(right)
@@ -281,7 +283,7 @@ def plot_series(
         if edges.size > canvas_cols // 4:
             edges = _EMPTY
 
-    legend = _legend_lines(list(zip(markers, labels)), width, color, bool(edges.size))
+    legend = _legend_lines(list(zip(markers, labels)), width, color, bool(edges.size), edge_label)
     plot_h = height - len(legend)
     if plot_h < MIN_HEIGHT - 2:
         legend = legend[: max(0, height - (MIN_HEIGHT - 2))]

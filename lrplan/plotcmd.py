@@ -156,7 +156,7 @@ def plot(
 
         lrplan plot schedules/wsd.yaml schedules/cosine.yaml --log-y
 
-        lrplan plot schedules/wsd.yaml --loss --law law.yaml
+        lrplan plot schedules/wsd.yaml --loss --law builtin:mpl-25m
 
         lrplan plot schedules/constant.yaml --convention torchtitan
     """

@@ -329,3 +329,24 @@ def test_plan_with_a_batch_change_after_the_first_budget(tmp_path):
     for spec, top in ((first, 512), (second, 1024)):
         tok = spec.render().tokens
         assert int(np.diff(tok).max()) == top * 4096  # the largest batch its steps take
+
+
+def _help_examples():
+    out = []
+    for cmd in _commands():
+        text = runner.invoke(app, [cmd, "--help"], env={"COLUMNS": "400", "NO_COLOR": "1"}).stdout
+        body = text.split("Example", 1)[1].split("╭", 1)[0]
+        out += [line.strip() for line in body.splitlines() if line.strip().startswith("lrplan ")]
+    return out
+
+
+@pytest.mark.parametrize("example", [e for e in _help_examples() if "YOUR_" not in e])
+def test_every_help_example_runs_from_the_repo_root(example, tmp_path, monkeypatch):
+    """A fresh clone has what the examples need (shipped specs, logs, framework configs); outputs go to a temp dir."""
+    import shlex
+
+    for d in ("schedules", "tests"):
+        (tmp_path / d).symlink_to(ROOT / d)
+    monkeypatch.chdir(tmp_path)
+    res = runner.invoke(app, shlex.split(example)[1:], env={"COLUMNS": "120"})
+    assert res.exit_code == 0, (example, res.stderr)

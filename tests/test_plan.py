@@ -176,4 +176,11 @@ def test_cli_plan_with_builtin_law_and_plot():
     # the first checkpoint is the same run for WSD and WSD-S (paper: "by definition ... the same loss")
     assert data["checkpoints"][0]["predicted_loss"]["WSD"] == pytest.approx(data["checkpoints"][0]["predicted_loss"]["WSD-S"])
     res = runner.invoke(app, ["plan", str(spec), "--no-law", "--plot"], env={"COLUMNS": "100", "LINES": "30", "NO_COLOR": "1"})
-    assert res.exit_code == 0 and "checkpoint" in res.stdout and "plan" in res.stdout
+    assert res.exit_code == 0 and "┊ checkpoint (decay ends)" in res.stdout and "plan" in res.stdout
+    assert "phase start" not in res.stdout and "| = checkpoint" not in res.stdout  # the dotted lines are the checkpoints
+    plot = [ln for ln in res.stdout.splitlines() if "┤" in ln or "│" in ln and "┃" not in ln]
+    cols = {i for ln in plot for i, ch in enumerate(ln) if ch == "┊"}  # the checkpoints inside the run (12.5k, 25k)
+    assert len(cols) >= 2, res.stdout
+    wsd = Path(__file__).resolve().parents[1] / "schedules" / "plan-wsd.yaml"
+    res = runner.invoke(app, ["plan", str(wsd), "--no-law", "--plot"], env={"COLUMNS": "100", "LINES": "30", "NO_COLOR": "1"})
+    assert res.exit_code == 0 and "┊ branch point (decay starts)" in res.stdout
