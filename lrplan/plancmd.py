@@ -172,11 +172,11 @@ def plan(
         from lrplan.cli import _stdout
 
         print_plan(res, _stdout())
-    if show_plot:
-        _plot(s, res)
+    if show_plot:  # JSON/CSV on stdout stays parseable: the plot then goes to stderr (as render --plot does)
+        _plot(s, res, sys.stderr if text is not None and output in (None, "-") else sys.stdout)
 
 
-def _plot(s, res) -> None:
+def _plot(s, res, stream) -> None:
     import numpy as np
 
     from lrplan.plot import Series, plan_series, plot_series
@@ -196,5 +196,5 @@ def _plot(s, res) -> None:
         for i, b in enumerate(wsd_branch_specs(s)):
             ser = plan_series(b.schedule_plan(), f"branch {i + 1}", w)
             series.append(Series(ser.label, ser.x, ser.y, np.array([res.checkpoints[i].branch_point_step], dtype=np.float64)))
-    sys.stdout.write(plot_series(series, w, h, color=want_color(False, sys.stdout), x_label="step", title="plan",
-                                 edge_label=edge_label) + "\n")
+    stream.write(plot_series(series, w, h, color=want_color(False, stream), x_label="step", title="plan",
+                             edge_label=edge_label) + "\n")

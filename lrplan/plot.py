@@ -30,6 +30,8 @@ if TYPE_CHECKING:  # pragma: no cover
 
 MIN_WIDTH = 40
 MIN_HEIGHT = 10
+MAX_WIDTH = 1000  # a plot larger than any terminal is a mistake (and costs memory quadratically)
+MAX_HEIGHT = 500
 SAMPLES_PER_COLUMN = 4
 MARKERS: tuple[str, ...] = ("*", "+", "o", "x", "#", "@", "%", "&", "=", "~")
 """Marker characters, one per series, in no-colour mode (overlaid curves stay distinguishable)."""
@@ -56,12 +58,15 @@ class Series:
 
 
 def check_size(width: int, height: int) -> None:
-    """Refuse sizes too small to draw anything readable."""
+    """Refuse sizes too small to draw anything readable, or too large to be a terminal."""
     if width < MIN_WIDTH or height < MIN_HEIGHT:
         raise LrplanError(
             f"the plot needs at least {MIN_WIDTH}x{MIN_HEIGHT} characters (got {width}x{height}); "
             "enlarge the terminal (`lrplan plot` also takes --width/--height)"
         )
+    if width > MAX_WIDTH or height > MAX_HEIGHT:
+        raise LrplanError(f"the plot can be at most {MAX_WIDTH}x{MAX_HEIGHT} characters (got {width}x{height}); "
+                          "give a smaller --width/--height (for data, `lrplan render` writes every step)")
 
 
 def sample_steps(plan: "SchedulePlan", n: int) -> np.ndarray:

@@ -31,10 +31,13 @@ def want_color(no_color: bool, stream: TextIO) -> bool:
 
 
 def plot_size(width: Optional[int], height: Optional[int], max_height: Optional[int] = None) -> tuple[int, int]:
-    """``--width``/``--height``, else the terminal's size (minus two rows for the prompt)."""
+    """``--width``/``--height``, else the terminal's size (minus two rows for the prompt; at most the largest
+    plot, so a huge COLUMNS/LINES only limits, never refuses)."""
+    from lrplan.plot import MAX_HEIGHT, MAX_WIDTH
+
     term = shutil.get_terminal_size()
-    w = width if width is not None else term.columns
-    h = height if height is not None else term.lines - 2
+    w = width if width is not None else min(term.columns, MAX_WIDTH)
+    h = height if height is not None else min(term.lines - 2, MAX_HEIGHT)
     if height is None and max_height is not None:
         h = min(h, max_height)
     return w, h
@@ -102,7 +105,7 @@ def loss_series(specs: "list[Spec]", width: int, x: str, law: Optional[str]) -> 
 
     from lrplan.cli import _stderr
     from lrplan.errors import LrplanError
-    from lrplan.lawcmd import law_description, range_check, resolve_law
+    from lrplan.lawcmd import check_predicted, law_description, range_check, resolve_law
     from lrplan.laws import warmup_length
     from lrplan.plot import SAMPLES_PER_COLUMN, Series, sample_steps, spec_label, unique_labels
 
@@ -123,8 +126,11 @@ def loss_series(specs: "list[Spec]", width: int, x: str, law: Optional[str]) -> 
             continue
         with np.errstate(all="ignore"):
             y = np.asarray(res.fitted.predict(lr, steps), dtype=np.float64)
-        if not np.all(np.isfinite(y)):
-            raise LrplanError(f"{lab}: law {res.label} gives a non-finite loss for this schedule; it is outside what the law can evaluate")
+        try:  # the same refusal as predict/plan: no curve where the law's terms outgrow their range
+            check_predicted(res, y, steps, lab, lr=lr)
+        except LrplanError as e:
+            err.print(f"[yellow]warning:[/yellow] no loss curve: {escape(str(e))}", soft_wrap=True)
+            continue
         xs = plan.tokens_at(steps).astype(np.float64) if x == "tokens" and plan.has_tokens else steps.astype(np.float64)
         out.append(Series(lab, xs, y))
     return out

@@ -23,6 +23,10 @@ CASES = {
     "tokens_no_tps": ("schedule:\n  kind: wsd\n  peak_lr: 1e-3\n  warmup: 1B tokens\n", "x.yaml:6: schedule.warmup: 1000000000 tokens needs tokens per step"),
     "warmup_too_long": ("schedule:\n  kind: cosine\n  peak_lr: 1e-3\n  warmup: 1000\n", "x.yaml:6: schedule.warmup: warmup (1000 steps) must be shorter than the budget (1000 steps)"),
     "syntax": ("schedule: [1, 2\n", "x.yaml:4: invalid YAML"),
+    "geometric_from_zero": ("schedule:\n  kind: phases\n  phases:\n    - {length: 50, shape: geometric, from: 0, to: 1.0e-3}\n    - {shape: constant}\n",
+                            "x.yaml:6: schedule.phases[0].from: phase 1 (geometric) moves multiplicatively and needs a positive start LR, got 0;"),
+    "geometric_after_zero": ("schedule:\n  kind: phases\n  phases:\n    - {length: 50, shape: linear, from: 1.0e-3, to: 0}\n    - {shape: inverse-proportional, to: 1.0e-4}\n",
+                             "x.yaml:7: schedule.phases[1].from: phase 2 (inverse-proportional) moves multiplicatively and needs a positive start LR, got 0 (the previous phase ends at 0)"),
     "geometric_zero": ("schedule:\n  kind: wsd\n  peak_lr: 1e-3\n  decay_shape: geometric\n", "x.yaml:6: schedule.decay_shape: 'geometric' decays towards the final LR multiplicatively and needs min_lr > 0"),
 }
 

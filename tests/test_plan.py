@@ -184,3 +184,6 @@ def test_cli_plan_with_builtin_law_and_plot():
     wsd = Path(__file__).resolve().parents[1] / "schedules" / "plan-wsd.yaml"
     res = runner.invoke(app, ["plan", str(wsd), "--no-law", "--plot"], env={"COLUMNS": "100", "LINES": "30", "NO_COLOR": "1"})
     assert res.exit_code == 0 and "┊ branch point (decay starts)" in res.stdout
+    res = runner.invoke(app, ["plan", str(spec), "--no-law", "--plot", "--format", "json"],
+                        env={"COLUMNS": "100", "LINES": "30", "NO_COLOR": "1"})
+    assert res.exit_code == 0 and json.loads(res.stdout)["checkpoints"] and "┊ checkpoint" in res.stderr  # stdout: JSON only

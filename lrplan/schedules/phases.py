@@ -55,6 +55,10 @@ class Phases(Family):
                 raise spec_error(path + ("to",), f"phase {i + 1} ({ph.shape}) needs 'to': the LR it ends at")
             a = prev if ph.from_ is None else ph.from_
             b = ph.to
+            if DECAY_SHAPES[ph.shape][0].needs_positive_end and a <= 0:
+                where = "" if ph.from_ is not None else (" (the previous phase ends at 0)" if i else " (a first phase starts at 0)")
+                raise spec_error(path + ("from",), f"phase {i + 1} ({ph.shape}) moves multiplicatively and needs a "
+                                 f"positive start LR, got {a:g}{where}; give 'from', or use shape linear or cosine")
             helper = DecayShapeFields(decay_shape=ph.shape, half_life=ph.half_life, decay_power=ph.decay_power)
             try:
                 fn = helper.decay_fn(ctx, b, max(ln, 1))

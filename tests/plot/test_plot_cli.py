@@ -68,6 +68,18 @@ def test_too_small_is_one_error_line(runner, args, env):
     assert "Traceback" not in r.output
 
 
+@pytest.mark.parametrize("args", [["-W", "1000000", "-H", "20"], ["-W", "80", "-H", "10000000"]])
+def test_too_large_is_one_error_line(runner, args):
+    r = runner.invoke(app, ["plot", WSD, *args])  # took 44 s and 12 GB, or aborted in C++ (exit 134)
+    assert r.exit_code == 2 and r.stdout == "" and r.stderr.startswith("error: the plot can be at most 1000x500")
+
+
+def test_a_huge_terminal_only_limits_the_size(runner):
+    r = runner.invoke(app, ["plot", WSD, "--no-color"], env={"COLUMNS": "5000", "LINES": "3000"})
+    lines = r.stdout.splitlines()
+    assert r.exit_code == 0 and len(lines) == 500 and max(map(len, lines)) <= 1000
+
+
 def test_unknown_spec_and_tokens_errors(runner):
     r = runner.invoke(app, ["plot", "no-such.yaml", "--width", "80", "--height", "20"])
     assert r.exit_code == 2 and r.stderr.startswith("error: no-such.yaml")
@@ -138,3 +150,13 @@ def test_plot_convention_overlays_the_framework_run():
     assert res.exit_code == 0 and "differs: max deviation" in res.stderr
     res = CliRunner().invoke(app, ["plot", str(root / "schedules/wsd.yaml"), "--convention", "nope", "-W", "100", "-H", "24"])
     assert res.exit_code == 2 and res.stderr.startswith("error: unknown framework 'nope'")
+
+
+def test_loss_curve_refused_where_predict_refuses_it(runner):
+    """multistep.yaml (peak LR 333x the built-in law's) gets -8.5 from the law: predict refuses it, so plot must not
+    draw it; the in-range spec beside it keeps its loss curve."""
+    assert runner.invoke(app, ["predict", MULTISTEP]).exit_code == 2
+    r = runner.invoke(app, ["plot", MULTISTEP, WSD, "--loss", "-W", "80", "-H", "24", "--no-color"])
+    assert r.exit_code == 0 and "warning: no loss curve: multistep: law builtin:mpl-400m gives a loss of" in r.stderr
+    legend = r.stdout.splitlines()[-1]
+    assert "wsd-100B (loss, right axis)" in legend and "multistep (loss" not in legend
