@@ -144,6 +144,7 @@ class LRPlanScheduler(LRScheduler):
             self._fixed_scales = fixed
         self._w0 = -1
         self._window = np.empty(0)
+        self._n_groups = len(optimizer.param_groups)
         self.optimizer = optimizer  # before the first group_scales() call
         self.group_scales()  # validate now, not at the first step
         super().__init__(optimizer)
@@ -187,27 +188,31 @@ class LRPlanScheduler(LRScheduler):
                 f"{self.total_steps} updates, one step() each). Stop after {self.total_steps} updates, or build the "
                 "LRPlanScheduler with after_end='hold' to keep the last LR"
             )
-        base = self.base_lr(min(pos, self.total_steps - 1))
-        return [base * s for s in self.group_scales()]
+        base = self.base_lr(min(max(pos, 0), self.total_steps - 1))
+        scales = self.group_scales()
+        self._n_groups = len(scales)
+        return [base * s for s in scales]
 
     @property
     def finished(self) -> bool:
         """True once all ``total_steps`` updates of the budget have been stepped."""
         return self.last_epoch >= self.total_steps
 
-    # -- refusing to run past the end --------------------------------------------------------------------
+    # -- before every optimizer step: groups added since the last step(), and refusing to run past the end ----
     def _install_guard(self) -> None:
         old = getattr(self.optimizer, _GUARD_ATTR, None)
         if old is not None:  # a newer scheduler on this optimizer replaces the older one's guard
             old.remove()
             setattr(self.optimizer, _GUARD_ATTR, None)
-        if self.after_end != "error":
-            return
         ref = weakref.ref(self)
 
         def guard(opt: Optimizer, args: Any, kwargs: Any) -> None:
             sched = ref()
-            if sched is not None and sched.after_end == "error" and sched.last_epoch >= sched.total_steps:
+            if sched is None:
+                return
+            if len(opt.param_groups) != sched._n_groups and sched.last_epoch >= 0:
+                sched._set_new_groups()  # a group added after the last step() runs this update at its own LR too
+            if sched.after_end == "error" and sched.last_epoch >= sched.total_steps:
                 raise ScheduleEndError(
                     f"optimizer.step() would run update {sched.last_epoch + 1}, past the end of the schedule "
                     f"(the spec's budget is {sched.total_steps} updates). Stop the loop after {sched.total_steps} "
@@ -215,6 +220,21 @@ class LRPlanScheduler(LRScheduler):
                 )
 
         setattr(self.optimizer, _GUARD_ATTR, self.optimizer.register_step_pre_hook(guard))
+
+    def _set_new_groups(self) -> None:
+        """Give param groups added since the last ``step()`` the LR of the update about to run (their scale
+        times the spec's LR); a fixed ``scales`` list that no longer matches raises its ValueError here."""
+        lrs = self.get_lr() if self.last_epoch <= self.total_steps or self.after_end == "hold" else None
+        if lrs is None:  # past the end with after_end="error": the guard raises next
+            return
+        for group, lr in zip(self.optimizer.param_groups, lrs, strict=True):
+            if "initial_lr" not in group:  # added after construction
+                group["initial_lr"] = lr
+            if isinstance(group["lr"], torch.Tensor):
+                group["lr"].fill_(lr)
+            else:
+                group["lr"] = lr
+        self._last_lr = [g["lr"].clone() if isinstance(g["lr"], torch.Tensor) else g["lr"] for g in self.optimizer.param_groups]
 
     # -- checkpoints ---------------------------------------------------------------------------------------
     def state_dict(self) -> dict[str, Any]:
@@ -249,10 +269,13 @@ class LRPlanScheduler(LRScheduler):
                 f"the checkpoint was written with scales={state_dict.get('scales')!r} but this scheduler has scales={mine!r}"
             )
         pos = int(state_dict["last_epoch"])
-        if pos < 0 or (pos > self.total_steps and self.after_end == "error"):
+        if pos < -1 or (pos > self.total_steps and self.after_end == "error"):
             raise ScheduleMismatchError(f"the checkpoint's position ({pos}) is outside this schedule (0..{self.total_steps})")
         self.last_epoch = pos
         self._step_count = int(state_dict.get("_step_count", pos + 1))
+        if pos == -1:  # not started (e.g. inside SequentialLR before its milestone): the groups are not ours yet
+            self._last_lr = list(state_dict.get("_last_lr", self._last_lr))
+            return
         for group, lr in zip(self.optimizer.param_groups, self.get_lr(), strict=True):
             if isinstance(group["lr"], torch.Tensor):  # a tensor LR (capturable/compiled optimizers): fill in place
                 group["lr"].fill_(lr)

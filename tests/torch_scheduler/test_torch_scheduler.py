@@ -310,12 +310,53 @@ def test_per_group_scales_from_a_param_group_key():
     seen = train(model, opt, sched, make_data(30))
     assert [s[0] for s in seen] == want[:30]
     assert [s[1] for s in seen] == [x * 0.25 for x in want[:30]]
-    # a group added later is scaled from its own key
+    # a group added later is scaled from its own key, from its very first update on (update 31 = want[30])
+    used = []
+    opt.register_step_pre_hook(lambda o, a, k: used.append([g["lr"] for g in o.param_groups]))  # after the guard
     extra = torch.nn.Parameter(torch.zeros(3))
     opt.add_param_group({"params": [extra], "lr_scale": 2.0})
     opt.step()
+    assert used[-1] == [want[30], want[30] * 0.25, want[30] * 2.0]  # the new group ran at its lr before step()
     sched.step()
     assert sched.get_last_lr() == [want[31], want[31] * 0.25, want[31] * 2.0]
+    opt.step()
+    assert used[-1] == [want[31], want[31] * 0.25, want[31] * 2.0]
+
+
+def test_a_group_added_with_fixed_scales_is_refused_at_the_optimizer_step():
+    model = make_model()
+    opt = make_opt(model, groups=2)
+    sched = LRPlanScheduler(opt, SPECS["wsd"], scales=[1.0, 0.5])
+    train(model, opt, sched, make_data(3))
+    opt.add_param_group({"params": [torch.nn.Parameter(torch.zeros(3))]})
+    with pytest.raises(ValueError, match="now has 3 param groups but scales has 2"):
+        opt.step()  # not one silent update at the optimizer's own lr
+
+
+def test_inside_sequential_lr_resumes_before_and_after_its_milestone():
+    """SequentialLR parks the schedulers after the first at last_epoch -1 until their milestone."""
+    from torch.optim.lr_scheduler import ConstantLR, SequentialLR
+
+    spec = SPECS["wsd"]
+
+    def build():
+        model = make_model()
+        opt = make_opt(model)
+        seq = SequentialLR(opt, [ConstantLR(opt, 0.5, total_iters=5), LRPlanScheduler(opt, spec)], milestones=[5])
+        return model, opt, seq
+
+    data = make_data(20)
+    model, opt, seq = build()
+    straight = train(model, opt, seq, data)
+    for cut in (2, 5, 9):
+        model, opt, seq = build()
+        first = train(model, opt, seq, data[:cut])
+        ckpt = roundtrip({"model": model.state_dict(), "opt": opt.state_dict(), "sched": seq.state_dict()})
+        model, opt, seq = build()
+        model.load_state_dict(ckpt["model"])
+        opt.load_state_dict(ckpt["opt"])
+        seq.load_state_dict(ckpt["sched"])
+        assert first + train(model, opt, seq, data[cut:]) == straight, cut
 
 
 def test_bad_scales():
