@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Iterable, Literal, Sequence
 
 import numpy as np
+from rich.cells import cell_len
 
 from lrplan.errors import LrplanError
 from lrplan.units import si
@@ -33,10 +34,11 @@ MIN_HEIGHT = 10
 MAX_WIDTH = 1000  # a plot larger than any terminal is a mistake (and costs memory quadratically)
 MAX_HEIGHT = 500
 SAMPLES_PER_COLUMN = 4
-MARKERS: tuple[str, ...] = ("*", "+", "o", "x", "#", "@", "%", "&", "=", "~")
+MARKERS: tuple[str, ...] = ("*", "+", "o", "x", "#", "@", "%", "&", "=", "~", "$", "^", "!", "?", "s", "v", "z", "w", "m", "n")
 """Marker characters, one per series, in no-colour mode (overlaid curves stay distinguishable)."""
-COLORS: tuple[int, ...] = (12, 10, 9, 14, 13, 11, 3, 4, 5, 6)
+COLORS: tuple[int, ...] = (12, 10, 9, 14, 13, 11, 3, 4, 5, 6, 208, 129, 34, 196, 39, 226, 201, 46, 172, 245)
 """xterm-256 colour indices, one per series, in colour mode."""
+MAX_SERIES = len(MARKERS)
 EDGE_CHAR = "┊"
 XAxis = Literal["step", "tokens"]
 
@@ -148,9 +150,18 @@ def downsample(x: np.ndarray, y: np.ndarray, buckets: int, keep_x: np.ndarray = 
 
 
 def nice_ticks(lo: float, hi: float, max_ticks: int) -> np.ndarray:
-    """Round tick positions (1, 2, 2.5, 5 x 10^k apart) inside ``[lo, hi]``, at most ``max_ticks``."""
+    """Round tick positions (1, 2, 2.5, 5 x 10^k apart) inside ``[lo, hi]``, at most ``max_ticks`` (just the
+    ends at the edges of floating point, e.g. LRs near 1e-323 or 1e308)."""
     if not hi > lo:
         return np.array([lo])
+    try:
+        with np.errstate(all="ignore"):
+            return _nice_ticks(lo, hi, max_ticks)
+    except (ValueError, OverflowError, StopIteration):  # (hi - lo) underflows to 0 or overflows
+        return np.array([lo, hi])
+
+
+def _nice_ticks(lo: float, hi: float, max_ticks: int) -> np.ndarray:
     ticks = np.array([lo])
     for n in range(max(2, max_ticks), max(2, max_ticks) + 8):  # more room until at least two ticks fit
         raw = (hi - lo) / (n - 1)
@@ -181,6 +192,13 @@ def fmt_count(v: float) -> str:
 
 def _log_ticks(lo: float, hi: float, max_ticks: int) -> tuple[list[float], list[str]]:
     """Ticks for log10-transformed data in ``[lo, hi]`` (positions are exponents)."""
+    try:
+        return _log_ticks_in_range(lo, hi, max_ticks)
+    except (ValueError, OverflowError):  # 10**d beyond floating point (LRs near 1e308)
+        return [lo, hi], [f"1e{lo:.3g}", f"1e{hi:.3g}"]
+
+
+def _log_ticks_in_range(lo: float, hi: float, max_ticks: int) -> tuple[list[float], list[str]]:
     decades = list(range(math.ceil(lo - 1e-9), math.floor(hi + 1e-9) + 1))
     if len(decades) >= 3:
         stride = max(1, math.ceil(len(decades) / max_ticks))
@@ -211,14 +229,16 @@ def _legend_lines(entries: list[tuple[str, str]], width: int, color: bool, edge:
     lines: list[str] = []
     cur, cur_len = "", 0
     for i, (marker, label) in enumerate(items):
-        if len(label) > width - 6:
-            label = label[: width - 7] + "…"
+        if cell_len(label) > width - 6:  # terminal cells, not characters (CJK names take two each)
+            while cell_len(label) > width - 7:
+                label = label[:-1]
+            label += "…"
         is_edge = edge and i == len(items) - 1
         if color:
             shown = f"{_ansi(EDGE_CHAR if is_edge else '●', 8 if is_edge else COLORS[i % len(COLORS)])} {label}"
         else:
             shown = f"{marker} {label}"
-        n = 2 + len(label)
+        n = 2 + cell_len(label)
         sep = "   " if cur else "  "
         if cur and cur_len + len(sep) + n > width:
             lines.append(cur)
@@ -256,7 +276,10 @@ def plot_series(
     allser = left + list(right)
     if not allser:
         raise LrplanError("nothing to plot")
-    markers = [MARKERS[i % len(MARKERS)] for i in range(len(allser))]
+    if len(allser) > MAX_SERIES:
+        raise LrplanError(f"{len(allser)} curves are too many for one plot (at most {MAX_SERIES}, each with its own "
+                          "marker and colour); plot fewer specs at a time")
+    markers = [MARKERS[i] for i in range(len(allser))]
     labels = [s.label + (f" ({right_label}, right axis)" if i >= len(left) else "") for i, s in enumerate(allser)]
 
     # x range and downsampling (2 sub-columns per character cell is the finest plotext marker)
@@ -290,9 +313,10 @@ def plot_series(
 
     legend = _legend_lines(list(zip(markers, labels)), width, color, bool(edges.size), edge_label)
     plot_h = height - len(legend)
-    if plot_h < MIN_HEIGHT - 2:
-        legend = legend[: max(0, height - (MIN_HEIGHT - 2))]
-        plot_h = height - len(legend)
+    if plot_h < MIN_HEIGHT - 2:  # never drop legend lines: an unlabelled curve is worse than no plot
+        raise LrplanError(f"the legend of {len(allser)} curves needs {len(legend)} lines: the plot needs at least "
+                          f"{MIN_HEIGHT - 2 + len(legend)} rows at this width (got {height}); give a larger "
+                          "--height/--width or fewer specs")
     if title is None:
         title = f"learning rate by {x_label}" + (" (log scale)" if log_y else "")
     text = _draw(data, len(left), markers, edges, width, plot_h, log_y, right_log, color, x_label, y_label, right_label, title, x0, x1)

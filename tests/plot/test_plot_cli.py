@@ -160,3 +160,38 @@ def test_loss_curve_refused_where_predict_refuses_it(runner):
     assert r.exit_code == 0 and "warning: no loss curve: multistep: law builtin:mpl-400m gives a loss of" in r.stderr
     legend = r.stdout.splitlines()[-1]
     assert "wsd-100B (loss, right axis)" in legend and "multistep (loss" not in legend
+
+
+@pytest.mark.parametrize("peak", ["5.0e-324", "1.0e-320", "1.0e+308", "1.7e+308"])
+@pytest.mark.parametrize("log_y", [False, True])
+def test_extreme_but_legal_peak_lrs_plot(runner, tmp_path, peak, log_y):
+    p = tmp_path / "e.yaml"
+    p.write_text(f"budget: {{steps: 100}}\nschedule: {{kind: wsd, peak_lr: {peak}, warmup: 10}}\n")
+    r = runner.invoke(app, ["plot", str(p), "-W", "60", "-H", "15", "--no-color"] + (["--log-y"] if log_y else []))
+    assert r.exit_code == 0 and "Traceback" not in r.output and r.exception is None, r.output  # were tick-math tracebacks
+
+
+def test_every_curve_keeps_its_marker_and_its_legend_line(runner, tmp_path):
+    specs = []
+    for i in range(21):
+        p = tmp_path / f"s{i}.yaml"
+        p.write_text(f"name: run{i}\nbudget: {{steps: 100}}\nschedule: {{kind: constant, peak_lr: {i + 1}.0e-4}}\n")
+        specs.append(str(p))
+    r = runner.invoke(app, ["plot", *specs[:20], "-W", "200", "-H", "40", "--no-color"])
+    legend = " ".join(r.stdout.splitlines()[-3:])
+    markers = [legend.split(f" run{i}")[0].split()[-1] for i in range(20)]
+    assert r.exit_code == 0 and len(set(markers)) == 20, legend  # 10 markers used to repeat
+    r = runner.invoke(app, ["plot", *specs])
+    assert r.exit_code == 2 and "21 curves are too many for one plot (at most 20" in r.stderr
+    r = runner.invoke(app, ["plot", *specs[:20], "-W", "40", "-H", "10"])  # legend lines were dropped silently
+    assert r.exit_code == 2 and "the legend of 20 curves needs" in r.stderr and r.stdout == ""
+
+
+def test_legend_truncates_wide_characters_by_terminal_cells(runner, tmp_path):
+    from rich.cells import cell_len
+
+    p = tmp_path / "cjk.yaml"
+    p.write_text('name: "学习率计划学习率计划学习率计划学习率计划学习率计划"\nbudget: {steps: 100}\n'
+                 "schedule: {kind: constant, peak_lr: 1.0e-3}\n")
+    r = runner.invoke(app, ["plot", str(p), "-W", "40", "-H", "12", "--no-color"])
+    assert r.exit_code == 0 and max(cell_len(line) for line in r.stdout.splitlines()) <= 40  # was 59
