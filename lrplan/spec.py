@@ -184,6 +184,19 @@ class Spec(StrictModel):
     _plan: Any = PrivateAttr(None)
     _node: Any = PrivateAttr(None)  # the YAML node tree, for the line of an error found after loading
 
+    def __getstate__(self) -> dict[Any, Any]:
+        """Pickle without the cached plan (it holds closures); it is rebuilt on first use."""
+        state = super().__getstate__()
+        private = dict(state.get("__pydantic_private__") or {})
+        private["_plan"] = None
+        return {**state, "__pydantic_private__": private}
+
+    def model_copy(self, *, update: Any = None, deep: bool = False) -> "Spec":
+        """A copy whose plan is rebuilt from its own fields (a cached plan would describe the original)."""
+        copy = super().model_copy(update=update, deep=deep)
+        copy._plan = None
+        return copy
+
     def locate(self, err: "SpecError") -> "SpecError":
         """``err`` (raised by a later check, e.g. ``lrplan plan``'s) naming this spec's file and line."""
         return err if err.source is not None or self._source is None else _located(err, self._source, self._node)
@@ -516,10 +529,11 @@ def _precheck(data: Any) -> None:
 
 
 def _looks_like_path(text: str) -> bool:
-    """A one-line string naming a .yaml file or an existing file is a path; anything else is YAML text."""
+    """A one-line string naming a .yaml file or an existing file, or with no mapping in it (no ``:``, as every
+    spec has), is a path (so a missing ``spec.txt`` is "cannot read", not "not a mapping"); else YAML text."""
     if not text.strip() or "\n" in text:
         return False
-    if text.endswith((".yaml", ".yml")):
+    if text.endswith((".yaml", ".yml")) or ":" not in text:
         return True
     try:
         return Path(text).is_file()

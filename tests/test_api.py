@@ -192,6 +192,29 @@ def test_spec_error_from_yaml_string_and_unreadable_file(tmp_path):
     missing = tmp_path / "nope.yaml"
     with pytest.raises(lrplan.SpecError, match=rf"^{missing}: cannot read spec"):
         lrplan.load_spec(missing)
+    for one_line in (str(tmp_path) + "/", str(tmp_path / "spec.txt")):  # were parsed as YAML text: "not a mapping"
+        with pytest.raises(lrplan.SpecError, match=rf"^{one_line}: cannot read spec"):
+            lrplan.load_spec(one_line)
+
+
+def test_specs_pickle_and_copies_rebuild_their_plan():
+    import pickle
+
+    spec = lrplan.load_spec(COSINE_DICT)
+    lr = spec.render().lr  # the cached plan holds closures: pickling it failed
+    back = pickle.loads(pickle.dumps(spec))
+    assert back.model_dump() == spec.model_dump() and np.array_equal(back.render().lr, lr)
+    longer = spec.model_copy(update={"budget": spec.budget.model_copy(update={"steps": 2000})})
+    assert longer.schedule_plan().total_steps == 2000 and longer.render().lr.size == 2000  # was the stale 1000
+
+
+def test_export_and_convention_take_what_load_spec_takes(tmp_path):
+    path = tmp_path / "c.yaml"
+    path.write_text(COSINE_YAML)
+    want = lrplan.convention(lrplan.load_spec(COSINE_DICT), "hf")
+    for form in (COSINE_DICT, str(path), path, COSINE_YAML):
+        assert np.array_equal(lrplan.convention(form, "hf"), want)
+        assert lrplan.export(form, "megatron").exact
 
 
 def test_spec_error_for_non_mapping_yaml():

@@ -29,6 +29,7 @@ from lrplan.errors import LrplanError
 
 if TYPE_CHECKING:  # pragma: no cover
     import numpy as np
+    from pathlib import Path
 
     from lrplan.spec import Spec
 
@@ -562,8 +563,10 @@ BUILDERS: dict[str, Callable[..., list[tuple[str, Native]]]] = {
 # ---------------------------------------------------------------------------------------------- export
 
 
-def export(spec: "Spec", framework: str, version: str | None = None, sample_based: bool = False) -> Export:
-    """Export ``spec`` to ``framework`` (``megatron``, ``torchtitan``, ``hf``, ``olmo-core``, ``deepspeed``).
+def export(spec: "Spec | str | Path | dict", framework: str, version: str | None = None,
+           sample_based: bool = False) -> Export:
+    """Export ``spec`` (a :class:`Spec`, or what :func:`lrplan.load_spec` takes) to ``framework`` (``megatron``,
+    ``torchtitan``, ``hf``, ``olmo-core``, ``deepspeed``).
 
     ``version`` picks the snippet form (TorchTitan ``0.2`` TOML or ``0.3`` Python; default the newest).
     ``sample_based`` (Megatron only) writes ``--train-samples`` etc. instead of iterations.
@@ -571,6 +574,10 @@ def export(spec: "Spec", framework: str, version: str | None = None, sample_base
     fw, ver = resolve(framework, version)
     if sample_based and fw != "megatron":
         raise LrplanError("--sample-based applies to --format megatron only")
+    from lrplan.spec import Spec, load_spec
+
+    if not isinstance(spec, Spec):
+        spec = load_spec(spec)
     f = facts(spec)
     want = spec.render().lr
     cands = BUILDERS[fw](f, sample_based)
@@ -620,7 +627,8 @@ def export(spec: "Spec", framework: str, version: str | None = None, sample_base
     return e
 
 
-def convention(spec: "Spec", framework: str, version: str | None = None, sample_based: bool = False) -> "np.ndarray":
+def convention(spec: "Spec | str | Path | dict", framework: str, version: str | None = None,
+               sample_based: bool = False) -> "np.ndarray":
     """The LR each update runs in ``framework`` with the config :func:`export` emits (its simulator applied to it)."""
     return export(spec, framework, version, sample_based).lr
 
