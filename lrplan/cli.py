@@ -113,8 +113,18 @@ def render(
         lrplan render schedules/wsd.yaml --format megatron
     """
     fmt = RenderFormat.parse(format_)
+    if plot:  # a terminal too small for the plot: say so before printing anything
+        from lrplan.plot import check_size
+        from lrplan.plotcmd import plot_size
+
+        check_size(*plot_size(None, None, max_height=30))
     if fmt.value not in ("csv", "json") or convention is not None or framework_version is not None or sample_based:
+        from lrplan.errors import LrplanError
         from lrplan.fwcmd import render_framework
+
+        if plot:
+            raise LrplanError("--plot draws the spec's LR table (csv/json); for a framework's run use "
+                              "`lrplan plot SPEC --convention FW`")
 
         return render_framework(spec, fmt.value, convention, framework_version, sample_based, output, every, quiet)
     from lrplan.errors import LrplanError

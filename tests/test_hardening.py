@@ -350,3 +350,11 @@ def test_every_help_example_runs_from_the_repo_root(example, tmp_path, monkeypat
     monkeypatch.chdir(tmp_path)
     res = runner.invoke(app, shlex.split(example)[1:], env={"COLUMNS": "120"})
     assert res.exit_code == 0, (example, res.stderr)
+
+
+def test_render_plot_refusals_come_before_any_output(tmp_path):
+    res = runner.invoke(app, ["render", f"{S}/wsd.yaml", "--format", "megatron", "--plot"])  # --plot was ignored
+    assert res.exit_code == 2 and res.stdout == "" and "lrplan plot SPEC --convention FW" in res.stderr
+    out = tmp_path / "x.csv"
+    res = runner.invoke(app, ["render", f"{S}/wsd.yaml", "--plot", "-o", str(out)], env={"COLUMNS": "30", "LINES": "24"})
+    assert res.exit_code == 2 and res.stderr.startswith("error: the plot needs at least 40x10") and not out.exists()
