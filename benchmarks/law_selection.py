@@ -1,7 +1,7 @@
 """How lrplan's default loss law was selected, reproducibly (the selection set only; no MPL test curve is read).
 
     python benchmarks/law_selection.py          # the 5x5 (rho, kappa) grid that chose the default MPL-rk law
-    python benchmarks/law_selection.py --fsl    # the same grid for the FSL-amplitude variant (rejected)
+    python benchmarks/law_selection.py --fsl    # the same grid for the FSL-amplitude variant (rejected, ~4 min)
     python benchmarks/law_selection.py --beta-max 10   # the same grid with a wider bound on beta (rejected)
     python benchmarks/law_selection.py --spl    # the same grid with the annealing kernel on a step clock (rejected)
     python benchmarks/law_selection.py --broad  # the 5x5 grid on the broader selection set v2 (~5 min)
