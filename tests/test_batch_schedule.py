@@ -208,6 +208,22 @@ def test_rampup_that_outlasts_the_run_is_exported_exactly():
     np.testing.assert_allclose(megatron.simulate(e.native), spec.render().lr, rtol=1e-12, atol=0)  # = e.exact
 
 
+def test_wsd_s_segments_under_rampup_keep_their_own_train_samples():
+    """The outlasting-ramp-up rule applies to a one-launch export only: each WSD-S launch ends at its own checkpoint
+    (a review found every earlier launch given the whole run's samples: 100 % of peak off)."""
+    from lrplan.frameworks.export import export
+
+    spec = _spec({"budgets": ["1000000 tokens", "3000000 tokens"], "batch_size": 64, "seq_len": 1000,
+                  "rampup": {"start": 16, "increment": 16, "over": "1000 samples"}},
+                 {"kind": "wsd-s", "peak_lr": 3.0e-4, "warmup": "100 samples", "decay": "10%"})
+    e = export(spec, "megatron")
+    assert e.exact, e.differences
+    from lrplan.frameworks.export import facts
+
+    run_samples = facts(spec).tok.T // 1000  # the WSD-S run's token length (3,100: it adds the first decay)
+    assert [c["train_samples"] for c in e.native] == [1000, run_samples]
+
+
 def test_frameworks_without_batch_schedules_say_so():
     from lrplan.frameworks.export import export
 

@@ -336,7 +336,8 @@ def _megatron(f: Facts, sample_based: bool) -> list[tuple[str, Native]]:
                     c["global_batch_size"] = f.batch_size or (f.T and sf.T // f.T) or 1
                     if f.rampup:
                         c["rampup_batch_size"] = list(f.rampup)
-                        _end_at_last_update(c, f)
+                        if not isinstance(n, list):  # one launch for the whole run (not WSD-S's segments)
+                            _end_at_last_update(c, f)
                 out.append((lab + " (sample-based: the spec runs on tokens)", n))
             return out
         if f.step_schedule:  # budget.batch_schedule: Megatron-LM HEAD's --step-batch-size-schedule
