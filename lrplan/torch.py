@@ -210,7 +210,7 @@ class LRPlanScheduler(LRScheduler):
             sched = ref()
             if sched is None:
                 return
-            if len(opt.param_groups) != sched._n_groups and sched.last_epoch >= 0:
+            if len(opt.param_groups) > sched._n_groups and sched.last_epoch >= 0 and sched._drives_groups():
                 sched._set_new_groups()  # a group added after the last step() runs this update at its own LR too
             if sched.after_end == "error" and sched.last_epoch >= sched.total_steps:
                 raise ScheduleEndError(
@@ -221,20 +221,29 @@ class LRPlanScheduler(LRScheduler):
 
         setattr(self.optimizer, _GUARD_ATTR, self.optimizer.register_step_pre_hook(guard))
 
+    def _drives_groups(self) -> bool:
+        """The existing groups still hold the LRs this scheduler set last (not another scheduler's, e.g. after a
+        SequentialLR milestone or inside a ChainedScheduler)."""
+        old = self.optimizer.param_groups[: self._n_groups]
+        return len(self._last_lr) == len(old) and all(
+            float(g["lr"]) == float(lr) for g, lr in zip(old, self._last_lr))
+
     def _set_new_groups(self) -> None:
         """Give param groups added since the last ``step()`` the LR of the update about to run (their scale
-        times the spec's LR); a fixed ``scales`` list that no longer matches raises its ValueError here."""
-        lrs = self.get_lr() if self.last_epoch <= self.total_steps or self.after_end == "hold" else None
-        if lrs is None:  # past the end with after_end="error": the guard raises next
-            return
-        for group, lr in zip(self.optimizer.param_groups, lrs, strict=True):
-            if "initial_lr" not in group:  # added after construction
-                group["initial_lr"] = lr
+        times the spec's LR); the existing groups are left alone. A fixed ``scales`` list that no longer
+        matches raises its ValueError here."""
+        if self.last_epoch > self.total_steps and self.after_end == "error":
+            return  # past the end: the guard raises next
+        n_old = self._n_groups
+        lrs = self.get_lr()
+        for group, lr in zip(self.optimizer.param_groups[n_old:], lrs[n_old:]):
+            group.setdefault("initial_lr", lr)
             if isinstance(group["lr"], torch.Tensor):
                 group["lr"].fill_(lr)
             else:
                 group["lr"] = lr
-        self._last_lr = [g["lr"].clone() if isinstance(g["lr"], torch.Tensor) else g["lr"] for g in self.optimizer.param_groups]
+        self._last_lr = list(self._last_lr[:n_old]) + [
+            g["lr"].clone() if isinstance(g["lr"], torch.Tensor) else g["lr"] for g in self.optimizer.param_groups[n_old:]]
 
     # -- checkpoints ---------------------------------------------------------------------------------------
     def state_dict(self) -> dict[str, Any]:

@@ -333,6 +333,26 @@ def test_a_group_added_with_fixed_scales_is_refused_at_the_optimizer_step():
         opt.step()  # not one silent update at the optimizer's own lr
 
 
+def test_a_group_added_while_another_scheduler_drives_the_lr_is_left_to_it():
+    """After a SequentialLR milestone the LR belongs to the next scheduler: adding a group must not make this one's
+    optimizer-step hook rewrite the groups (a review found [0.001, 0.1] turned into [0.4, 0.4])."""
+    from torch.optim.lr_scheduler import ConstantLR, SequentialLR
+
+    p = torch.nn.Parameter(torch.zeros(2))
+    opt = torch.optim.SGD([p], lr=0.1)
+    spec = {"budget": {"steps": 100}, "schedule": {"kind": "cosine", "peak_lr": 1.0, "warmup": 10}}
+    seq = SequentialLR(opt, [LRPlanScheduler(opt, spec), ConstantLR(opt, factor=0.01, total_iters=1000)], milestones=[5])
+    used = []
+    opt.register_step_pre_hook(lambda o, a, k: used.append([float(g["lr"]) for g in o.param_groups]))
+    for i in range(8):
+        if i == 6:
+            opt.add_param_group({"params": [torch.nn.Parameter(torch.zeros(1))]})
+        opt.step()
+        seq.step()
+    assert used[:5] == [[0.0], [0.1], [0.2], [0.3], [0.4]]  # the lrplan warmup
+    assert used[5:] == [[0.1 * 0.01], [0.1 * 0.01, 0.1], [0.1 * 0.01, 0.1]]  # ConstantLR's, untouched
+
+
 def test_inside_sequential_lr_resumes_before_and_after_its_milestone():
     """SequentialLR parks the schedulers after the first at last_epoch -1 until their milestone."""
     from torch.optim.lr_scheduler import ConstantLR, SequentialLR
