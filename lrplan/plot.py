@@ -276,10 +276,7 @@ def plot_series(
     allser = left + list(right)
     if not allser:
         raise LrplanError("nothing to plot")
-    if len(allser) > MAX_SERIES:
-        raise LrplanError(f"{len(allser)} curves are too many for one plot (at most {MAX_SERIES}, each with its own "
-                          "marker and colour); plot fewer specs at a time")
-    markers = [MARKERS[i] for i in range(len(allser))]
+    markers = [MARKERS[i % MAX_SERIES] for i in range(len(allser))]  # distinct up to MAX_SERIES curves
     labels = [s.label + (f" ({right_label}, right axis)" if i >= len(left) else "") for i, s in enumerate(allser)]
 
     # x range and downsampling (2 sub-columns per character cell is the finest plotext marker)
@@ -312,8 +309,11 @@ def plot_series(
             edges = _EMPTY
 
     legend = _legend_lines(list(zip(markers, labels)), width, color, bool(edges.size), edge_label)
+    if height - len(legend) < MIN_HEIGHT - 2 and edges.size:  # short of room: the phase-start lines are left out first
+        edges = _EMPTY
+        legend = _legend_lines(list(zip(markers, labels)), width, color, False, edge_label)
     plot_h = height - len(legend)
-    if plot_h < MIN_HEIGHT - 2:  # never drop legend lines: an unlabelled curve is worse than no plot
+    if plot_h < MIN_HEIGHT - 2:  # never drop a curve's legend line: an unlabelled curve is worse than no plot
         raise LrplanError(f"the legend of {len(allser)} curves needs {len(legend)} lines: the plot needs at least "
                           f"{MIN_HEIGHT - 2 + len(legend)} rows at this width (got {height}); give a larger "
                           "--height/--width or fewer specs")
