@@ -209,10 +209,10 @@ def check(spec: SpecArg) -> None:
     print_summary(s, _stdout())
     if s.budget.budgets and len(s.budget.budgets) > 1 and getattr(s.schedule, "kind", None) in ("wsd", "wsd-s"):
         from lrplan.errors import SpecError
-        from lrplan.planning import check_plannable
+        from lrplan.planning import make_plan
 
-        try:  # the run above is well defined, but `lrplan plan` may still refuse the multi-budget spec
-            check_plannable(s)
+        try:  # the run above is well defined, but `lrplan plan` may still refuse the multi-budget spec (its branches)
+            make_plan(s, None, None)
         except SpecError as e:
             from rich.markup import escape
 

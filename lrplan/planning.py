@@ -127,7 +127,7 @@ def percent_warmup(spec: Spec) -> bool:
 
 
 def check_plannable(spec: Spec) -> None:
-    """Raise the :class:`SpecError` that ``lrplan plan`` gives for a spec it cannot plan (``check`` warns with it)."""
+    """Raise the :class:`SpecError` that ``lrplan plan`` gives for a spec it cannot plan at all."""
     if spec.schedule.kind not in ("wsd", "wsd-s"):
         raise spec_error(("schedule", "kind"), f"lrplan plan plans wsd or wsd-s schedules, not {spec.schedule.kind!r}")
     if not spec.budget.budgets:

@@ -530,10 +530,11 @@ def _precheck(data: Any) -> None:
 
 def _looks_like_path(text: str) -> bool:
     """A one-line string naming a .yaml file or an existing file, or with no mapping in it (no ``:``, as every
-    spec has), is a path (so a missing ``spec.txt`` is "cannot read", not "not a mapping"); else YAML text."""
+    spec has) and not a YAML collection (``{...}``, ``[...]``), is a path (so a missing ``spec.txt`` is "cannot
+    read", not "not a mapping"); anything else is YAML text."""
     if not text.strip() or "\n" in text:
         return False
-    if text.endswith((".yaml", ".yml")) or ":" not in text:
+    if text.endswith((".yaml", ".yml")) or (":" not in text and text.lstrip()[0] not in "{["):
         return True
     try:
         return Path(text).is_file()

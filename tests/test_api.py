@@ -195,6 +195,10 @@ def test_spec_error_from_yaml_string_and_unreadable_file(tmp_path):
     for one_line in (str(tmp_path) + "/", str(tmp_path / "spec.txt")):  # were parsed as YAML text: "not a mapping"
         with pytest.raises(lrplan.SpecError, match=rf"^{one_line}: cannot read spec"):
             lrplan.load_spec(one_line)
+    with pytest.raises(lrplan.SpecError, match=r"^<string>:1: a spec is a mapping .*\(got list\)"):
+        lrplan.load_spec("[1, 2]")  # one-line YAML collections stay YAML
+    with pytest.raises(lrplan.SpecError, match=r"^<string>:1: budget: missing required field"):
+        lrplan.load_spec("{}")
 
 
 def test_specs_pickle_and_copies_rebuild_their_plan():

@@ -188,6 +188,10 @@ def test_plan_percentage_warmup(tmp_path):
                                       "schedule: {kind: wsd-s, peak_lr: 5.0e-4, min_lr_ratio: 0.1, warmup: 4%, "
                                       "decay: 10%}\n")
     assert "warning" not in runner.invoke(app, ["check", str(wsds)]).stderr  # plannable: no warning
+    short = _write(tmp_path, "b.yaml", "budget: {budgets: [1000, 100000]}\nschedule: {kind: wsd, peak_lr: 1.0e-3, "
+                                       "warmup: 2000, decay: 10%}\n")  # the 1000-step branch cannot hold the warmup
+    res = runner.invoke(app, ["check", str(short)])
+    assert res.exit_code == 0 and "lrplan plan would refuse this spec" in res.stderr and "2100 steps is longer" in res.stderr
     d = tmp_path / "o"
     res = runner.invoke(app, ["plan", str(wsds), "--no-law", "--export", "megatron", "-o", str(d)])
     assert res.exit_code == 0, res.stderr
@@ -260,7 +264,8 @@ def test_unexpressible_export_says_why(tmp_path):
     plan = lrplan.load_spec(s).schedule_plan()
     consumed = int(plan.clock.tokens_before(plan.total_steps)) // 4096  # the samples the spec's 5,532 updates consume
     assert res.exit_code == 0 and "(cosine, 5,532 updates)" in res.stdout and f"--train-samples {consumed - 1} " in res.stdout
-    assert ("why: Megatron counts whole samples of 4096 tokens; budget 10,000,000,000 tokens = 2,441,406.25 samples, "
+    assert ("why: Megatron counts whole samples of 4096 tokens; on the spec's token clock budget 10,000,000,000 "
+            "tokens = 2,441,406.25 samples, "
             "warmup 1,000,000,000 tokens = 244,140.625 samples") in " ".join(res.stderr.split())
     whole = _write(tmp_path, "w.yaml", "budget: {tokens: 9999998976, batch_size: 1536, seq_len: 4096, rampup: {start: "
                                        "256, increment: 128, over: 20B tokens}}\nschedule: {kind: cosine, peak_lr: 3.0e-4, "

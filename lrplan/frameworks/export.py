@@ -678,8 +678,9 @@ def why(fw: str, f: Facts) -> list[str]:
         lengths += [(f"checkpoint {i + 1}", c) for i, (c, _) in enumerate(t.wsds)]
         odd = [f"{k} {v:,} tokens = {v / q:,.10g} samples" for k, v in lengths if v % q]
         if odd:
-            out.append(f"Megatron counts whole samples of {q} tokens; " + ", ".join(odd[:3])
-                       + f" (use lengths that are multiples of {q} tokens to export exactly)")
+            out.append(f"Megatron counts whole samples of {q} tokens; on the spec's token clock " + ", ".join(odd[:3])
+                       + f" (lengths in steps or % become these token counts; give lengths and budgets in tokens "
+                       f"that are multiples of {q} to export exactly)")
     return [f"why: {r}" for r in out]
 
 
