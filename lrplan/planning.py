@@ -15,7 +15,7 @@ from typing import Any, Callable, Optional
 
 import numpy as np
 
-from lrplan.errors import LrplanError, spec_error
+from lrplan.errors import LrplanError, SpecError, spec_error
 from lrplan.spec import Spec, load_spec
 
 Predictor = Callable[[np.ndarray, np.ndarray], np.ndarray]  # (per-step LR, query steps) -> loss
@@ -365,4 +365,7 @@ def plan(spec: "Spec | str | dict", law: Any = None, optimize: bool = False) -> 
                 from lrplan.cli import _stderr
 
                 _stderr().print(warning, soft_wrap=True)
-    return make_plan(s, predict, name, do_optimize=optimize)
+    try:
+        return make_plan(s, predict, name, do_optimize=optimize)
+    except SpecError as e:  # name the spec's file and line, as the CLI does
+        raise s.locate(e) from None

@@ -262,3 +262,10 @@ def test_lrplan_torch_without_torch_says_how_to_install():
     )
     assert res.returncode == 0, res.stderr
     assert "pip install lrplan[torch]" in res.stdout
+
+
+def test_plan_errors_name_the_spec_file_and_line(tmp_path):
+    p = tmp_path / "b.yaml"
+    p.write_text("budget: {budgets: [1000, 100000]}\nschedule: {kind: wsd, peak_lr: 1.0e-3, warmup: 2000, decay: 10%}\n")
+    with pytest.raises(lrplan.SpecError, match=rf"^{p}:2: schedule.decay: warmup \(2000 steps\) \+ decay"):
+        lrplan.plan(p)  # said '<spec>: ...' (as the CLI, which already named the file)
