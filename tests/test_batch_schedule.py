@@ -258,3 +258,18 @@ def test_summary_lists_the_batch_sizes():
     down = {"tokens": "10M", "seq_len": 1000, "batch_schedule": [{"at": 0, "batch_size": 64},
             {"at": "2M tokens", "batch_size": 128}, {"at": "6M tokens", "batch_size": 64}]}
     assert "; batch 64 -> 128 -> 64 sequences; progress" in total_line(down)
+
+
+def test_samples_consumed_by_arithmetic_equal_the_per_iteration_sum():
+    """megatron.samples_run counts consumed samples per batch change (a 2e9-sample run must not build a 2e9 array);
+    on every sample-based fixture it equals the sum of the simulated batch sizes."""
+    from lrplan.frameworks import megatron
+
+    cases = [c for c in json.loads(FIXTURES.read_text())["cases"] if c["config"].get("train_samples")]
+    for case in cases:
+        cfg = case["config"]
+        n = megatron.train_iters(cfg)
+        assert n == case["n_updates"], case["id"]
+        want = max(int(cfg["train_samples"]), int(megatron.batch_sizes(cfg, n).sum()))
+        assert megatron.samples_run(cfg) == want, case["id"]
+    assert len(cases) == 108

@@ -562,8 +562,9 @@ def import_megatron(argv: list[str]) -> Imported:
         r = cfg.get("rampup_batch_size")
         if r is not None:
             budget["rampup"] = {"start": r[0], "increment": r[1], "over": f"{r[2]} samples"}
-            if not megatron.validate({**cfg}) and megatron.samples_run(cfg) > int(cfg["train_samples"]):
-                budget["tokens"] = megatron.samples_run(cfg) * q
+            run = None if megatron.validate(cfg) else megatron.samples_run(cfg)
+            if run is not None and run > int(cfg["train_samples"]):
+                budget["tokens"] = run * q
                 notes.append(f"the ramp-up outlasts --train-samples {cfg['train_samples']}: Megatron's last iteration "
                              f"starts below it and runs past it, so the budget is the {budget['tokens'] // q} samples "
                              "its iterations consume")

@@ -312,6 +312,11 @@ def train_iters(config: Mapping[str, Any]) -> int:
     a = _args(config)
     if a["train_iters"]:
         return int(a["train_iters"])
+    return _sample_run(a)[0]
+
+
+def _sample_run(a: Mapping[str, Any]) -> tuple[int, int]:
+    """``(iterations, samples consumed)`` of a sample-based run, in O(#batch changes), not per iteration."""
     if a["step_batch_size_schedule"] is not None:  # HEAD update_train_iters: iterate until consumed >= samples
         samples, pts = int(a["train_samples"]), parse_step_schedule(a["step_batch_size_schedule"])
         n, consumed = 0, 0
@@ -322,23 +327,23 @@ def train_iters(config: Mapping[str, Any]) -> int:
                 k = -(-(end - consumed) // b)
                 n += k
                 consumed += k * b
-        return n
+        return n, consumed
     gbs, samples = int(a["global_batch_size"]), int(a["train_samples"])
     if a["rampup_batch_size"] is None:
-        return samples // gbs
+        return samples // gbs, samples // gbs * gbs
     start, incr, ramp = (int(x) for x in a["rampup_batch_size"])
     phase = _ramp_phase(start, incr, ramp, gbs, min(ramp, samples))
     consumed = int(phase.sum())
     extra = (samples - consumed) // gbs if samples > consumed else 0
-    return len(phase) + extra
+    return len(phase) + extra, consumed + extra * gbs
 
 
 def samples_run(config: Mapping[str, Any]) -> int:
-    """Samples the run consumes: ``--train-samples``, or more when a batch-size ramp-up outlasts it (Megatron then
-    starts iterations while at most ``--train-samples`` were consumed, so the last one runs past it)."""
+    """Samples a sample-based run consumes: ``--train-samples``, or more when a batch-size ramp-up outlasts it
+    (Megatron then starts iterations while at most ``--train-samples`` were consumed, so the last one runs past
+    it) or a step schedule's last batch crosses it."""
     a = _args(config)
-    n = train_iters(config)
-    return max(int(a["train_samples"] or 0), int(batch_sizes(config, n).sum()))
+    return max(int(a["train_samples"]), _sample_run(a)[1])
 
 
 def _pow_half(x: NDArray[np.float64]) -> NDArray[np.float64]:
