@@ -114,10 +114,9 @@ def render(
     """
     fmt = RenderFormat.parse(format_)
     if plot:  # a terminal too small for the plot: say so before printing anything
-        from lrplan.plot import check_size
-        from lrplan.plotcmd import plot_size
+        from lrplan.plotcmd import check_plot_room
 
-        check_size(*plot_size(None, None, max_height=30))
+        check_plot_room(max_height=30)
     if fmt.value not in ("csv", "json") or convention is not None or framework_version is not None or sample_based:
         from lrplan.errors import LrplanError
         from lrplan.fwcmd import render_framework

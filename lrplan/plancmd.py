@@ -110,10 +110,9 @@ def plan(
     from lrplan.table import atomic_output
 
     if show_plot:  # a terminal too small for the plot: say so before writing anything
-        from lrplan.plot import check_size
-        from lrplan.plotcmd import plot_size
+        from lrplan.plotcmd import check_plot_room
 
-        check_size(*plot_size(None, None, max_height=30))
+        check_plot_room(max_height=30)
     s = load_spec(spec)
     predictor, law_name, warning = (None, None, None)
     if not no_law:

@@ -43,6 +43,13 @@ def plot_size(width: Optional[int], height: Optional[int], max_height: Optional[
     return w, h
 
 
+def check_plot_room(max_height: Optional[int] = None) -> None:
+    """Refuse a terminal too small (or a size too large) for the plot, before a command prints anything."""
+    from lrplan.plot import check_size
+
+    check_size(*plot_size(None, None, max_height=max_height))
+
+
 def plot_text(
     specs: "list[Spec]",
     stream: TextIO,
