@@ -25,10 +25,10 @@ SPEC = {
 
 def bench(width: int, height: int, runs: int = 5) -> dict[str, float]:
     """Median seconds of: load + plot (fresh spec each run), and plot alone (plan already built)."""
-    from lrplan.plot import _plotext, plot_specs
+    from lrplan.output.plot import _plotext, plot_specs
 
     _plotext()  # import cost is paid once per process, not per plot
-    from lrplan.spec import load_spec
+    from lrplan.spec.models import load_spec
 
     plot_specs([load_spec(SPEC)], width, height)  # warm-up: first plotext build
     total, plot_only = [], []
@@ -51,7 +51,7 @@ def main() -> None:
     ap.add_argument("--runs", type=int, default=5)
     a = ap.parse_args()
     t0 = time.perf_counter()
-    from lrplan.plot import _plotext
+    from lrplan.output.plot import _plotext
 
     _plotext()
     imp = time.perf_counter() - t0

@@ -19,18 +19,18 @@ __all__ = ["__version__", "load_spec", "LrplanError", "SpecError", "Spec", "Rend
 if TYPE_CHECKING:  # pragma: no cover
     from lrplan.errors import LrplanError, SpecError
     from lrplan.laws import fit, predict
-    from lrplan.render import Rendered
-    from lrplan.spec import Spec, load_spec
+    from lrplan.schedules.render import Rendered
+    from lrplan.spec.models import Spec, load_spec
 
 _LAZY = {
-    "load_spec": ("lrplan.spec", "load_spec"),
-    "Spec": ("lrplan.spec", "Spec"),
+    "load_spec": ("lrplan.spec.models", "load_spec"),
+    "Spec": ("lrplan.spec.models", "Spec"),
     "LrplanError": ("lrplan.errors", "LrplanError"),
     "SpecError": ("lrplan.errors", "SpecError"),
-    "Rendered": ("lrplan.render", "Rendered"),
+    "Rendered": ("lrplan.schedules.render", "Rendered"),
     "fit": ("lrplan.laws", "fit"),  # fit(curves, law="multi-power") -> FittedLaw (lrplan.laws.Curve inputs)
     "predict": ("lrplan.laws", "predict"),  # predict(fitted_law, lr, steps) -> predicted loss at steps
-    "plan": ("lrplan.planning", "plan"),  # plan(spec, law=None, optimize=False) -> PlanResult
+    "plan": ("lrplan.planning.branches", "plan"),  # plan(spec, law=None, optimize=False) -> PlanResult
     "convention": ("lrplan.frameworks.export", "convention"),  # convention(spec, "megatron") -> LR per update
     "export": ("lrplan.frameworks.export", "export"),  # export(spec, "torchtitan") -> Export (snippet, exact, ...)
 }

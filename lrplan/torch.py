@@ -36,10 +36,10 @@ except ImportError as _e:  # pragma: no cover - exercised in a subprocess withou
 import numpy as np
 
 from lrplan.errors import LrplanError
-from lrplan.spec import Spec, load_spec
+from lrplan.spec.models import Spec, load_spec
 
 if TYPE_CHECKING:  # pragma: no cover
-    from lrplan.render import SchedulePlan
+    from lrplan.schedules.render import SchedulePlan
 
 __all__ = ["LRPlanScheduler", "ScheduleEndError", "ScheduleMismatchError", "spec_fingerprint"]
 

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import lrplan
-from lrplan.clock import Clock, megatron_rampup
+from lrplan.spec.clock import Clock, megatron_rampup
 
 FIXTURES = Path(__file__).parent / "data" / "conformance" / "megatron.json"
 
@@ -37,7 +37,7 @@ def test_render_has_batch_column_and_real_tokens():
     r = spec.render()
     assert r.tokens[9] == 144_000 and r.tokens[16] == 416_000
     assert plan.total_steps == 16 + (2_000_000 - 416_000) // 64_000  # the whole steps that fit in 2M tokens (as Megatron)
-    from lrplan.table import table_chunks
+    from lrplan.output.table import table_chunks
 
     text = b"".join(table_chunks(plan)).decode().splitlines()
     assert text[0] == "step,tokens,lr,phase,batch_size" and text[10] == "9,144000,1.0,stable,32"
@@ -240,7 +240,7 @@ def test_summary_lists_the_batch_sizes():
 
     from rich.console import Console
 
-    from lrplan.summary import print_summary
+    from lrplan.output.summary import print_summary
 
     def total_line(budget):
         out = io.StringIO()

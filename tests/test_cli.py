@@ -122,6 +122,6 @@ def test_render_to_dev_null_does_not_replace_device():
 
 
 def test_catalog_file_is_current():
-    from lrplan.catalog import CATALOG_FILE, build_catalog
+    from lrplan.output.catalog import CATALOG_FILE, build_catalog
 
-    assert json.loads(CATALOG_FILE.read_text()) == build_catalog(), "regenerate with: python -m lrplan.catalog"
+    assert json.loads(CATALOG_FILE.read_text()) == build_catalog(), "regenerate with: python -m lrplan.output.catalog"

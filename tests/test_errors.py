@@ -96,7 +96,7 @@ def test_spec_error_from_dict_has_no_file():
      ("2k", 2000, "steps"), ("2k steps", 2000, "steps"), ("1.5M samples", 1_500_000, "samples"), ("2.5%", 2.5, "percent"), (300, 300, "steps")],
 )
 def test_length_forms(text, value, unit):
-    from lrplan.units import parse_length
+    from lrplan.spec.units import parse_length
 
     got = parse_length(text)
     assert (got.value, got.unit) == (value, unit)

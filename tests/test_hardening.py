@@ -76,7 +76,7 @@ def test_exit_codes_documented():
 def test_thinned_huge_budget_is_fast_and_exact(tmp_path):
     spec = lrplan.load_spec({"budget": {"steps": 1_000_000_000, "tokens_per_step": "4M"},
                              "schedule": {"kind": "wsd", "peak_lr": 3e-4, "min_lr": 3e-5, "warmup": 2000}})
-    from lrplan.table import table_chunks
+    from lrplan.output.table import table_chunks
 
     body = b"".join(table_chunks(spec.schedule_plan(), "csv", every=10_000_000)).decode().splitlines()
     rows = [r.split(",") for r in body[1:]]
@@ -222,8 +222,8 @@ def test_sample_based_without_a_framework_says_so():
 def test_wsds_export_with_batch_rampup_decays_over_the_planned_tokens(tmp_path):
     """The segments' decay was given in steps on the token clock and came out 4x too short (deviation 68 % of
     the peak LR); in tokens it matches the plan to < 0.1 % of the peak (Megatron counts samples)."""
-    from lrplan.planexport import deviation, launches
-    from lrplan.planning import make_plan
+    from lrplan.planning.launches import deviation, launches
+    from lrplan.planning.branches import make_plan
 
     s = _write(tmp_path, "r.yaml", "budget: {budgets: [52B tokens, 105B tokens, 210B tokens], batch_size: 1024, "
                                    "seq_len: 4096, rampup: {start: 256, increment: 128, over: 20B tokens}}\n"
@@ -293,7 +293,7 @@ def test_yaml_merge_keys_work_and_explicit_keys_win(tmp_path):
 
 
 def test_far_ratios_are_short():
-    from lrplan.lawcmd import _ratio
+    from lrplan.cli.laws import _ratio
 
     assert _ratio(1.0) == "1.00x" and _ratio(3.3e96) == "3.3e+96x" and _ratio(1e-5) == "1e-05x"
 
@@ -320,7 +320,7 @@ def test_small_terminal_plot_is_refused_before_any_output(tmp_path):
 def test_plan_with_a_batch_change_after_the_first_budget(tmp_path):
     """A batch_schedule change at 60B tokens, budgets 52B/105B/210B: `check` accepted it, `plan` refused it (the
     52B branch 'ended before the change'). The change simply does not happen in the runs that end before it."""
-    from lrplan.planning import wsd_branch_specs
+    from lrplan.planning.branches import wsd_branch_specs
 
     text = ("budget:\n  budgets: [52B tokens, 105B tokens, 210B tokens]\n  seq_len: 4096\n  batch_schedule: "
             "[{at: 0, batch_size: 256}, {at: 20B tokens, batch_size: 512}, {at: 60B tokens, batch_size: 1024}]\n"

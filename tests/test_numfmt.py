@@ -5,7 +5,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from lrplan.numfmt import float_matrix, format_float, int_matrix, join_rows
+from lrplan.output.numfmt import float_matrix, format_float, int_matrix, join_rows
 
 
 def _fmt(vals):
@@ -44,7 +44,7 @@ def test_ints(values):
 
 
 def test_seventeen_digit_path_is_correctly_rounded():
-    from lrplan.numfmt import _digits17
+    from lrplan.output.numfmt import _digits17
 
     rng = np.random.default_rng(5)
     x = np.concatenate([rng.random(20_000) * 1e-3, 10 ** rng.uniform(-27, 16, 20_000)])
@@ -56,7 +56,7 @@ def test_seventeen_digit_path_is_correctly_rounded():
 
 def test_parallel_table_is_byte_identical(tmp_path):
     import lrplan
-    from lrplan.table import table_chunks, write_table
+    from lrplan.output.table import table_chunks, write_table
 
     plan = lrplan.load_spec({"budget": {"steps": 300_000, "tokens_per_step": 4096},
                              "schedule": {"kind": "cosine", "peak_lr": 3e-4, "warmup": 1000}}).schedule_plan()
@@ -71,7 +71,7 @@ def test_parallel_table_is_byte_identical(tmp_path):
 
 def test_parallel_worker_errors_surface(tmp_path):
     import lrplan
-    from lrplan.table import write_table
+    from lrplan.output.table import write_table
 
     plan = lrplan.load_spec({"budget": {"steps": 100_000}, "schedule": {"kind": "constant", "peak_lr": 1.0}}).schedule_plan()
     seg = plan.segments[0]

@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 
 import lrplan
 from lrplan.cli import app
-from lrplan.planning import checkpoints, costs, make_plan
+from lrplan.planning.branches import checkpoints, costs, make_plan
 
 runner = CliRunner()
 
@@ -101,7 +101,7 @@ def test_predictions_with_a_toy_law():
 def test_optimize_scores_the_spec_as_written_like_the_spec(sched):
     """--optimize builds its WSD-S candidates with the family itself: the as-written choice (10%, the spec's
     shape) gets exactly the spec's own predicted loss at every checkpoint (warmup shape, rewarmup, token clock)."""
-    from lrplan.planning import _wsds_loss_with, predictions
+    from lrplan.planning.branches import _wsds_loss_with, predictions
 
     def predict(lr, steps):  # sensitive to the LR path, not only to its sum
         cs, c2 = np.cumsum(lr), np.cumsum(lr**2)

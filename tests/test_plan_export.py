@@ -11,8 +11,8 @@ from typer.testing import CliRunner
 import lrplan
 from lrplan.cli import app
 from lrplan.frameworks.export import simulate
-from lrplan.planexport import launches
-from lrplan.planning import make_plan
+from lrplan.planning.launches import launches
+from lrplan.planning.branches import make_plan
 
 ROOT = Path(__file__).resolve().parents[1]
 runner = CliRunner()

@@ -9,7 +9,7 @@ that config runs.
 Framework names: ``megatron``, ``torchtitan``, ``hf``, ``olmo-core``, ``deepspeed``
 (``shared/notes/frameworks.md``; support matrix in ``schedules.md`` §12).
 
->>> from lrplan.spec import load_spec
+>>> from lrplan.spec.models import load_spec
 >>> s = load_spec({"budget": {"steps": 100}, "schedule": {"kind": "cosine", "peak_lr": 1e-3, "warmup": 10}})
 >>> e = export(s, "megatron")
 >>> e.exact, e.native["lr_decay_style"], e.native["lr_warmup_iters"]
@@ -31,7 +31,7 @@ if TYPE_CHECKING:  # pragma: no cover
     import numpy as np
     from pathlib import Path
 
-    from lrplan.spec import Spec
+    from lrplan.spec.models import Spec
 
 FRAMEWORKS: tuple[str, ...] = ("megatron", "torchtitan", "hf", "olmo-core", "deepspeed")
 # first = default (newest)
@@ -575,7 +575,7 @@ def export(spec: "Spec | str | Path | dict", framework: str, version: str | None
     fw, ver = resolve(framework, version)
     if sample_based and fw != "megatron":
         raise LrplanError("--sample-based applies to --format megatron only")
-    from lrplan.spec import Spec, load_spec
+    from lrplan.spec.models import Spec, load_spec
 
     if not isinstance(spec, Spec):
         spec = load_spec(spec)

@@ -489,7 +489,7 @@ def import_config(
 
     from lrplan.frameworks import get
     from lrplan.frameworks.export import compare
-    from lrplan.spec import load_spec
+    from lrplan.spec.models import load_spec
 
     fw = framework.lower().replace("-", "_")
     if fw not in IMPORTABLE:

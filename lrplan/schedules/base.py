@@ -11,7 +11,7 @@ from pydantic_core.core_schema import ValidationInfo
 
 from lrplan.errors import spec_error
 from lrplan.schedules.shapes import DECAY_SHAPES, warmup_fn
-from lrplan.units import Length, parse_length, round_half_up, si
+from lrplan.spec.units import Length, parse_length, round_half_up, si
 
 if TYPE_CHECKING:  # pragma: no cover
     from lrplan.schedules.segments import Timeline
@@ -49,7 +49,7 @@ class BuildContext:
     base_dir: Path | None = None
     notes: list[str] = field(default_factory=list)
     unit: str = "steps"  # the clock lengths are measured on: "steps" or "tokens"
-    clock: Any = None  # lrplan.clock.Clock when tokens per step are known
+    clock: Any = None  # lrplan.spec.clock.Clock when tokens per step are known
     seq_len: int | None = None
     budget_unit: str = "steps"  # what the budget was given in (percentages of a token budget are of tokens)
 

@@ -10,7 +10,7 @@ from lrplan.errors import spec_error
 from lrplan.schedules.base import ZERO, BuildContext, DecayShapeFields, LengthT, MinFields
 from lrplan.schedules.segments import Timeline, constant, ramp
 from lrplan.schedules.shapes import warmup_fn
-from lrplan.units import Length
+from lrplan.spec.units import Length
 
 TEN_PERCENT = Length(10, "percent")
 

@@ -26,7 +26,7 @@ import yaml
 from lrplan.errors import LrplanError
 from lrplan.frameworks import megatron
 from lrplan.frameworks.export import FRAMEWORKS, compare, export, simulate
-from lrplan.spec import load_spec
+from lrplan.spec.models import load_spec
 
 RTOL = 1e-12
 

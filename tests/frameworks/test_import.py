@@ -30,7 +30,7 @@ from lrplan.frameworks.importers import (
     parse_megatron_args,
     phases_from_lr,
 )
-from lrplan.spec import load_spec
+from lrplan.spec.models import load_spec
 
 DATA = Path(__file__).resolve().parent.parent / "data" / "conformance"
 runner = CliRunner()

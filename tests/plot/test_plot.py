@@ -1,4 +1,4 @@
-"""lrplan.plot: the curve is drawn where it must be (read back from the plain-text canvas)."""
+"""lrplan.output.plot: the curve is drawn where it must be (read back from the plain-text canvas)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from lrplan.errors import LrplanError
-from lrplan.plot import (
+from lrplan.output.plot import (
     MARKERS,
     Series,
     downsample,
@@ -23,7 +23,7 @@ from lrplan.plot import (
     sample_steps,
     spec_series,
 )
-from lrplan.spec import load_spec
+from lrplan.spec.models import load_spec
 
 from .canvas import parse
 

@@ -9,7 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from lrplan.cli import app
-from lrplan.plotcmd import plot_size, want_color
+from lrplan.cli.plot import plot_size, want_color
 
 from .canvas import parse
 

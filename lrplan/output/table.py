@@ -13,8 +13,8 @@ from typing import BinaryIO, Iterator, Literal
 import numpy as np
 
 from lrplan.errors import LrplanError
-from lrplan.numfmt import float_matrix, int_matrix, join_rows, text_matrix
-from lrplan.render import SchedulePlan
+from lrplan.output.numfmt import float_matrix, int_matrix, join_rows, text_matrix
+from lrplan.schedules.render import SchedulePlan
 
 TableFormat = Literal["csv", "json"]
 
@@ -47,7 +47,7 @@ def _rows(plan: SchedulePlan, pos: int, end: int, every: int | None):
     if not every or every <= 1:
         yield from plan.chunks(start=pos, stop=end, size=end - pos)
         return
-    from lrplan.render import Chunk
+    from lrplan.schedules.render import Chunk
 
     steps = kept_steps(plan, pos, end, every)
     if steps.size == 0:

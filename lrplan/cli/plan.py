@@ -1,4 +1,4 @@
-"""``lrplan plan``: the CLI skin over :mod:`lrplan.planning` (tables, JSON/CSV, plots, exports)."""
+"""``lrplan plan``: the CLI skin over :mod:`lrplan.planning.branches` (tables, JSON/CSV, plots, exports)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ import typer
 from lrplan.errors import LrplanError, SpecError
 
 if TYPE_CHECKING:  # pragma: no cover
-    from lrplan.planning import PlanResult
+    from lrplan.planning.branches import PlanResult
 
 
 class PlanFormat(str, Enum):
@@ -27,7 +27,7 @@ def _fmt_lr(v: float | None) -> str:
 
 
 def _si(v: float | None) -> str:
-    from lrplan.units import si
+    from lrplan.spec.units import si
 
     return "-" if v is None else si(v)
 
@@ -105,18 +105,18 @@ def plan(
 
         lrplan plan schedules/wsd-s.yaml --optimize
     """
-    from lrplan.planning import make_plan
-    from lrplan.spec import load_spec
-    from lrplan.table import atomic_output
+    from lrplan.planning.branches import make_plan
+    from lrplan.spec.models import load_spec
+    from lrplan.output.table import atomic_output
 
     if show_plot:  # a terminal too small for the plot: say so before writing anything
-        from lrplan.plotcmd import check_plot_room
+        from lrplan.cli.plot import check_plot_room
 
         check_plot_room(max_height=30)
     s = load_spec(spec)
     predictor, law_name, warning = (None, None, None)
     if not no_law:
-        from lrplan.lawcmd import predictor_for
+        from lrplan.cli.laws import predictor_for
 
         predictor, law_name, warning = predictor_for(law, s, required=optimize or law is not None)
     from lrplan.cli import _stderr
@@ -136,7 +136,7 @@ def plan(
         if warning:  # said once the plan succeeded: a failure is one error line
             _stderr().print(warning, soft_wrap=True)
     if export:
-        from lrplan.planexport import export_plan
+        from lrplan.planning.launches import export_plan
 
         if not output:
             raise LrplanError("--export needs -o DIR: the directory to write the configs into")
@@ -178,8 +178,8 @@ def plan(
 def _plot(s, res, stream) -> None:
     import numpy as np
 
-    from lrplan.plot import Series, plan_series, plot_series
-    from lrplan.plotcmd import plot_size, want_color
+    from lrplan.output.plot import Series, plan_series, plot_series
+    from lrplan.cli.plot import plot_size, want_color
 
     w, h = plot_size(None, None, max_height=30)
     if s.schedule.kind == "wsd-s":
@@ -188,7 +188,7 @@ def _plot(s, res, stream) -> None:
         series = [Series(base.label, base.x, base.y, marks)]
         edge_label = "checkpoint (decay ends)"
     else:
-        from lrplan.planning import wsd_branch_specs
+        from lrplan.planning.branches import wsd_branch_specs
 
         series = []
         edge_label = "branch point (decay starts)"

@@ -58,7 +58,7 @@ def load_law_file(path: str | Path) -> ResolvedLaw:
     import yaml
 
     from lrplan.laws import FittedLaw
-    from lrplan.logs import read_text
+    from lrplan.laws.logs import read_text
 
     p = str(path)
     text, _ = read_text(path, what="law")
@@ -129,7 +129,7 @@ def _not_a_loss(y: "np.ndarray") -> "np.ndarray":
     """Where predicted values cannot be a loss in nats/token: non-finite, <= 0, or above ``logs.MAX_LOSS``."""
     import numpy as np
 
-    from lrplan.logs import MAX_LOSS
+    from lrplan.laws.logs import MAX_LOSS
 
     return ~np.isfinite(y) | (y <= 0) | (y > MAX_LOSS)
 
@@ -393,8 +393,8 @@ def fit(
     from lrplan.cli import _stderr, _stdout
     from lrplan.laws import fit as law_fit
     from lrplan.laws.fit import LAW_ALIASES
-    from lrplan.logs import read_log
-    from lrplan.table import atomic_output
+    from lrplan.laws.logs import read_log
+    from lrplan.output.table import atomic_output
 
     from rich.markup import escape
 
@@ -413,7 +413,7 @@ def fit(
     run_names = _split_names(runs)
     specs: list[Any] = [None] * len(logs)
     if schedule:
-        from lrplan.spec import load_spec
+        from lrplan.spec.models import load_spec
 
         specs = [load_spec(s) for s in schedule]
     curves = []
@@ -431,7 +431,7 @@ def fit(
         for n in c.notes:
             msgs.append(escape(f"note: {c.name}: {n}"))
     from lrplan.laws import warmup_length
-    from lrplan.logs import MIN_POINTS
+    from lrplan.laws.logs import MIN_POINTS
 
     law_curves = []
     for c in curves:
@@ -578,7 +578,7 @@ def predict(
     import numpy as np
 
     from lrplan.cli import _stderr, _stdout
-    from lrplan.table import atomic_output
+    from lrplan.output.table import atomic_output
 
     from rich.markup import escape
 
@@ -592,8 +592,8 @@ def predict(
         raise LrplanError(f"--{'every' if every is not None else 'steps'} chooses the rows of the predicted curve: "
                           "add -o FILE (or -o - for stdout)")
     want = _parse_steps(steps) if steps is not None else None
-    from lrplan.plot import spec_label, unique_labels
-    from lrplan.spec import load_spec
+    from lrplan.output.plot import spec_label, unique_labels
+    from lrplan.spec.models import load_spec
 
     inputs: list[_Input] = []
     for p in specs or []:
@@ -603,7 +603,7 @@ def predict(
             raise LrplanError(f"{p}: {plan.total_steps:,} steps is too many to predict (limit 200,000,000)")
         inputs.append(_Input(spec_label(s), s.render().lr, plan.tokens_per_step, str(p)))
     if lr_csv:
-        from lrplan.logs import read_lr_table
+        from lrplan.laws.logs import read_lr_table
 
         for p in lr_csv:
             c = read_lr_table(p)
@@ -748,7 +748,7 @@ def check_predicted(res: ResolvedLaw, y: "np.ndarray", q: "np.ndarray", what: st
     """Raise :class:`_OutsideLaw` unless every predicted loss is finite and at least :func:`loss_floor`."""
     import numpy as np
 
-    from lrplan.logs import MAX_LOSS
+    from lrplan.laws.logs import MAX_LOSS
 
     floor = loss_floor(res, None if lr is None else lr[: int(np.max(q)) + 1])
     bad = _not_a_loss(y) | (y < floor)

@@ -16,7 +16,7 @@ from typing import Any, Callable, Optional
 import numpy as np
 
 from lrplan.errors import LrplanError, SpecError, spec_error
-from lrplan.spec import Spec, load_spec
+from lrplan.spec.models import Spec, load_spec
 
 Predictor = Callable[[np.ndarray, np.ndarray], np.ndarray]  # (per-step LR, query steps) -> loss
 
@@ -309,7 +309,7 @@ def optimize(spec: Spec, cps: list[Checkpoint], predict: Predictor,
 def _wsds_loss_with(spec: Spec, base: dict, choices: list[tuple[float, str]], i: int, predict: Predictor) -> float:
     """Predicted loss at checkpoint ``i`` of the spec's WSD-S run cut after budget ``i``, whose decays use
     ``choices`` (fraction of their budget, shape); built by the WSD-S family itself (warmup shape, rewarmup)."""
-    from lrplan.units import Length
+    from lrplan.spec.units import Length
 
     data = copy.deepcopy(base)
     last = i + 1 == len(data["budget"]["budgets"])
@@ -358,7 +358,7 @@ def plan(spec: "Spec | str | dict", law: Any = None, optimize: bool = False) -> 
         if isinstance(law, FittedLaw):
             predict, name = law.predict, law.law
         else:
-            from lrplan.lawcmd import predictor_for
+            from lrplan.cli.laws import predictor_for
 
             predict, name, warning = predictor_for(str(law), s, required=True)
             if warning:

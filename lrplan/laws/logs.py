@@ -188,7 +188,7 @@ def read_log(path: str | Path, *, step_col: str = "step", loss_col: str = "loss"
              window: tuple[int | None, int | None] = (None, None)) -> list[LogCurve]:
     """Read one CSV log into one :class:`LogCurve` per run (see the module docstring for the rules).
 
-    ``schedule``: a loaded :class:`lrplan.spec.Spec` (or a path) whose per-step LR replaces the ``lr`` column.
+    ``schedule``: a loaded :class:`lrplan.spec.models.Spec` (or a path) whose per-step LR replaces the ``lr`` column.
     ``need_loss=False`` reads a plain LR table (``step,lr``) -- the curve's ``loss`` is then empty.
     ``require_run_col``: the user named the run column, so it must exist.  ``window`` ``(first, last)`` step:
     loss points outside it are dropped before thinning (so a narrow window keeps its resolution).
@@ -354,7 +354,7 @@ def _refuse_runs_merged(where: str, col: str, steps: np.ndarray, lr: np.ndarray)
 
 
 def _schedule_lr(schedule: Any) -> np.ndarray:
-    from lrplan.spec import Spec, load_spec
+    from lrplan.spec.models import Spec, load_spec
 
     spec = schedule if isinstance(schedule, Spec) else load_spec(schedule)
     return spec.render().lr

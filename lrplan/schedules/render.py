@@ -59,7 +59,7 @@ class SchedulePlan:
     ):
         self.segments = segments
         self.total_steps = total_steps
-        self.clock = clock  # lrplan.clock.Clock, or None when tokens per step are unknown
+        self.clock = clock  # lrplan.spec.clock.Clock, or None when tokens per step are unknown
         self.notes = notes or []
         self.spec = spec
         self.unit = unit  # the clock the schedule's progress runs on

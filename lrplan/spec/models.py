@@ -16,11 +16,11 @@ from pydantic import Field, PlainValidator, PrivateAttr, SerializeAsAny, Validat
 from lrplan.errors import Problem, SpecError, spec_error, unknown_kind
 from lrplan.schedules import FAMILIES, BuildContext, Family
 from lrplan.schedules.base import LengthT, StrictModel
-from lrplan.units import parse_count, round_half_up, si
+from lrplan.spec.units import parse_count, round_half_up, si
 
 if TYPE_CHECKING:  # pragma: no cover
 
-    from lrplan.render import Rendered, SchedulePlan
+    from lrplan.schedules.render import Rendered, SchedulePlan
 
 MAX_STEPS = 10**12  # a trillion optimizer updates: far beyond any run, small enough for int64 token counts
 MAX_TOKENS = 10**18
@@ -108,7 +108,7 @@ class Budget(StrictModel):
 
     def make_clock(self):
         """The token clock (None when tokens per step are unknown)."""
-        from lrplan.clock import Clock, megatron_rampup, schedule_runs
+        from lrplan.spec.clock import Clock, megatron_rampup, schedule_runs
 
         if self.rampup is not None:
             r = self.rampup
@@ -283,7 +283,7 @@ class Spec(StrictModel):
     def schedule_plan(self) -> "SchedulePlan":
         """Build (once) and return the resolved schedule: segments, total steps, notes."""
         if self._plan is None:
-            from lrplan.render import SchedulePlan
+            from lrplan.schedules.render import SchedulePlan
 
             ctx = self.context()
             total = self.schedule.total_steps(ctx)

@@ -6,14 +6,14 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from lrplan.numfmt import format_float
-from lrplan.units import si
+from lrplan.output.numfmt import format_float
+from lrplan.spec.units import si
 
 if TYPE_CHECKING:  # pragma: no cover
     from rich.console import Console
 
-    from lrplan.render import SchedulePlan
-    from lrplan.spec import Spec
+    from lrplan.schedules.render import SchedulePlan
+    from lrplan.spec.models import Spec
 
 
 def phase_rows(plan: "SchedulePlan") -> list[dict]:

@@ -15,8 +15,8 @@ from lrplan.errors import LrplanError
 
 if TYPE_CHECKING:  # pragma: no cover
     from lrplan.frameworks.export import Export
-    from lrplan.planning import PlanResult
-    from lrplan.spec import Spec
+    from lrplan.planning.branches import PlanResult
+    from lrplan.spec.models import Spec
 
 EXPORTABLE = ("megatron", "torchtitan", "hf")
 EXT = {"megatron": "args", "torchtitan": "toml", "hf": "yaml"}
@@ -36,8 +36,8 @@ class Launch:
 
 
 def _segment_spec(spec: "Spec", steps: int, decay: int | None) -> "Spec":
-    from lrplan.planning import percent_warmup
-    from lrplan.spec import load_spec
+    from lrplan.planning.branches import percent_warmup
+    from lrplan.spec.models import load_spec
 
     data = spec.model_dump(mode="json", by_alias=True, exclude_none=True)
     b = data["budget"]
@@ -65,7 +65,7 @@ def _segment_spec(spec: "Spec", steps: int, decay: int | None) -> "Spec":
 def launches(spec: "Spec", res: "PlanResult", framework: str, version: str | None = None) -> list[Launch]:
     """The jobs to run for the plan, in order, each with its exported config."""
     from lrplan.frameworks.export import export
-    from lrplan.planning import wsd_branch_specs
+    from lrplan.planning.branches import wsd_branch_specs
 
     if framework not in EXPORTABLE:
         raise LrplanError(f"--export supports {', '.join(EXPORTABLE)} (got {framework!r})")
@@ -123,7 +123,7 @@ def _prepare_dir(out_dir: Path, planned: set[str]) -> None:
 
 def export_plan(spec: "Spec", res: "PlanResult", framework: str, out_dir: Path, version: str | None = None) -> list[Path]:
     """Write the launches' configs, a LAUNCH.md with the order and resume points, and the per-step CSV(s)."""
-    from lrplan.table import atomic_output, table_chunks
+    from lrplan.output.table import atomic_output, table_chunks
 
     jobs = launches(spec, res, framework, version)
     exts = {j.name: "py" if framework == "torchtitan" and j.export.version.startswith("0.3") else EXT[framework]

@@ -4,7 +4,7 @@ The drawing function works on :class:`Series` (a label, x and y arrays, and the 
 starts), so anything that yields arrays can be plotted: a spec (:func:`plan_series`), what a framework
 really runs, or a predicted loss on the right-hand axis.
 
->>> from lrplan.spec import load_spec
+>>> from lrplan.spec.models import load_spec
 >>> spec = load_spec({"budget": {"steps": 1000}, "schedule": {"kind": "cosine", "peak_lr": 1.0, "warmup": 100}})
 >>> text = plot_series([plan_series(spec.schedule_plan(), "demo")], 60, 15)
 >>> "learning rate" in text and "* demo" in text
@@ -23,11 +23,11 @@ import numpy as np
 from rich.cells import cell_len
 
 from lrplan.errors import LrplanError
-from lrplan.units import si
+from lrplan.spec.units import si
 
 if TYPE_CHECKING:  # pragma: no cover
-    from lrplan.render import SchedulePlan
-    from lrplan.spec import Spec
+    from lrplan.schedules.render import SchedulePlan
+    from lrplan.spec.models import Spec
 
 MIN_WIDTH = 40
 MIN_HEIGHT = 10

@@ -80,7 +80,7 @@ def _root(
     """lrplan: learning-rate schedule planner."""
 
 
-from lrplan.fwcmd import RenderFormat  # noqa: E402
+from lrplan.cli.frameworks import RenderFormat  # noqa: E402
 
 WARN_BYTES = 2 * 1024**3  # warn before writing a table larger than this
 LIMIT_BYTES = 1024**4  # refuse (exit 2) a table larger than this, unless it goes to /dev/null
@@ -114,12 +114,12 @@ def render(
     """
     fmt = RenderFormat.parse(format_)
     if plot:  # a terminal too small for the plot: say so before printing anything
-        from lrplan.plotcmd import check_plot_room
+        from lrplan.cli.plot import check_plot_room
 
         check_plot_room(max_height=30)
     if fmt.value not in ("csv", "json") or convention is not None or framework_version is not None or sample_based:
         from lrplan.errors import LrplanError
-        from lrplan.fwcmd import render_framework
+        from lrplan.cli.frameworks import render_framework
 
         if plot:
             raise LrplanError("--plot draws the spec's LR table (csv/json); for a framework's run use "
@@ -127,9 +127,9 @@ def render(
 
         return render_framework(spec, fmt.value, convention, framework_version, sample_based, output, every, quiet)
     from lrplan.errors import LrplanError
-    from lrplan.spec import load_spec
-    from lrplan.summary import print_summary
-    from lrplan.table import atomic_output, estimate_bytes, write_table
+    from lrplan.spec.models import load_spec
+    from lrplan.output.summary import print_summary
+    from lrplan.output.table import atomic_output, estimate_bytes, write_table
 
     s = load_spec(spec)
     plan = s.schedule_plan()
@@ -138,7 +138,7 @@ def render(
     if to_terminal:
         print_summary(s, _stdout())
         if plot:
-            from lrplan.plotcmd import write_plot
+            from lrplan.cli.plot import write_plot
 
             write_plot([s], sys.stdout, max_height=30)
         _preview(plan)
@@ -156,7 +156,7 @@ def render(
     if not quiet:
         print_summary(s, err)
     if plot:
-        from lrplan.plotcmd import write_plot
+        from lrplan.cli.plot import write_plot
 
         write_plot([s], sys.stderr, max_height=30)
     with atomic_output(output) as fh:
@@ -164,7 +164,7 @@ def render(
 
 
 def _preview(plan) -> None:
-    from lrplan.table import table_chunks
+    from lrplan.output.table import table_chunks
 
     lines: list[str] = []
     for chunk in table_chunks(plan, "csv", max(1, plan.total_steps // 8)):
@@ -187,7 +187,7 @@ def list_(
 
         lrplan list wsd
     """
-    from lrplan.catalog import print_catalog
+    from lrplan.output.catalog import print_catalog
 
     print_catalog(_stdout(), kind)
 
@@ -201,14 +201,14 @@ def check(spec: SpecArg) -> None:
 
         lrplan check schedules/wsd-s.yaml
     """
-    from lrplan.spec import load_spec
-    from lrplan.summary import print_summary
+    from lrplan.spec.models import load_spec
+    from lrplan.output.summary import print_summary
 
     s = load_spec(spec)
     print_summary(s, _stdout())
     if s.budget.budgets and len(s.budget.budgets) > 1 and getattr(s.schedule, "kind", None) in ("wsd", "wsd-s"):
         from lrplan.errors import SpecError
-        from lrplan.planning import make_plan
+        from lrplan.planning.branches import make_plan
 
         try:  # the run above is well defined, but `lrplan plan` may still refuse the multi-budget spec (its branches)
             make_plan(s, None, None)
@@ -221,12 +221,12 @@ def check(spec: SpecArg) -> None:
 
 
 # --- commands defined in other modules: one registration line each (keep those modules light to import) ---
-from lrplan.plancmd import plan as _plan  # noqa: E402
+from lrplan.cli.plan import plan as _plan  # noqa: E402
 
 app.command("plan")(user_errors(_plan))
-from lrplan.plotcmd import plot as _plot; app.command()(user_errors(_plot))  # noqa: E402, E702
-from lrplan.fwcmd import import_ as _import; app.command("import", context_settings={"ignore_unknown_options": True})(user_errors(_import))  # noqa: E402, E702
-from lrplan.lawcmd import fit as _fit, predict as _predict, laws as _laws; app.command("fit")(user_errors(_fit)); app.command("predict")(user_errors(_predict)); app.command("laws")(user_errors(_laws))  # noqa: E402, E702
+from lrplan.cli.plot import plot as _plot; app.command()(user_errors(_plot))  # noqa: E402, E702
+from lrplan.cli.frameworks import import_ as _import; app.command("import", context_settings={"ignore_unknown_options": True})(user_errors(_import))  # noqa: E402, E702
+from lrplan.cli.laws import fit as _fit, predict as _predict, laws as _laws; app.command("fit")(user_errors(_fit)); app.command("predict")(user_errors(_predict)); app.command("laws")(user_errors(_laws))  # noqa: E402, E702
 
 
 def main() -> None:

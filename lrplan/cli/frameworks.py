@@ -79,8 +79,8 @@ def render_framework(
     """``render --format <framework>`` (snippet) or ``render --convention <framework>`` (per-step table)."""
     from lrplan.errors import LrplanError
     from lrplan.frameworks.export import FRAMEWORKS, export, resolve
-    from lrplan.spec import load_spec
-    from lrplan.table import atomic_output
+    from lrplan.spec.models import load_spec
+    from lrplan.output.table import atomic_output
 
     if convention is not None and fmt not in ("csv", "json"):
         raise LrplanError(f"--convention writes a per-step table: use it with --format csv or json, not {fmt}")
@@ -95,7 +95,7 @@ def render_framework(
         with atomic_output(output) as fh:
             fh.write(e.snippet.encode())
         return
-    from lrplan.table import table_chunks
+    from lrplan.output.table import table_chunks
 
     _print_export(e, quiet, f"the table is what {e.framework} runs with the config of --format {e.framework}")
     plan = ConventionPlan(spec.schedule_plan(), e.lr)
@@ -151,7 +151,7 @@ def import_(
     """
     from lrplan.errors import LrplanError
     from lrplan.frameworks.importers import IMPORTABLE, import_hf, import_megatron, import_torchtitan
-    from lrplan.table import atomic_output
+    from lrplan.output.table import atomic_output
 
     fw = framework.lower().replace("_", "-")
     args = list(args or [])

@@ -1,6 +1,6 @@
 """`lrplan list`: schedule families, their parameters with defaults, and decay shapes.
 
-The listing is read from ``_catalog.json`` (generated from the pydantic models by ``python -m lrplan.catalog``;
+The listing is read from ``_catalog.json`` (generated from the pydantic models by ``python -m lrplan.output.catalog``;
 a test fails when it is stale), so ``lrplan list`` starts without importing pydantic or numpy.
 """
 

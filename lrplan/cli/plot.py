@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Annotated, Optional, TextIO
 import typer
 
 if TYPE_CHECKING:  # pragma: no cover
-    from lrplan.spec import Spec
+    from lrplan.spec.models import Spec
 
 
 class XAxisChoice(str, Enum):
@@ -33,7 +33,7 @@ def want_color(no_color: bool, stream: TextIO) -> bool:
 def plot_size(width: Optional[int], height: Optional[int], max_height: Optional[int] = None) -> tuple[int, int]:
     """``--width``/``--height``, else the terminal's size (minus two rows for the prompt; at most the largest
     plot, so a huge COLUMNS/LINES only limits, never refuses)."""
-    from lrplan.plot import MAX_HEIGHT, MAX_WIDTH
+    from lrplan.output.plot import MAX_HEIGHT, MAX_WIDTH
 
     term = shutil.get_terminal_size()
     w = width if width is not None else min(term.columns, MAX_WIDTH)
@@ -45,7 +45,7 @@ def plot_size(width: Optional[int], height: Optional[int], max_height: Optional[
 
 def check_plot_room(max_height: Optional[int] = None) -> None:
     """Refuse a terminal too small (or a size too large) for the plot, before a command prints anything."""
-    from lrplan.plot import check_size
+    from lrplan.output.plot import check_size
 
     check_size(*plot_size(None, None, max_height=max_height))
 
@@ -67,13 +67,13 @@ def plot_text(
 ) -> str:
     """The plot of ``specs`` sized for the terminal, coloured if ``stream`` is a colour terminal. With ``loss``
     (or a ``law``: a law.yaml or ``builtin:NAME``), the predicted loss of each spec is overlaid on the right axis."""
-    from lrplan.plot import check_size, plot_specs
+    from lrplan.output.plot import check_size, plot_specs
 
     w, h = plot_size(width, height, max_height)
     check_size(w, h)
     right = loss_series(specs, w, x, law) if (loss or law is not None) else ()
     if convention is not None:
-        from lrplan.plot import plot_series
+        from lrplan.output.plot import plot_series
 
         series = convention_series(specs, w, x, convention)
         return plot_series(series, w, h, log_y, want_color(no_color, stream), "tokens" if x == "tokens" else "step", title=title, right=right)
@@ -87,7 +87,7 @@ def convention_series(specs: "list[Spec]", width: int, x: str, framework: str) -
 
     from lrplan.cli import _stderr
     from lrplan.frameworks.export import export
-    from lrplan.plot import Series, spec_series, spec_label, unique_labels
+    from lrplan.output.plot import Series, spec_series, spec_label, unique_labels
 
     planned = spec_series(specs, width, "tokens" if x == "tokens" else "step")
     err = _stderr()
@@ -105,16 +105,16 @@ def convention_series(specs: "list[Spec]", width: int, x: str, framework: str) -
 
 
 def loss_series(specs: "list[Spec]", width: int, x: str, law: Optional[str]) -> list:
-    """Predicted loss of each spec (from the end of its warmup) as right-axis :class:`lrplan.plot.Series`;
+    """Predicted loss of each spec (from the end of its warmup) as right-axis :class:`lrplan.output.plot.Series`;
     says on stderr which law and how far each spec is from its fitted range."""
     import numpy as np
     from rich.markup import escape
 
     from lrplan.cli import _stderr
     from lrplan.errors import LrplanError
-    from lrplan.lawcmd import check_predicted, law_description, range_check, resolve_law
+    from lrplan.cli.laws import check_predicted, law_description, range_check, resolve_law
     from lrplan.laws import warmup_length
-    from lrplan.plot import SAMPLES_PER_COLUMN, Series, sample_steps, spec_label, unique_labels
+    from lrplan.output.plot import SAMPLES_PER_COLUMN, Series, sample_steps, spec_label, unique_labels
 
     res = resolve_law(law)
     err = _stderr()
@@ -173,8 +173,8 @@ def plot(
 
         lrplan plot schedules/constant.yaml --convention torchtitan
     """
-    from lrplan.plot import check_size
-    from lrplan.spec import load_spec
+    from lrplan.output.plot import check_size
+    from lrplan.spec.models import load_spec
 
     check_size(*plot_size(width, height))  # before loading: a too-small terminal is the first thing to say
     loaded = [load_spec(p) for p in specs]
