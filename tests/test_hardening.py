@@ -293,7 +293,7 @@ def test_yaml_merge_keys_work_and_explicit_keys_win(tmp_path):
 
 
 def test_far_ratios_are_short():
-    from lrplan.cli.laws import _ratio
+    from lrplan.laws.resolve import _ratio
 
     assert _ratio(1.0) == "1.00x" and _ratio(3.3e96) == "3.3e+96x" and _ratio(1e-5) == "1e-05x"
 

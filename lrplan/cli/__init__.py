@@ -5,7 +5,6 @@ Heavy modules (numpy, pydantic, plotext, scipy) are imported inside commands so 
 
 from __future__ import annotations
 
-import functools
 import os
 import sys
 from pathlib import Path
@@ -14,6 +13,8 @@ from typing import Annotated, Callable, Optional, TypeVar
 import typer
 
 from lrplan import __version__
+from lrplan.cli import console
+from lrplan.cli.console import user_errors
 
 app = typer.Typer(
     name="lrplan",
@@ -27,44 +28,6 @@ app = typer.Typer(
 )
 
 F = TypeVar("F", bound=Callable)
-
-
-def _stderr():
-    from rich.console import Console
-
-    return Console(stderr=True, highlight=False, no_color=bool(os.environ.get("NO_COLOR")) or None)
-
-
-def _stdout():
-    from rich.console import Console
-
-    return Console(highlight=False, no_color=bool(os.environ.get("NO_COLOR")) or None)
-
-
-def user_errors(fn: F) -> F:
-    """Turn library errors into one ``error: ...`` line per problem on stderr and exit status 2."""
-
-    @functools.wraps(fn)
-    def wrapper(*args, **kwargs):
-        from lrplan.errors import LrplanError
-
-        try:
-            return fn(*args, **kwargs)
-        except LrplanError as e:
-            for line in str(e).splitlines() or ["error"]:
-                sys.stderr.write(f"error: {line}\n")
-            raise typer.Exit(2) from None
-        except MemoryError:  # e.g. a framework config of 1e11 steps, simulated per step
-            sys.stderr.write("error: out of memory: the run is too long to process on this machine; use a shorter "
-                             "budget (or --every N where the command has it)\n")
-            raise typer.Exit(2) from None
-        except BrokenPipeError:  # `lrplan render x | head`
-            try:
-                sys.stdout = open(os.devnull, "w")  # noqa: SIM115
-            finally:
-                raise typer.Exit(0) from None
-
-    return wrapper  # type: ignore[return-value]
 
 
 def _version(value: bool) -> None:
@@ -114,7 +77,7 @@ def render(
     """
     fmt = RenderFormat.parse(format_)
     if plot:  # a terminal too small for the plot: say so before printing anything
-        from lrplan.cli.plot import check_plot_room
+        from lrplan.cli.console import check_plot_room
 
         check_plot_room(max_height=30)
     if fmt.value not in ("csv", "json") or convention is not None or framework_version is not None or sample_based:
@@ -133,16 +96,16 @@ def render(
 
     s = load_spec(spec)
     plan = s.schedule_plan()
-    err = _stderr()
+    err = console.stderr()
     to_terminal = output is None and sys.stdout.isatty()
     if to_terminal:
-        print_summary(s, _stdout())
+        print_summary(s, console.stdout())
         if plot:
             from lrplan.cli.plot import write_plot
 
             write_plot([s], sys.stdout, max_height=30)
         _preview(plan)
-        _stdout().print("[dim](the full table: add -o FILE, or pipe the output)[/dim]")
+        console.stdout().print("[dim](the full table: add -o FILE, or pipe the output)[/dim]")
         return
     size = estimate_bytes(plan, every)
     if output != os.devnull:
@@ -169,7 +132,7 @@ def _preview(plan) -> None:
     lines: list[str] = []
     for chunk in table_chunks(plan, "csv", max(1, plan.total_steps // 8)):
         lines.extend(chunk.decode().splitlines())
-    out = _stdout()
+    out = console.stdout()
     for line in lines[:40]:
         out.print(line, markup=False)
     if len(lines) > 40:
@@ -189,7 +152,7 @@ def list_(
     """
     from lrplan.output.catalog import print_catalog
 
-    print_catalog(_stdout(), kind)
+    print_catalog(console.stdout(), kind)
 
 
 @app.command()
@@ -205,7 +168,7 @@ def check(spec: SpecArg) -> None:
     from lrplan.output.summary import print_summary
 
     s = load_spec(spec)
-    print_summary(s, _stdout())
+    print_summary(s, console.stdout())
     if s.budget.budgets and len(s.budget.budgets) > 1 and getattr(s.schedule, "kind", None) in ("wsd", "wsd-s"):
         from lrplan.errors import SpecError
         from lrplan.planning.branches import make_plan
@@ -215,9 +178,9 @@ def check(spec: SpecArg) -> None:
         except SpecError as e:
             from rich.markup import escape
 
-            _stderr().print(f"[yellow]warning:[/yellow] lrplan plan would refuse this spec: {escape(str(s.locate(e)))}",
+            console.stderr().print(f"[yellow]warning:[/yellow] lrplan plan would refuse this spec: {escape(str(s.locate(e)))}",
                             soft_wrap=True)
-    _stdout().print("[green]ok[/green]")
+    console.stdout().print("[green]ok[/green]")
 
 
 # --- commands defined in other modules: one registration line each (keep those modules light to import) ---

@@ -8,7 +8,7 @@ resolution (:func:`resolve_law`) is shared with ``lrplan plan`` and ``lrplan plo
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Optional
 
@@ -19,235 +19,8 @@ from lrplan.errors import LrplanError
 if TYPE_CHECKING:  # pragma: no cover
     import numpy as np
 
-    from lrplan.laws import FittedLaw
 
-DEFAULT_LAW = "builtin:mpl-400m"
-PEAK_TOLERANCE = 1.25  # peak LR within [1/1.25, 1.25] x the law's: no warning
-LENGTH_TOLERANCE = 3.0  # up to 3x the longest fitted curve (the MPL protocol tests 3x horizons)
-TPS_TOLERANCE = 2.0
-
-
-# ------------------------------------------------------------------------------------------------ laws
-
-
-@dataclass
-class ResolvedLaw:
-    """A law ready to predict: the :class:`FittedLaw`, how the user named it, and its source dict."""
-
-    fitted: "FittedLaw"
-    label: str
-    raw: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def meta(self) -> dict[str, Any]:
-        return dict(self.fitted.meta or {})
-
-
-def _builtin(name: str) -> ResolvedLaw:
-    from lrplan.laws.builtin import BUILTIN_DIR, builtin_names, load_law
-
-    names = builtin_names()
-    if name not in names:
-        raise LrplanError(f"no built-in law {name!r}; built-in laws: {', '.join(names)} (see `lrplan laws`)")
-    law = load_law(BUILTIN_DIR / f"{name}.yaml")  # only the one asked for
-    return ResolvedLaw(law, f"builtin:{name}", law.to_dict())
-
-
-def load_law_file(path: str | Path) -> ResolvedLaw:
-    """Load and validate a law file (``lrplan fit`` output or a built-in's YAML); one-line errors."""
-    import yaml
-
-    from lrplan.laws import FittedLaw
-    from lrplan.laws.logs import read_text
-
-    p = str(path)
-    text, _ = read_text(path, what="law")
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as e:
-        mark = getattr(e, "problem_mark", None)
-        where = f":{mark.line + 1}" if mark is not None else ""
-        raise LrplanError(f"{p}{where}: not valid YAML ({getattr(e, 'problem', None) or 'syntax error'})") from None
-    except (ValueError, RecursionError, OverflowError) as e:
-        raise LrplanError(f"{p}: not a readable law file ({type(e).__name__})") from None
-    if not isinstance(data, dict):
-        raise LrplanError(f"{p}: not a law file: expected a mapping with law, params, warmup (from `lrplan fit`)")
-    for key in ("law", "params", "warmup"):
-        if key not in data:
-            raise LrplanError(f"{p}: not a law file: missing {key!r} (write one with `lrplan fit`)")
-    if not isinstance(data["params"], dict):
-        raise LrplanError(f"{p}: 'params' must be a mapping of parameter names to numbers")
-    for k, v in data["params"].items():
-        if not _finite_number(v):
-            raise LrplanError(f"{p}: parameter {str(k)[:40]!r} is {str(v)[:40]!r}, not a finite number")
-    for key in ("window", "metrics", "meta"):
-        if key in data and data[key] is not None and not isinstance(data[key], dict):
-            raise LrplanError(f"{p}: {key!r} must be a mapping")
-    if data.get("metrics") and not all(isinstance(v, dict) for v in data["metrics"].values()):
-        raise LrplanError(f"{p}: 'metrics' must map curve names to metric mappings")
-    if "flags" in data and not isinstance(data["flags"], (list, tuple, type(None))):
-        raise LrplanError(f"{p}: 'flags' must be a list")
-    clean = {k: v for k, v in data.items() if v is not None}
-    try:
-        fitted = FittedLaw.from_dict(clean)
-    except (ValueError, TypeError, KeyError, AttributeError, OverflowError) as e:
-        msg = str(e).splitlines()[0] if str(e) else type(e).__name__
-        raise LrplanError(f"{p}: not a valid law file: {msg[:300]}") from None
-    _check_law_shape(fitted, p)
-    return ResolvedLaw(fitted, p, data)
-
-
-def _finite_number(v: Any) -> bool:
-    if isinstance(v, bool) or not isinstance(v, (int, float)):
-        return False
-    try:
-        return math.isfinite(float(v))
-    except OverflowError:
-        return False
-
-
-def _check_law_shape(fitted: "FittedLaw", where: str) -> None:
-    """Evaluate the law on a tiny reference schedule: a law whose formula gives NaN is refused up front."""
-    import numpy as np
-
-    peak = law_range(fitted.meta or {}).get("peak_lr", 3e-4)  # a plain schedule at the law's own peak LR
-    lr = peak * np.concatenate([np.linspace(1 / 30, 1, 10), np.ones(90), np.linspace(1, 0.1, 100)])
-    try:
-        with np.errstate(all="ignore"):
-            out = fitted.predict(lr, np.array([20, 99, 199]))
-    except (ValueError, TypeError, KeyError, ZeroDivisionError, OverflowError) as e:
-        raise LrplanError(f"{where}: the law's parameters cannot be evaluated ({str(e)[:200]})") from None
-    if not np.all(np.isfinite(out)):
-        raise LrplanError(f"{where}: the law's parameters give a non-finite loss; re-fit it with `lrplan fit`")
-    bad = _not_a_loss(out)
-    if bad.any():
-        raise LrplanError(f"{where}: the law's parameters give a loss of {float(out[np.argmax(bad)]):.4g} "
-                          "nats on a plain 200-step schedule (not a loss); re-fit it with `lrplan fit`")
-
-
-def _not_a_loss(y: "np.ndarray") -> "np.ndarray":
-    """Where predicted values cannot be a loss in nats/token: non-finite, <= 0, or above ``logs.MAX_LOSS``."""
-    import numpy as np
-
-    from lrplan.laws.logs import MAX_LOSS
-
-    return ~np.isfinite(y) | (y <= 0) | (y > MAX_LOSS)
-
-
-def resolve_law(law: str | None) -> ResolvedLaw:
-    """``None`` -> the default built-in law; ``builtin:NAME`` (or a bare built-in NAME that is not a file) -> that
-    built-in; anything else -> a law file."""
-    if law is None or not str(law).strip():
-        return _builtin(DEFAULT_LAW.split(":", 1)[1])
-    law = str(law)
-    if law.startswith("builtin:"):
-        return _builtin(law.split(":", 1)[1])
-    try:
-        exists = Path(law).exists()
-    except (OSError, ValueError):
-        exists = False
-    if not exists:
-        from lrplan.laws.builtin import BUILTIN_DIR
-
-        if (BUILTIN_DIR / f"{law}.yaml").is_file():
-            return _builtin(law)
-        raise LrplanError(f"{law}: no such law file (and no built-in law of that name; see `lrplan laws`)")
-    return load_law_file(law)
-
-
-def law_range(meta: dict[str, Any]) -> dict[str, Any]:
-    """What a law was fitted for: ``peak_lr`` (and ``peak_lr_range`` when fitted on several), ``steps`` (first,
-    last fitted step), ``tokens_per_step``.  A malformed entry is left out without losing the others."""
-    def positive(v: Any) -> float | None:
-        try:
-            f = float(v)
-        except (TypeError, ValueError, OverflowError):
-            return None
-        return f if math.isfinite(f) and f > 0 else None
-
-    out: dict[str, Any] = {}
-    peak = positive(meta.get("peak_lr"))
-    if peak is not None:
-        out["peak_lr"] = peak
-    pr = meta.get("peak_lr_range")
-    if isinstance(pr, (list, tuple)) and len(pr) == 2:
-        lo, hi = positive(pr[0]), positive(pr[1])
-        if lo is not None and hi is not None and lo <= hi:
-            out["peak_lr_range"] = (lo, hi)
-    r = meta.get("fitted_step_range")
-    if isinstance(r, (list, tuple)) and len(r) == 2:
-        try:
-            out["steps"] = (int(r[0]), int(r[1]))
-        except (TypeError, ValueError, OverflowError):
-            pass
-    tps = positive(meta.get("tokens_per_step"))
-    if tps is not None and tps < 2**63:
-        out["tokens_per_step"] = int(tps)
-    return out
-
-
-def law_description(res: ResolvedLaw) -> str:
-    """One line: which law, fitted on what, for which range."""
-    m = res.meta
-    rng = law_range(m)
-    parts = [res.fitted.law]
-    if m.get("reference_model"):
-        parts.append(str(m["reference_model"]))
-    fit_for = []
-    lo_hi = rng.get("peak_lr_range")
-    if lo_hi and lo_hi[0] < lo_hi[1]:
-        fit_for.append(f"peak LR {lo_hi[0]:.3g}-{lo_hi[1]:.3g}")
-    elif "peak_lr" in rng:
-        fit_for.append(f"peak LR {rng['peak_lr']:.3g}")
-    if "steps" in rng:
-        fit_for.append(f"steps {rng['steps'][0]:,}-{rng['steps'][1]:,}")
-    if "tokens_per_step" in rng:
-        fit_for.append(f"{rng['tokens_per_step']:,} tokens/step")
-    if fit_for:
-        parts.append("fitted for " + ", ".join(fit_for))
-    return f"law {res.label} ({'; '.join(parts)})"
-
-
-def _ratio(r: float) -> str:
-    """``1.25x``; far from 1 in three significant digits (``3.3e+96x``, not a 100-digit number)."""
-    return f"{r:.2f}x" if 0.01 <= r < 1000 else f"{r:.3g}x"
-
-
-def range_check(res: ResolvedLaw, name: str, lr: "np.ndarray", tokens_per_step: int | None) -> tuple[str, bool]:
-    """``(line, outside)``: ``name: `` and :func:`range_detail`."""
-    detail, outside = range_detail(res, lr, tokens_per_step)
-    return f"{name}: {detail}", outside
-
-
-def range_detail(res: ResolvedLaw, lr: "np.ndarray", tokens_per_step: int | None) -> tuple[str, bool]:
-    """``(text, outside)``: how a schedule compares with the law's fitted range (peak LR, length, tokens/step)."""
-    rng = law_range(res.meta)
-    parts: list[str] = []
-    outside = False
-    peak = float(lr.max())
-    lo_hi = rng.get("peak_lr_range")
-    if lo_hi and lo_hi[0] < lo_hi[1]:  # fitted on runs of several peak LRs
-        r_lo, r_hi = peak / lo_hi[0], peak / lo_hi[1]
-        parts.append(f"peak LR {peak:.3g} vs the law's {lo_hi[0]:.3g}-{lo_hi[1]:.3g}")
-        outside |= not (r_lo >= 1 / PEAK_TOLERANCE and r_hi <= PEAK_TOLERANCE)
-    elif "peak_lr" in rng:
-        r = peak / rng["peak_lr"]
-        parts.append(f"peak LR {peak:.3g} = {_ratio(r)} the law's {rng['peak_lr']:.3g}")
-        outside |= not (1 / PEAK_TOLERANCE <= r <= PEAK_TOLERANCE)
-    if "steps" in rng:
-        last = rng["steps"][1]
-        r = lr.size / max(1, last + 1)
-        parts.append(f"length {lr.size:,} steps = {_ratio(r)} its longest fitted curve ({last + 1:,})")
-        outside |= r > LENGTH_TOLERANCE or lr.size <= rng["steps"][0]
-    if "tokens_per_step" in rng and tokens_per_step:
-        r = tokens_per_step / rng["tokens_per_step"]
-        parts.append(f"{tokens_per_step:,} tokens/step = {_ratio(r)} its {rng['tokens_per_step']:,}")
-        outside |= not (1 / TPS_TOLERANCE <= r <= TPS_TOLERANCE)
-    if not parts:
-        return "the law does not record its fitted range; cannot tell how far this extrapolates", True
-    tail = " (outside the fitted range: the prediction extrapolates)" if outside else ""
-    return f"{'; '.join(parts)}{tail}", outside
-
+    from lrplan.laws.resolve import ResolvedLaw
 
 # ------------------------------------------------------------------------------------------------ laws
 
@@ -265,12 +38,14 @@ def laws(
 
         lrplan laws mpl-25m
     """
+    from lrplan.laws.resolve import DEFAULT_LAW, law_range, resolve_law
+
     from rich.table import Table
 
-    from lrplan.cli import _stdout
+    from lrplan.cli import console
     from lrplan.laws import builtin_laws
 
-    out = _stdout()
+    out = console.stdout()
     if name is not None:
         _show_law(resolve_law(name), out)
         return
@@ -303,6 +78,8 @@ def laws(
 
 
 def _show_law(res: ResolvedLaw, out) -> None:
+    from lrplan.laws.resolve import law_description
+
     from rich.table import Table
 
     fl = res.fitted
@@ -387,10 +164,12 @@ def fit(
 
         lrplan fit YOUR_RUN.csv --schedule schedules/wsd.yaml -o law.yaml   [dim](a log without an lr column)[/dim]
     """
+    from lrplan.laws.resolve import ResolvedLaw, law_description
+
     import numpy as np
     import yaml
 
-    from lrplan.cli import _stderr, _stdout
+    from lrplan.cli import console
     from lrplan.laws import fit as law_fit
     from lrplan.laws.fit import LAW_ALIASES
     from lrplan.laws.logs import read_log
@@ -398,7 +177,7 @@ def fit(
 
     from rich.markup import escape
 
-    err = _stderr()
+    err = console.stderr()
     msgs: list[str] = []  # said on stderr once the fit succeeded: a failure is one error line
     law_name = LAW_ALIASES.get(law.strip().lower())
     if law_name is None:
@@ -510,7 +289,7 @@ def fit(
         err.print(m, soft_wrap=True)
     to_file = bool(output) and output != "-"
     if not quiet:
-        con = _stdout() if to_file else err
+        con = console.stdout() if to_file else err
         rs = ResolvedLaw(reloaded, output or "<stdout>", d)  # as the written file reads back
         con.print(law_description(rs), markup=False)
         from rich.table import Table
@@ -575,14 +354,16 @@ def predict(
 
         lrplan predict schedules/wsd.yaml schedules/cosine.yaml --law builtin:mpl-25m -o pred.csv --every 100
     """
+    from lrplan.laws.resolve import OutsideLaw, _first_predictable, law_description, range_detail, resolve_law
+
     import numpy as np
 
-    from lrplan.cli import _stderr, _stdout
+    from lrplan.cli import console
     from lrplan.output.table import atomic_output
 
     from rich.markup import escape
 
-    err = _stderr()
+    err = console.stderr()
     msgs: list[str] = []  # said on stderr once every prediction succeeded: a failure is one error line
     if not specs and not lr_csv:
         raise LrplanError("nothing to predict: give one or more spec files, or --lr-csv FILE")
@@ -629,7 +410,7 @@ def predict(
             raise LrplanError(f"{inp.source}: the LR is 0 at every step: no loss to predict")
         try:
             final = _predict(res, inp, np.array([T - 1]), detail)[0]
-        except _OutsideLaw as e:
+        except OutsideLaw as e:
             if len(inputs) == 1:
                 raise
             invalid.append((inp, str(e)))
@@ -676,7 +457,7 @@ def predict(
             fh.write(buf.getvalue().encode())
     for m in msgs:
         err.print(m, soft_wrap=True)
-    out = _stdout() if output != "-" else err  # -o -: the curve owns stdout
+    out = console.stdout() if output != "-" else err  # -o -: the curve owns stdout
     if len(finals) == 1 and not invalid:
         v, inp = finals[0]
         out.print(f"{inp.name}: predicted final loss {v:.4f} at step {inp.lr.size - 1:,} ({inp.lr.size:,} steps)",
@@ -704,69 +485,9 @@ def _csv_cell(s: str) -> str:
     return '"' + s.replace('"', '""') + '"' if any(ch in s for ch in ',"\n\r') else s
 
 
-def _first_predictable(lr: "np.ndarray") -> int | None:
-    import numpy as np
-
-    nz = np.flatnonzero(lr > 0)
-    return int(nz[0]) if nz.size else None
-
-
-class _OutsideLaw(LrplanError):
-    """The law gives no plausible loss for the schedule (:func:`check_predicted`): it cannot evaluate it."""
-
-
-def loss_floor(res: ResolvedLaw, lr: "np.ndarray | None" = None) -> float:
-    """A loss below which the law's prediction cannot come from a schedule within its fitted peak LR (0 if the
-    peak is not recorded).  Multi-power law: the annealing term is ``B sum_k delta_k G_k`` with ``G < 1`` and
-    ``delta_k`` the drops of ``eta**kappa``; with ``gamma = 0`` the ``G_k`` fall with ``k`` and the term is below
-    ``B * peak**kappa`` for any schedule; with ``gamma > 0`` it is below ``B * sum_k max(0, delta_k)`` of this
-    schedule with its LR clipped to the peak.  Momentum law: ``S2 <= peak / (1 - lam)``.  A prediction below the
-    floor comes from the law's terms outgrowing their range (e.g. a peak LR far above the fitted one)."""
-    import numpy as np
-
-    from lrplan.laws.momentum import DEFAULT_LAMBDA
-
-    p = res.fitted.params
-    rng = law_range(res.meta)
-    peak = rng["peak_lr_range"][1] if "peak_lr_range" in rng else rng.get("peak_lr")
-    if peak is None:
-        return 0.0
-    if res.fitted.law == "multi-power":
-        kappa = p.get("kappa", 1.0)
-        if p.get("gamma", 0.0) > 0.0 and lr is not None:
-            x = np.minimum(np.asarray(lr, dtype=float), peak) ** kappa
-            gain = p.get("B", 0.0) * float(np.maximum(-np.diff(x), 0.0).sum())
-        else:
-            gain = p.get("B", 0.0) * peak**kappa
-    else:
-        gain = p.get("C", 0.0) * peak / (1.0 - p.get("lam", DEFAULT_LAMBDA))
-    return max(p.get("L0", 0.0) - gain, 0.0)
-
-
-def check_predicted(res: ResolvedLaw, y: "np.ndarray", q: "np.ndarray", what: str, context: str = "",
-                    lr: "np.ndarray | None" = None) -> None:
-    """Raise :class:`_OutsideLaw` unless every predicted loss is finite and at least :func:`loss_floor`."""
-    import numpy as np
-
-    from lrplan.laws.logs import MAX_LOSS
-
-    floor = loss_floor(res, None if lr is None else lr[: int(np.max(q)) + 1])
-    bad = _not_a_loss(y) | (y < floor)
-    if bad.any():
-        k = int(np.argmax(bad))
-        if not np.isfinite(y[k]):
-            got = "a non-finite loss"
-        elif y[k] > MAX_LOSS:
-            got = f"a loss of {y[k]:.4g} nats (implausibly large),"
-        else:
-            got = (f"a loss of {y[k]:.4g}, below the lowest it gives for any schedule within its fitted peak LR "
-                   f"({floor:.4g}),")
-        tail = f" ({context})" if context else " (compare its peak LR and length with `lrplan laws`)"
-        raise _OutsideLaw(f"{what}: law {res.label} gives {got} at step {int(q[k]):,}: the schedule is too far "
-                          f"outside what the law was fitted for{tail}")
-
-
 def _predict(res: ResolvedLaw, inp: _Input, q: "np.ndarray", context: str = "") -> "np.ndarray":
+    from lrplan.laws.resolve import check_predicted
+
     import numpy as np
 
     import warnings
@@ -781,35 +502,3 @@ def _predict(res: ResolvedLaw, inp: _Input, q: "np.ndarray", context: str = "") 
     return y
 
 
-def predictor_for(law: str | None, spec: Any, required: bool):
-    """``(predict(lr, steps), label, warning)`` for ``--law FILE|builtin:NAME`` or the built-in default law
-    (``lrplan plan`` and :func:`lrplan.plan`); ``(None, None, None)`` if the law cannot be resolved and none was
-    required. ``predict`` raises :class:`LrplanError` where the law cannot evaluate the schedule
-    (:func:`check_predicted`). ``warning``: a rich-markup line saying how far ``spec`` is outside the law's fitted
-    range (``None`` when it is inside), for the caller to print."""
-    try:
-        res = resolve_law(law)
-    except LrplanError:
-        if required:
-            raise
-        return None, None, None
-    name = spec.name or "the plan"
-    detail, outside = "", False
-    try:
-        detail, outside = range_detail(res, spec.render().lr, spec.schedule_plan().tokens_per_step)
-    except LrplanError:
-        pass
-    warning = None
-    if outside:
-        from rich.markup import escape
-
-        warning = f"[yellow]warning:[/yellow] law {escape(res.label)}: {escape(f'{name}: {detail}')}"
-    import numpy as np
-
-    def predict(lr: "np.ndarray", q: "np.ndarray") -> "np.ndarray":
-        with np.errstate(all="ignore"):
-            y = np.asarray(res.fitted.predict(lr, q), dtype=float)
-        check_predicted(res, y, np.asarray(q), name, detail, lr)
-        return y
-
-    return predict, res.label, warning

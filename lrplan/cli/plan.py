@@ -110,16 +110,16 @@ def plan(
     from lrplan.output.table import atomic_output
 
     if show_plot:  # a terminal too small for the plot: say so before writing anything
-        from lrplan.cli.plot import check_plot_room
+        from lrplan.cli.console import check_plot_room
 
         check_plot_room(max_height=30)
     s = load_spec(spec)
     predictor, law_name, warning = (None, None, None)
     if not no_law:
-        from lrplan.cli.laws import predictor_for
+        from lrplan.laws.resolve import predictor_for
 
         predictor, law_name, warning = predictor_for(law, s, required=optimize or law is not None)
-    from lrplan.cli import _stderr
+    from lrplan.cli import console
 
     try:
         res = make_plan(s, predictor, law_name, do_optimize=optimize)
@@ -130,11 +130,13 @@ def plan(
             raise
         from rich.markup import escape
 
-        _stderr().print(f"[yellow]warning:[/yellow] no predicted losses: {escape(str(e))}", soft_wrap=True)
+        console.stderr().print(f"[yellow]warning:[/yellow] no predicted losses: {escape(str(e))}", soft_wrap=True)
         res = make_plan(s, None, None, do_optimize=False)
     else:
         if warning:  # said once the plan succeeded: a failure is one error line
-            _stderr().print(warning, soft_wrap=True)
+            from rich.markup import escape
+
+            console.stderr().print(f"[yellow]warning:[/yellow] {escape(warning)}", soft_wrap=True)
     if export:
         from lrplan.planning.launches import export_plan
 
@@ -144,9 +146,9 @@ def plan(
             written = export_plan(s, res, export, Path(output))
         except SpecError as e:
             raise s.locate(e) from None
-        from lrplan.cli import _stderr
+        from lrplan.cli import console
 
-        err = _stderr()
+        err = console.stderr()
         for p in written:
             err.print(f"wrote {p}")
         return
@@ -168,9 +170,9 @@ def plan(
         with atomic_output(output) as fh:
             fh.write(text.encode())
     else:
-        from lrplan.cli import _stdout
+        from lrplan.cli import console
 
-        print_plan(res, _stdout())
+        print_plan(res, console.stdout())
     if show_plot:  # JSON/CSV on stdout stays parseable: the plot then goes to stderr (as render --plot does)
         _plot(s, res, sys.stderr if text is not None and output in (None, "-") else sys.stdout)
 
@@ -179,7 +181,7 @@ def _plot(s, res, stream) -> None:
     import numpy as np
 
     from lrplan.output.plot import Series, plan_series, plot_series
-    from lrplan.cli.plot import plot_size, want_color
+    from lrplan.cli.console import plot_size, want_color
 
     w, h = plot_size(None, None, max_height=30)
     if s.schedule.kind == "wsd-s":

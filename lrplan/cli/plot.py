@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import shutil
 import sys
 from enum import Enum
 from pathlib import Path
@@ -18,36 +16,6 @@ if TYPE_CHECKING:  # pragma: no cover
 class XAxisChoice(str, Enum):
     step = "step"
     tokens = "tokens"
-
-
-def want_color(no_color: bool, stream: TextIO) -> bool:
-    """Colour only on a terminal, and not with ``--no-color`` or the ``NO_COLOR`` environment variable."""
-    if no_color or os.environ.get("NO_COLOR"):
-        return False
-    try:
-        return stream.isatty()
-    except (AttributeError, ValueError):
-        return False
-
-
-def plot_size(width: Optional[int], height: Optional[int], max_height: Optional[int] = None) -> tuple[int, int]:
-    """``--width``/``--height``, else the terminal's size (minus two rows for the prompt; at most the largest
-    plot, so a huge COLUMNS/LINES only limits, never refuses)."""
-    from lrplan.output.plot import MAX_HEIGHT, MAX_WIDTH
-
-    term = shutil.get_terminal_size()
-    w = width if width is not None else min(term.columns, MAX_WIDTH)
-    h = height if height is not None else min(term.lines - 2, MAX_HEIGHT)
-    if height is None and max_height is not None:
-        h = min(h, max_height)
-    return w, h
-
-
-def check_plot_room(max_height: Optional[int] = None) -> None:
-    """Refuse a terminal too small (or a size too large) for the plot, before a command prints anything."""
-    from lrplan.output.plot import check_size
-
-    check_size(*plot_size(None, None, max_height=max_height))
 
 
 def plot_text(
@@ -69,6 +37,8 @@ def plot_text(
     (or a ``law``: a law.yaml or ``builtin:NAME``), the predicted loss of each spec is overlaid on the right axis."""
     from lrplan.output.plot import check_size, plot_specs
 
+    from lrplan.cli.console import plot_size, want_color
+
     w, h = plot_size(width, height, max_height)
     check_size(w, h)
     right = loss_series(specs, w, x, law) if (loss or law is not None) else ()
@@ -85,12 +55,12 @@ def convention_series(specs: "list[Spec]", width: int, x: str, framework: str) -
     to the exported config); stderr says whether they match and by how much."""
     import numpy as np
 
-    from lrplan.cli import _stderr
+    from lrplan.cli import console
     from lrplan.frameworks.export import export
     from lrplan.output.plot import Series, spec_series, spec_label, unique_labels
 
     planned = spec_series(specs, width, "tokens" if x == "tokens" else "step")
-    err = _stderr()
+    err = console.stderr()
     out = []
     for s, base, lab in zip(specs, planned, unique_labels([spec_label(sp) for sp in specs])):
         e = export(s, framework)
@@ -110,14 +80,14 @@ def loss_series(specs: "list[Spec]", width: int, x: str, law: Optional[str]) -> 
     import numpy as np
     from rich.markup import escape
 
-    from lrplan.cli import _stderr
+    from lrplan.cli import console
     from lrplan.errors import LrplanError
-    from lrplan.cli.laws import check_predicted, law_description, range_check, resolve_law
+    from lrplan.laws.resolve import check_predicted, law_description, range_check, resolve_law
     from lrplan.laws import warmup_length
     from lrplan.output.plot import SAMPLES_PER_COLUMN, Series, sample_steps, spec_label, unique_labels
 
     res = resolve_law(law)
-    err = _stderr()
+    err = console.stderr()
     err.print(escape("loss: " + law_description(res)), soft_wrap=True)
     out = []
     for s, lab in zip(specs, unique_labels([spec_label(s) for s in specs])):
@@ -173,6 +143,7 @@ def plot(
 
         lrplan plot schedules/constant.yaml --convention torchtitan
     """
+    from lrplan.cli.console import plot_size
     from lrplan.output.plot import check_size
     from lrplan.spec.models import load_spec
 

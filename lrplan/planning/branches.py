@@ -71,9 +71,12 @@ class PlanResult:
     law: Optional[str] = None
     optimized: list[Optimized] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    """Plain-text warnings for the caller to show (e.g. the spec is outside the law's fitted range)."""
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
+        d.pop("warnings")
         for o, oo in zip(d["optimized"], self.optimized):
             o["gain"] = oo.gain
         return d
@@ -351,21 +354,20 @@ def plan(spec: "Spec | str | dict", law: Any = None, optimize: bool = False) -> 
     and with ``law`` — a FittedLaw, a law.yaml path or ``"builtin:NAME"`` — predicted losses; ``optimize``
     searches the decay fraction and shape per budget)."""
     s = spec if isinstance(spec, Spec) else load_spec(spec)
-    predict = name = None
+    predict = name = warning = None
     if law is not None:
         from lrplan.laws import FittedLaw
 
         if isinstance(law, FittedLaw):
             predict, name = law.predict, law.law
         else:
-            from lrplan.cli.laws import predictor_for
+            from lrplan.laws.resolve import predictor_for
 
             predict, name, warning = predictor_for(str(law), s, required=True)
-            if warning:
-                from lrplan.cli import _stderr
-
-                _stderr().print(warning, soft_wrap=True)
     try:
-        return make_plan(s, predict, name, do_optimize=optimize)
+        res = make_plan(s, predict, name, do_optimize=optimize)
     except SpecError as e:  # name the spec's file and line, as the CLI does
         raise s.locate(e) from None
+    if warning:
+        res.warnings.append(warning)
+    return res

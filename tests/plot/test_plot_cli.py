@@ -9,7 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from lrplan.cli import app
-from lrplan.cli.plot import plot_size, want_color
+from lrplan.cli.console import plot_size, want_color
 
 from .canvas import parse
 

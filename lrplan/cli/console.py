@@ -1,0 +1,122 @@
+"""What every command shares: the two consoles, the user-error boundary, terminal sizes and the option types.
+
+The options are declared once here (as sqlite-utils declares ``output_options``) and used by every command as
+``output: Output = None``; a command module imports only this module and the library.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import shutil
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Callable, Optional, TextIO, TypeVar
+
+import typer
+
+if TYPE_CHECKING:  # pragma: no cover
+    from rich.console import Console
+
+F = TypeVar("F", bound=Callable)
+
+
+def _no_color() -> Optional[bool]:
+    return bool(os.environ.get("NO_COLOR")) or None
+
+
+def stdout() -> "Console":
+    """The product's console (tables, summaries, previews)."""
+    from rich.console import Console
+
+    return Console(highlight=False, no_color=_no_color())
+
+
+def stderr() -> "Console":
+    """Diagnostics: warnings, notes, progress, 'wrote FILE'."""
+    from rich.console import Console
+
+    return Console(stderr=True, highlight=False, no_color=_no_color())
+
+
+def warn(message: str, console: "Console | None" = None) -> None:
+    """One ``warning: ...`` line on stderr; ``message`` is plain text (not rich markup)."""
+    from rich.markup import escape
+
+    (console or stderr()).print(f"[yellow]warning:[/yellow] {escape(message)}", soft_wrap=True)
+
+
+def user_errors(fn: F) -> F:
+    """Turn library errors into one ``error: ...`` line per problem on stderr and exit status 2."""
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        from lrplan.errors import LrplanError
+
+        try:
+            return fn(*args, **kwargs)
+        except LrplanError as e:
+            for line in str(e).splitlines() or ["error"]:
+                sys.stderr.write(f"error: {line}\n")
+            raise typer.Exit(2) from None
+        except MemoryError:  # e.g. a framework config of 1e11 steps, simulated per step
+            sys.stderr.write("error: out of memory: the run is too long to process on this machine; use a shorter "
+                             "budget (or --every N where the command has it)\n")
+            raise typer.Exit(2) from None
+        except BrokenPipeError:  # `lrplan render x | head`
+            try:
+                sys.stdout = open(os.devnull, "w")  # noqa: SIM115
+            finally:
+                raise typer.Exit(0) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+# ---------------------------------------------------------------------------------------------- terminal
+
+
+def want_color(no_color: bool, stream: TextIO) -> bool:
+    """Colour only on a terminal, and not with ``--no-color`` or the ``NO_COLOR`` environment variable."""
+    if no_color or os.environ.get("NO_COLOR"):
+        return False
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
+def plot_size(width: Optional[int], height: Optional[int], max_height: Optional[int] = None) -> tuple[int, int]:
+    """``--width``/``--height``, else the terminal's size (minus two rows for the prompt; at most the largest
+    plot, so a huge COLUMNS/LINES only limits, never refuses)."""
+    from lrplan.output.plot import MAX_HEIGHT, MAX_WIDTH
+
+    term = shutil.get_terminal_size()
+    w = width if width is not None else min(term.columns, MAX_WIDTH)
+    h = height if height is not None else min(term.lines - 2, MAX_HEIGHT)
+    if height is None and max_height is not None:
+        h = min(h, max_height)
+    return w, h
+
+
+def check_plot_room(max_height: Optional[int] = None) -> None:
+    """Refuse a terminal too small (or a size too large) for the plot, before a command prints anything."""
+    from lrplan.output.plot import check_size
+
+    check_size(*plot_size(None, None, max_height=max_height))
+
+
+# ---------------------------------------------------------------------------------------------- options
+
+SpecArg = Annotated[Path, typer.Argument(help="YAML budget spec (see schedules/ for examples).", show_default=False)]
+Output = Annotated[Optional[str], typer.Option(
+    "-o", "--output", metavar="FILE",
+    help="Write to FILE instead of stdout (a temporary file renamed into place: never half-written).")]
+Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No summary or notes on stderr.")]
+Law = Annotated[Optional[str], typer.Option(
+    "--law", metavar="LAW", help="A law.yaml from `lrplan fit`, or builtin:NAME (see `lrplan laws`).", show_default=False)]
+FrameworkVersion = Annotated[Optional[str], typer.Option(
+    "--framework-version", metavar="VERSION",
+    help="Framework version for --format/--convention (torchtitan 0.2 = TOML, 0.3 = Python; default the newest).")]
+Width = Annotated[Optional[int], typer.Option("--width", "-W", help="Columns (default: the terminal's).", show_default=False)]
+Height = Annotated[Optional[int], typer.Option("--height", "-H", help="Rows, legend included (default: the terminal's).", show_default=False)]
+NoColor = Annotated[bool, typer.Option("--no-color", help="Plain text, one marker character per spec (automatic when not a terminal or NO_COLOR is set).")]
