@@ -28,7 +28,7 @@ def bench(width: int, height: int, runs: int = 5) -> dict[str, float]:
     from lrplan.output.plot import _plotext, plot_specs
 
     _plotext()  # import cost is paid once per process, not per plot
-    from lrplan.spec.models import load_spec
+    from lrplan.spec.loading import load_spec
 
     plot_specs([load_spec(SPEC)], width, height)  # warm-up: first plotext build
     total, plot_only = [], []

@@ -20,10 +20,11 @@ if TYPE_CHECKING:  # pragma: no cover
     from lrplan.errors import LrplanError, SpecError
     from lrplan.laws import fit, predict
     from lrplan.schedules.render import Rendered
-    from lrplan.spec.models import Spec, load_spec
+    from lrplan.spec.loading import load_spec
+    from lrplan.spec.models import Spec
 
 _LAZY = {
-    "load_spec": ("lrplan.spec.models", "load_spec"),
+    "load_spec": ("lrplan.spec.loading", "load_spec"),
     "Spec": ("lrplan.spec.models", "Spec"),
     "LrplanError": ("lrplan.errors", "LrplanError"),
     "SpecError": ("lrplan.errors", "SpecError"),

@@ -36,7 +36,8 @@ except ImportError as _e:  # pragma: no cover - exercised in a subprocess withou
 import numpy as np
 
 from lrplan.errors import LrplanError
-from lrplan.spec.models import Spec, load_spec
+from lrplan.spec.loading import load_spec
+from lrplan.spec.models import Spec
 
 if TYPE_CHECKING:  # pragma: no cover
     from lrplan.schedules.render import SchedulePlan

@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING, Annotated, Optional, TextIO
 
 import typer
 
+from lrplan.cli import console
+
 if TYPE_CHECKING:  # pragma: no cover
     from lrplan.spec.models import Spec
 
@@ -41,76 +43,26 @@ def plot_text(
 
     w, h = plot_size(width, height, max_height)
     check_size(w, h)
-    right = loss_series(specs, w, x, law) if (loss or law is not None) else ()
+    right: list = []
+    if loss or law is not None:
+        from lrplan.output.overlays import loss_series
+
+        right, notes, warnings = loss_series(specs, w, x, law)
+        err = console.stderr()
+        for n in notes:
+            err.print(n, soft_wrap=True, markup=False)
+        for warning in warnings:
+            console.warn(warning, err)
     if convention is not None:
+        from lrplan.output.overlays import convention_series
         from lrplan.output.plot import plot_series
 
-        series = convention_series(specs, w, x, convention)
+        series, notes = convention_series(specs, w, x, convention)
+        err = console.stderr()
+        for n in notes:
+            err.print(n, soft_wrap=True, markup=False)
         return plot_series(series, w, h, log_y, want_color(no_color, stream), "tokens" if x == "tokens" else "step", title=title, right=right)
     return plot_specs(specs, w, h, x="tokens" if x == "tokens" else "step", log_y=log_y, color=want_color(no_color, stream), title=title, right=right)
-
-
-def convention_series(specs: "list[Spec]", width: int, x: str, framework: str) -> list:
-    """Each spec as planned, and as ``framework`` really runs it with lrplan's snippet (its simulator applied
-    to the exported config); stderr says whether they match and by how much."""
-    import numpy as np
-
-    from lrplan.cli import console
-    from lrplan.frameworks.export import export
-    from lrplan.output.plot import Series, spec_series, spec_label, unique_labels
-
-    planned = spec_series(specs, width, "tokens" if x == "tokens" else "step")
-    err = console.stderr()
-    out = []
-    for s, base, lab in zip(specs, planned, unique_labels([spec_label(sp) for sp in specs])):
-        e = export(s, framework)
-        plan = s.schedule_plan()
-        steps = np.arange(e.lr.size, dtype=np.int64)
-        xs = plan.tokens_at(steps).astype(np.float64) if x == "tokens" and plan.has_tokens else steps.astype(np.float64)
-        verdict = "runs the spec exactly" if e.exact else f"differs: max deviation {e.max_abs_dev:.4g} ({e.max_abs_dev / max(s.schedule.peak(), 1e-300):.2%} of peak)"
-        err.print(f"{lab}: {e.framework} {e.version} {verdict}", soft_wrap=True, markup=False)
-        out.append(Series(f"{base.label} (spec)", base.x, base.y, base.edges))
-        out.append(Series(f"{lab} ({e.framework})", xs, e.lr, base.edges))
-    return out
-
-
-def loss_series(specs: "list[Spec]", width: int, x: str, law: Optional[str]) -> list:
-    """Predicted loss of each spec (from the end of its warmup) as right-axis :class:`lrplan.output.plot.Series`;
-    says on stderr which law and how far each spec is from its fitted range."""
-    import numpy as np
-    from rich.markup import escape
-
-    from lrplan.cli import console
-    from lrplan.errors import LrplanError
-    from lrplan.laws.resolve import check_predicted, law_description, range_check, resolve_law
-    from lrplan.laws import warmup_length
-    from lrplan.output.plot import SAMPLES_PER_COLUMN, Series, sample_steps, spec_label, unique_labels
-
-    res = resolve_law(law)
-    err = console.stderr()
-    err.print(escape("loss: " + law_description(res)), soft_wrap=True)
-    out = []
-    for s, lab in zip(specs, unique_labels([spec_label(s) for s in specs])):
-        plan = s.schedule_plan()
-        lr = s.render().lr
-        line, outside = range_check(res, lab, lr, plan.tokens_per_step)
-        if outside:
-            err.print(f"[yellow]warning:[/yellow] {escape(line)}", soft_wrap=True)
-        first = max(warmup_length(lr), int(np.argmax(lr > 0)))
-        steps = sample_steps(plan, SAMPLES_PER_COLUMN * width)
-        steps = steps[steps >= first]
-        if not steps.size:
-            continue
-        with np.errstate(all="ignore"):
-            y = np.asarray(res.fitted.predict(lr, steps), dtype=np.float64)
-        try:  # the same refusal as predict/plan: no curve where the law's terms outgrow their range
-            check_predicted(res, y, steps, lab, lr=lr)
-        except LrplanError as e:
-            err.print(f"[yellow]warning:[/yellow] no loss curve: {escape(str(e))}", soft_wrap=True)
-            continue
-        xs = plan.tokens_at(steps).astype(np.float64) if x == "tokens" and plan.has_tokens else steps.astype(np.float64)
-        out.append(Series(lab, xs, y))
-    return out
 
 
 def write_plot(specs: "list[Spec]", stream: TextIO, **kwargs) -> None:
@@ -145,7 +97,7 @@ def plot(
     """
     from lrplan.cli.console import plot_size
     from lrplan.output.plot import check_size
-    from lrplan.spec.models import load_spec
+    from lrplan.spec.loading import load_spec
 
     check_size(*plot_size(width, height))  # before loading: a too-small terminal is the first thing to say
     loaded = [load_spec(p) for p in specs]

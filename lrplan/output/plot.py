@@ -28,6 +28,7 @@ from lrplan.spec.units import si
 if TYPE_CHECKING:  # pragma: no cover
     from lrplan.schedules.render import SchedulePlan
     from lrplan.spec.models import Spec
+    from lrplan.planning.branches import PlanResult
 
 MIN_WIDTH = 40
 MIN_HEIGHT = 10
@@ -452,3 +453,21 @@ def plot_specs(
     check_size(width, height)
     series = spec_series(specs, width, x)
     return plot_series(series, width, height, log_y, color, "tokens" if x == "tokens" else "step", title=title, right=right)
+
+
+def plan_plot(spec: "Spec", res: "PlanResult", width: int, height: int, color: bool) -> str:
+    """``lrplan plan --plot``: the WSD-S run with its checkpoints marked, or each WSD branch with its branch point."""
+    if spec.schedule.kind == "wsd-s":
+        base = plan_series(spec.schedule_plan(), spec.name or "WSD-S run", width)
+        marks = np.array([c.checkpoint_step for c in res.checkpoints], dtype=np.float64)
+        series = [Series(base.label, base.x, base.y, marks)]
+        edge_label = "checkpoint (decay ends)"
+    else:
+        from lrplan.planning.branches import wsd_branch_specs
+
+        series = []
+        edge_label = "branch point (decay starts)"
+        for i, b in enumerate(wsd_branch_specs(spec)):
+            ser = plan_series(b.schedule_plan(), f"branch {i + 1}", width)
+            series.append(Series(ser.label, ser.x, ser.y, np.array([res.checkpoints[i].branch_point_step], dtype=np.float64)))
+    return plot_series(series, width, height, color=color, x_label="step", title="plan", edge_label=edge_label)

@@ -256,3 +256,34 @@ def estimate_bytes(plan: SchedulePlan, every: int | None) -> int:
     last_tokens = plan.tokens_at(np.array([plan.total_steps]))
     digits = len(str(plan.total_steps)) + (len(str(int(last_tokens[0]))) if last_tokens is not None else 0)
     return rows * (digits + 30)
+
+
+WARN_BYTES = 2 * 1024**3  # warn before writing a table larger than this
+LIMIT_BYTES = 1024**4  # refuse (exit 2) a table larger than this, unless it goes to /dev/null
+
+
+def check_table_size(plan: SchedulePlan, every: int | None, output: str | None) -> str | None:
+    """Refuse a table over :data:`LIMIT_BYTES` (unless it goes to ``/dev/null``); a warning over
+    :data:`WARN_BYTES`, for the caller to show; ``None`` otherwise."""
+    if output == os.devnull:
+        return None
+    size = estimate_bytes(plan, every)
+    if size > LIMIT_BYTES:
+        raise LrplanError(
+            f"the table would be about {size / 1024**4:.1f} TiB ({plan.total_steps:,} steps); thin it with --every N "
+            f"(e.g. --every {max(2, plan.total_steps // 1_000_000)})"
+        )
+    if size > WARN_BYTES:
+        return f"the table will be about {size / 1024**3:.1f} GiB; --every N thins it"
+    return None
+
+
+def preview_lines(plan: SchedulePlan, rows: int = 40) -> list[str]:
+    """The terminal preview of ``plan``'s CSV table: about 8 rows per phase span plus phase edges, at most
+    ``rows`` lines, then a line saying how many more there are."""
+    lines: list[str] = []
+    for chunk in table_chunks(plan, "csv", max(1, plan.total_steps // 8)):
+        lines.extend(chunk.decode().splitlines())
+    if len(lines) > rows:
+        return lines[:rows] + [f"... ({len(lines) - rows} more preview rows)"]
+    return lines

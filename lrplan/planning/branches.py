@@ -9,14 +9,14 @@ checkpoint ``i`` lands at ``C_i = (B_i - d_i) + sum_{j<=i} d_j`` — with ``d_i 
 
 from __future__ import annotations
 
-import copy
 from dataclasses import asdict, dataclass, field
 from typing import Any, Callable, Optional
 
 import numpy as np
 
 from lrplan.errors import LrplanError, SpecError, spec_error
-from lrplan.spec.models import Spec, load_spec
+from lrplan.spec.loading import load_spec
+from lrplan.spec.models import Replace, Spec
 
 Predictor = Callable[[np.ndarray, np.ndarray], np.ndarray]  # (per-step LR, query steps) -> loss
 
@@ -84,25 +84,22 @@ class PlanResult:
 
 def _budget_spec(spec: Spec, length: Any, schedule: dict[str, Any]) -> Spec:
     """A single-budget spec with the same tokens per step / batch schedule and model as ``spec``."""
-    data = spec.model_dump(mode="json", by_alias=True, exclude_none=True)
-    b = data["budget"]
-    b.pop("budgets", None)
     if length.unit == "tokens":
-        b["tokens"] = int(length.value)
+        budget: dict[str, Any] = {"tokens": int(length.value)}
     elif length.unit == "samples":
-        b["tokens"] = int(length.value) * (spec.budget.seq_len or 1)
+        budget = {"tokens": int(length.value) * (spec.budget.seq_len or 1)}
     else:
-        b["steps"] = int(length.value)
-    if spec.budget.batch_schedule is not None and b.get("batch_schedule"):  # changes after this budget do not apply
+        budget = {"steps": int(length.value)}
+    budget["budgets"] = None
+    if spec.budget.batch_schedule is not None:  # changes after this budget do not apply
         clock = spec.budget.make_clock()
-        horizon = b["tokens"] if "tokens" in b else int(clock.tokens_before(b["steps"]))
-        keep = [i == 0 or bp.tokens(spec.budget.seq_len, clock) < horizon
-                for i, bp in enumerate(spec.budget.batch_schedule)]
-        b["batch_schedule"] = [bp for bp, k in zip(b["batch_schedule"], keep) if k]
-    data["schedule"] = schedule
-    out = load_spec(data)
-    out._source = spec.source
-    return out
+        horizon = budget["tokens"] if "tokens" in budget else int(clock.tokens_before(budget["steps"]))
+        written = spec.model_dump(mode="json", by_alias=True, exclude_none=True)["budget"].get("batch_schedule")
+        if written:
+            keep = [i == 0 or bp.tokens(spec.budget.seq_len, clock) < horizon
+                    for i, bp in enumerate(spec.budget.batch_schedule)]
+            budget["batch_schedule"] = [bp for bp, k in zip(written, keep) if k]
+    return spec.derive(budget=budget, schedule=Replace(schedule))
 
 
 def _sched(spec: Spec) -> dict[str, Any]:
@@ -255,17 +252,12 @@ def predictions(spec: Spec, cps: list[Checkpoint], predict: Predictor) -> None:
 
 
 def _as_wsd(spec: Spec) -> Spec:
-    data = spec.model_dump(mode="json", by_alias=True, exclude_none=True)
-    data["schedule"]["kind"] = "wsd"
-    data["schedule"].pop("rewarmup", None)
-    return load_spec(data)
+    return spec.derive(schedule={"kind": "wsd", "rewarmup": None})
 
 
 def _as_wsds(spec: Spec) -> Spec | None:
-    data = spec.model_dump(mode="json", by_alias=True, exclude_none=True)
-    data["schedule"]["kind"] = "wsd-s"
     try:
-        return load_spec(data)
+        return spec.derive(schedule={"kind": "wsd-s"})
     except LrplanError:
         return None
 
@@ -314,10 +306,9 @@ def _wsds_loss_with(spec: Spec, base: dict, choices: list[tuple[float, str]], i:
     ``choices`` (fraction of their budget, shape); built by the WSD-S family itself (warmup shape, rewarmup)."""
     from lrplan.spec.units import Length
 
-    data = copy.deepcopy(base)
-    last = i + 1 == len(data["budget"]["budgets"])
-    data["budget"]["budgets"] = data["budget"]["budgets"][: i + 1]
-    sp = load_spec(data)
+    budgets = base["budget"]["budgets"]
+    last = i + 1 == len(budgets)
+    sp = spec.derive(budget={"budgets": budgets[: i + 1]})
     decays = [(Length(float(f"{f * 100:g}"), "percent"), shape) for f, shape in choices]  # as "decay: 10%" reads
     # an earlier checkpoint ends its decay as inside the whole run (a tail after it), the last one as the run ends
     sp = sp.with_schedule(sp.schedule.with_decays(decays, probe_tail=not last))
@@ -370,4 +361,41 @@ def plan(spec: "Spec | str | dict", law: Any = None, optimize: bool = False) -> 
         raise s.locate(e) from None
     if warning:
         res.warnings.append(warning)
+    return res
+
+
+def plan_refusal(spec: Spec) -> str | None:
+    """Why ``lrplan plan`` would refuse this multi-budget WSD / WSD-S spec although its run is well defined
+    (e.g. a branch shorter than warmup + decay), as ``file:line: field: what``; ``None`` if it would not."""
+    if not (spec.budget.budgets and len(spec.budget.budgets) > 1 and getattr(spec.schedule, "kind", None) in ("wsd", "wsd-s")):
+        return None
+    try:
+        make_plan(spec, None, None)
+    except SpecError as e:
+        return str(spec.locate(e))
+    return None
+
+
+def plan_with_law(spec: Spec, law: str | None = None, *, use_law: bool = True, optimize: bool = False) -> PlanResult:
+    """``lrplan plan``: the plan with predicted losses from ``law`` (a law.yaml or ``builtin:NAME``; ``None``:
+    the default built-in law). With the default law, a spec it cannot evaluate is planned without predictions
+    and a warning says why; a named law (or ``optimize``) that cannot evaluate it is an error. Warnings (outside
+    the law's fitted range, no predictions) are in ``PlanResult.warnings``."""
+    predict = name = warning = None
+    if use_law:
+        from lrplan.laws.resolve import predictor_for
+
+        predict, name, warning = predictor_for(law, spec, required=optimize or law is not None)
+    try:
+        res = make_plan(spec, predict, name, do_optimize=optimize)
+    except SpecError as e:
+        raise spec.locate(e) from None
+    except LrplanError as e:  # the default law cannot evaluate this spec: plan without predicted losses
+        if predict is None or optimize or law is not None:
+            raise
+        res = make_plan(spec, None, None, do_optimize=False)
+        res.warnings.append(f"no predicted losses: {e}")
+    else:
+        if warning:  # said once the plan succeeded: a failure is one error line
+            res.warnings.append(warning)
     return res

@@ -37,14 +37,9 @@ class Launch:
 
 def _segment_spec(spec: "Spec", steps: int, decay: int | None) -> "Spec":
     from lrplan.planning.branches import percent_warmup
-    from lrplan.spec.models import load_spec
+    from lrplan.spec.models import Replace
 
-    data = spec.model_dump(mode="json", by_alias=True, exclude_none=True)
-    b = data["budget"]
-    for k in ("budgets", "tokens", "steps"):
-        b.pop(k, None)
-    b["steps"] = steps
-    sched = data["schedule"]
+    sched = spec.model_dump(mode="json", by_alias=True, exclude_none=True)["schedule"]
     sched.pop("rewarmup", None)
     if percent_warmup(spec):  # a percentage of the whole run, not of this job
         sched["warmup"] = next((seg.end for seg in spec.schedule_plan().segments if seg.phase == "warmup"), 0)
@@ -58,8 +53,7 @@ def _segment_spec(spec: "Spec", steps: int, decay: int | None) -> "Spec":
             t = spec.schedule_plan().tokens_at(np.array([steps - decay, steps], dtype=np.int64))
             assert t is not None  # the token clock has tokens
             sched["decay"] = f"{int(t[1] - t[0])} tokens"
-    data["schedule"] = sched
-    return load_spec(data)
+    return spec.derive(budget={"budgets": None, "tokens": None, "steps": steps}, schedule=Replace(sched))
 
 
 def launches(spec: "Spec", res: "PlanResult", framework: str, version: str | None = None) -> list[Launch]:

@@ -1,15 +1,13 @@
-"""The YAML budget spec: pydantic models, loading with ``file:line`` errors, and building the schedule.
-
->>> spec = load_spec({"budget": {"tokens": "1M", "tokens_per_step": 1000}, "schedule": {"kind": "constant", "peak_lr": 1e-3}})
->>> spec.schedule_plan().total_steps
-1000
-"""
+"""The spec's pydantic models: ``budget`` (units, batch-size schedules, multi-budget lists), ``model``, and
+:class:`Spec`, which builds the resolved schedule (:meth:`Spec.schedule_plan`) and derives new specs
+(:meth:`Spec.derive`), and validation with readable problems (:func:`validate_spec`, :func:`from_data`).
+Loading from a file or YAML text is :mod:`lrplan.spec.loading`."""
 
 from __future__ import annotations
 
 import difflib
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, Optional, Union
+from typing import TYPE_CHECKING, Annotated, Any, Optional
 
 from pydantic import Field, PlainValidator, PrivateAttr, SerializeAsAny, ValidationError, field_validator, model_validator
 
@@ -17,6 +15,7 @@ from lrplan.errors import Problem, SpecError, spec_error, unknown_kind
 from lrplan.schedules import FAMILIES, BuildContext, Family
 from lrplan.schedules.base import LengthT, StrictModel
 from lrplan.spec.units import parse_count, round_half_up, si
+from lrplan.spec.yamlio import located
 
 if TYPE_CHECKING:  # pragma: no cover
 
@@ -170,6 +169,10 @@ class Model(StrictModel):
 ScheduleSpec = SerializeAsAny[Family]
 
 
+class Replace(dict):
+    """For :meth:`Spec.derive`: this mapping replaces the section instead of being merged into it."""
+
+
 class Spec(StrictModel):
     """A whole spec file: ``budget``, ``schedule`` and optional ``name``, ``model``, ``version``."""
 
@@ -199,7 +202,7 @@ class Spec(StrictModel):
 
     def locate(self, err: "SpecError") -> "SpecError":
         """``err`` (raised by a later check, e.g. ``lrplan plan``'s) naming this spec's file and line."""
-        return err if err.source is not None or self._source is None else _located(err, self._source, self._node)
+        return err if err.source is not None or self._source is None else located(err, self._source, self._node)
 
     @field_validator("version")
     @classmethod
@@ -308,6 +311,38 @@ class Spec(StrictModel):
         out._plan = None
         return out
 
+    def derive(self, **changes: Any) -> "Spec":
+        """A new spec: this one as written, with ``changes``, validated like any loaded spec (errors name this
+        spec's file). Each keyword is a top-level section (``budget``, ``schedule``, ``model``, ``name``): a
+        mapping is merged into the section (a key set to ``None`` is removed), :class:`Replace` or any other
+        value replaces it; a section set to ``None`` is removed.
+
+        >>> from lrplan.spec.loading import load_spec
+        >>> s = load_spec({"budget": {"steps": 100}, "schedule": {"kind": "cosine", "peak_lr": 1.0, "warmup": 10}})
+        >>> s.derive(budget={"steps": 200}, schedule={"kind": "wsd", "decay": "20%"}).schedule_plan().total_steps
+        200
+        """
+        data = self.model_dump(mode="json", by_alias=True, exclude_none=True)
+        for key, change in changes.items():
+            if key not in type(self).model_fields:
+                raise TypeError(f"derive(): {key!r} is not a spec section ({', '.join(type(self).model_fields)})")
+            if isinstance(change, Replace):
+                data[key] = dict(change)
+            elif isinstance(change, dict) and isinstance(data.get(key), dict):
+                merged = dict(data[key])
+                for k, v in change.items():
+                    if v is None:
+                        merged.pop(k, None)
+                    else:
+                        merged[k] = v
+                data[key] = merged
+            elif change is None:
+                data.pop(key, None)
+            else:
+                data[key] = change
+        # a SpecError here names no file: the caller's ``spec.locate(err)`` adds it
+        return from_data(data, source=self._source, base_dir=self._base_dir)
+
     def render(self) -> "Rendered":
         """Per-update LRs for the whole run (``.step``, ``.tokens``, ``.lr`` numpy arrays; ``.phases``)."""
         return self.schedule_plan().render()
@@ -334,80 +369,7 @@ def _tokens_to_steps(segments: list, total_tokens: int, clock) -> tuple[list, in
     return out, n_steps
 
 
-# ------------------------------------------------------------------------------------------------- loading
-
-
-def _yaml_loader():
-    import yaml
-
-    class UniqueKeyLoader(yaml.SafeLoader):
-        def construct_mapping(self, node, deep=False):  # type: ignore[override]
-            seen: dict[Any, int] = {}
-            for key_node, _ in node.value:
-                if key_node.tag == "tag:yaml.org,2002:merge":  # `<<: *anchor`: merged by SafeLoader, explicit keys win
-                    continue
-                key = self.construct_object(key_node, deep=deep)
-                if not isinstance(key, (str, int, float, bool, type(None))):
-                    raise yaml.constructor.ConstructorError(
-                        None, None, f"a key must be a plain name, not a {type(key).__name__}", key_node.start_mark
-                    )
-                if key in seen:
-                    raise yaml.constructor.ConstructorError(
-                        None, None, f"duplicate key {key!r} (first at line {seen[key]})", key_node.start_mark
-                    )
-                seen[key] = key_node.start_mark.line + 1
-            return super().construct_mapping(node, deep=deep)
-
-    return UniqueKeyLoader
-
-
-def load_yaml(text: str, source: str) -> tuple[Any, Any]:
-    """Parse YAML once, keeping the node tree for line numbers. Duplicate keys are errors."""
-    import yaml
-
-    loader = None
-    try:
-        loader = _yaml_loader()(text)
-        node = loader.get_single_node()
-        data = loader.construct_document(node) if node is not None else None
-    except yaml.MarkedYAMLError as e:
-        mark = e.problem_mark or e.context_mark
-        line = mark.line + 1 if mark else None
-        msg = " ".join(str(x) for x in (e.context, e.problem) if x)
-        raise SpecError([Problem((), f"invalid YAML: {msg}", line)], source) from None
-    except yaml.YAMLError as e:  # e.g. ReaderError: control characters
-        raise SpecError([Problem((), f"invalid YAML: {' '.join(str(e).split())}")], source) from None
-    except RecursionError:
-        raise SpecError([Problem((), "invalid YAML: nested too deeply")], source) from None
-    except (ValueError, TypeError, OverflowError) as e:  # e.g. an integer of more than 4300 digits
-        msg = str(e).splitlines()[0]
-        msg = "a number with more than 4300 digits" if "Exceeds the limit" in msg else msg[:120]
-        raise SpecError([Problem((), f"invalid YAML value: {msg}")], source) from None
-    finally:
-        if loader is not None:
-            loader.dispose()
-    return data, node
-
-
-def line_of(node: Any, loc: tuple) -> int | None:
-    """Line of the deepest node along ``loc`` (field path) in a YAML node tree; unknown segments are skipped."""
-    import yaml
-
-    if node is None:
-        return None
-    line = node.start_mark.line + 1
-    for seg in loc:
-        if isinstance(node, yaml.MappingNode) and isinstance(seg, str):
-            hit = next(((k, v) for k, v in node.value if getattr(k, "value", None) == seg), None)
-            if hit is None:
-                continue
-            line, node = hit[0].start_mark.line + 1, hit[1]
-        elif isinstance(node, yaml.SequenceNode) and isinstance(seg, int) and seg < len(node.value):
-            node = node.value[seg]
-            line = node.start_mark.line + 1
-        else:
-            continue
-    return line
+# ---------------------------------------------------------------------------------------------- validation
 
 
 def _clean_loc(loc: tuple, data: Any) -> tuple:
@@ -528,62 +490,22 @@ def _precheck(data: Any) -> None:
             raise spec_error(("schedule", "kind"), unknown_kind(kind, list(FAMILIES)))
 
 
-def _looks_like_path(text: str) -> bool:
-    """A one-line string naming a .yaml file or an existing file, or with no mapping in it (no ``:``, as every
-    spec has) and not a YAML collection (``{...}``, ``[...]``), is a path (so a missing ``spec.txt`` is "cannot
-    read", not "not a mapping"); anything else is YAML text."""
-    if not text.strip() or "\n" in text:
-        return False
-    if text.endswith((".yaml", ".yml")) or (":" not in text and text.lstrip()[0] not in "{["):
-        return True
-    try:
-        return Path(text).is_file()
-    except OSError:  # e.g. a long one-line YAML string: not a file name
-        return False
-
-
-def load_spec(source: Union[str, Path, dict]) -> Spec:
-    """Load and fully validate a spec from a YAML file path, a YAML string, or a dict.
-
-    Raises :class:`lrplan.SpecError` whose message is one line per problem, ``file:line: field.path: what``.
-    """
-    node = None
-    base_dir: Path | None = None
-    name: str | None = None
-    if isinstance(source, dict):
-        data = source
-    elif isinstance(source, (str, Path)):
-        text: str
-        if isinstance(source, Path) or _looks_like_path(source):
-            path = Path(source)
-            name = str(source)
-            try:
-                raw = path.read_bytes()
-            except OSError as e:
-                raise SpecError([Problem((), f"cannot read spec: {e.strerror or e}")], name) from None
-            try:
-                text = raw.decode("utf-8")
-            except UnicodeDecodeError as e:
-                raise SpecError([Problem((), f"not UTF-8 text (byte {e.start}); save the spec as UTF-8")], name) from None
-            base_dir = path.parent
-        else:
-            text = source
-            name = "<string>"
-        data, node = load_yaml(text, name)
-    else:
-        raise TypeError(f"load_spec takes a path, a YAML string or a dict, not {type(source).__name__}")
-    try:
-        _precheck(data)
-        spec = validate_spec(data)
-        spec._source = name
-        spec._base_dir = base_dir
-        spec._node = node
-        spec.schedule_plan()  # resolve lengths now, so every error surfaces at load time
-    except SpecError as e:
-        raise _located(e, name, node) from None
+def from_data(data: Any, *, source: str | None = None, base_dir: Path | None = None, node: Any = None) -> Spec:
+    """A validated spec from a parsed mapping, its lengths resolved (so every error surfaces now); errors are
+    not yet located in a file (:func:`lrplan.spec.loading.load_spec` does that)."""
+    _precheck(data)
+    spec = validate_spec(data)
+    spec._source = source
+    spec._base_dir = base_dir
+    spec._node = node
+    spec.schedule_plan()
     return spec
 
 
-def _located(err: SpecError, source: str | None, node: Any) -> SpecError:
-    """``err`` naming ``source`` and, through the YAML node tree, each problem's line."""
-    return err.with_source(source, (lambda loc: line_of(node, loc)) if node is not None else None)
+def __getattr__(name: str) -> Any:  # transitional: ``load_spec`` moved to lrplan.spec.loading
+    if name in ("load_spec", "load_yaml", "line_of"):
+        import importlib
+
+        mod = "lrplan.spec.yamlio" if name in ("load_yaml", "line_of") else "lrplan.spec.loading"
+        return getattr(importlib.import_module(mod), name)
+    raise AttributeError(f"module 'lrplan.spec.models' has no attribute {name!r}")

@@ -23,7 +23,7 @@ from lrplan.output.plot import (
     sample_steps,
     spec_series,
 )
-from lrplan.spec.models import load_spec
+from lrplan.spec.loading import load_spec
 
 from .canvas import parse
 

@@ -1,0 +1,89 @@
+"""YAML with line numbers: parse once keeping the node tree (duplicate keys are errors), find the line of a field
+path, and attach file:line to a :class:`lrplan.errors.SpecError` (after dagster's ``source_position`` approach,
+``../shared/notes/style.md`` §4)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from lrplan.errors import Problem, SpecError
+
+
+def _yaml_loader():
+    import yaml
+
+    class UniqueKeyLoader(yaml.SafeLoader):
+        def construct_mapping(self, node, deep=False):  # type: ignore[override]
+            seen: dict[Any, int] = {}
+            for key_node, _ in node.value:
+                if key_node.tag == "tag:yaml.org,2002:merge":  # `<<: *anchor`: merged by SafeLoader, explicit keys win
+                    continue
+                key = self.construct_object(key_node, deep=deep)
+                if not isinstance(key, (str, int, float, bool, type(None))):
+                    raise yaml.constructor.ConstructorError(
+                        None, None, f"a key must be a plain name, not a {type(key).__name__}", key_node.start_mark
+                    )
+                if key in seen:
+                    raise yaml.constructor.ConstructorError(
+                        None, None, f"duplicate key {key!r} (first at line {seen[key]})", key_node.start_mark
+                    )
+                seen[key] = key_node.start_mark.line + 1
+            return super().construct_mapping(node, deep=deep)
+
+    return UniqueKeyLoader
+
+
+def load_yaml(text: str, source: str) -> tuple[Any, Any]:
+    """Parse YAML once, keeping the node tree for line numbers. Duplicate keys are errors."""
+    import yaml
+
+    loader = None
+    try:
+        loader = _yaml_loader()(text)
+        node = loader.get_single_node()
+        data = loader.construct_document(node) if node is not None else None
+    except yaml.MarkedYAMLError as e:
+        mark = e.problem_mark or e.context_mark
+        line = mark.line + 1 if mark else None
+        msg = " ".join(str(x) for x in (e.context, e.problem) if x)
+        raise SpecError([Problem((), f"invalid YAML: {msg}", line)], source) from None
+    except yaml.YAMLError as e:  # e.g. ReaderError: control characters
+        raise SpecError([Problem((), f"invalid YAML: {' '.join(str(e).split())}")], source) from None
+    except RecursionError:
+        raise SpecError([Problem((), "invalid YAML: nested too deeply")], source) from None
+    except (ValueError, TypeError, OverflowError) as e:  # e.g. an integer of more than 4300 digits
+        msg = str(e).splitlines()[0]
+        msg = "a number with more than 4300 digits" if "Exceeds the limit" in msg else msg[:120]
+        raise SpecError([Problem((), f"invalid YAML value: {msg}")], source) from None
+    finally:
+        if loader is not None:
+            loader.dispose()
+    return data, node
+
+
+def line_of(node: Any, loc: tuple) -> int | None:
+    """Line of the deepest node along ``loc`` (field path) in a YAML node tree; unknown segments are skipped."""
+    import yaml
+
+    if node is None:
+        return None
+    line = node.start_mark.line + 1
+    for seg in loc:
+        if isinstance(node, yaml.MappingNode) and isinstance(seg, str):
+            hit = next(((k, v) for k, v in node.value if getattr(k, "value", None) == seg), None)
+            if hit is None:
+                continue
+            line, node = hit[0].start_mark.line + 1, hit[1]
+        elif isinstance(node, yaml.SequenceNode) and isinstance(seg, int) and seg < len(node.value):
+            node = node.value[seg]
+            line = node.start_mark.line + 1
+        else:
+            continue
+    return line
+
+
+
+
+def located(err: SpecError, source: str | None, node: Any) -> SpecError:
+    """``err`` naming ``source`` and, through the YAML node tree, each problem's line."""
+    return err.with_source(source, (lambda loc: line_of(node, loc)) if node is not None else None)
