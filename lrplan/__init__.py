@@ -31,7 +31,7 @@ _LAZY = {
     "Rendered": ("lrplan.schedules.render", "Rendered"),
     "fit": ("lrplan.laws", "fit"),  # fit(curves, law="multi-power") -> FittedLaw (lrplan.laws.Curve inputs)
     "predict": ("lrplan.laws", "predict"),  # predict(fitted_law, lr, steps) -> predicted loss at steps
-    "plan": ("lrplan.planning.branches", "plan"),  # plan(spec, law=None, optimize=False) -> PlanResult
+    "plan": ("lrplan.planning.planner", "plan"),  # plan(spec, law=None, optimize=False) -> PlanResult
     "convention": ("lrplan.frameworks.export", "convention"),  # convention(spec, "megatron") -> LR per update
     "export": ("lrplan.frameworks.export", "export"),  # export(spec, "torchtitan") -> Export (snippet, exact, ...)
 }

@@ -12,7 +12,7 @@ import lrplan
 from lrplan.cli import app
 from lrplan.frameworks.export import simulate
 from lrplan.planning.launches import launches
-from lrplan.planning.branches import make_plan
+from lrplan.planning.planner import make_plan
 
 ROOT = Path(__file__).resolve().parents[1]
 runner = CliRunner()

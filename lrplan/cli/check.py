@@ -14,7 +14,7 @@ def check(spec: SpecArg) -> None:
         lrplan check schedules/wsd-s.yaml
     """
     from lrplan.output.summary import print_summary
-    from lrplan.planning.branches import plan_refusal
+    from lrplan.planning.planner import plan_refusal
     from lrplan.spec.loading import load_spec
 
     s = load_spec(spec)

@@ -1,4 +1,4 @@
-"""``lrplan plan``: the CLI skin over :mod:`lrplan.planning.branches` (tables, JSON/CSV, plots, exports)."""
+"""``lrplan plan``: the CLI skin over :mod:`lrplan.planning` (tables, JSON/CSV, plots, exports)."""
 
 from __future__ import annotations
 
@@ -41,7 +41,7 @@ def plan(
     from lrplan.errors import LrplanError, SpecError
     from lrplan.output.plan import plan_csv, plan_text, print_plan
     from lrplan.output.table import atomic_output
-    from lrplan.planning.branches import plan_with_law
+    from lrplan.planning.planner import plan_with_law
     from lrplan.spec.loading import load_spec
 
     if show_plot:  # a terminal too small for the plot: say so before writing anything

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # pragma: no cover
-    from lrplan.planning.branches import PlanResult
+    from lrplan.planning.planner import PlanResult
 
 
 def _fmt_lr(v: float | None) -> str:

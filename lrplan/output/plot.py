@@ -28,7 +28,7 @@ from lrplan.spec.units import si
 if TYPE_CHECKING:  # pragma: no cover
     from lrplan.schedules.render import SchedulePlan
     from lrplan.spec.models import Spec
-    from lrplan.planning.branches import PlanResult
+    from lrplan.planning.planner import PlanResult
 
 MIN_WIDTH = 40
 MIN_HEIGHT = 10

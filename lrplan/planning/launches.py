@@ -15,7 +15,7 @@ from lrplan.errors import LrplanError
 
 if TYPE_CHECKING:  # pragma: no cover
     from lrplan.frameworks.export import Export
-    from lrplan.planning.branches import PlanResult
+    from lrplan.planning.planner import PlanResult
     from lrplan.spec.models import Spec
 
 EXPORTABLE = ("megatron", "torchtitan", "hf")

@@ -9,7 +9,7 @@ from typer.testing import CliRunner
 import lrplan
 from lrplan.cli import app
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 runner = CliRunner()
 S = str(ROOT / "schedules")
 
@@ -223,7 +223,7 @@ def test_wsds_export_with_batch_rampup_decays_over_the_planned_tokens(tmp_path):
     """The segments' decay was given in steps on the token clock and came out 4x too short (deviation 68 % of
     the peak LR); in tokens it matches the plan to < 0.1 % of the peak (Megatron counts samples)."""
     from lrplan.planning.launches import deviation, launches
-    from lrplan.planning.branches import make_plan
+    from lrplan.planning.planner import make_plan
 
     s = _write(tmp_path, "r.yaml", "budget: {budgets: [52B tokens, 105B tokens, 210B tokens], batch_size: 1024, "
                                    "seq_len: 4096, rampup: {start: 256, increment: 128, over: 20B tokens}}\n"

@@ -15,7 +15,7 @@ import lrplan
 from lrplan.cli import app
 
 runner = CliRunner()
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = sorted((ROOT / "schedules").glob("*.yaml"))
 
 

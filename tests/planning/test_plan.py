@@ -10,7 +10,9 @@ from typer.testing import CliRunner
 
 import lrplan
 from lrplan.cli import app
-from lrplan.planning.branches import checkpoints, costs, make_plan
+from lrplan.planning.branches import checkpoints
+from lrplan.planning.costs import costs
+from lrplan.planning.planner import make_plan
 
 runner = CliRunner()
 
@@ -101,7 +103,7 @@ def test_predictions_with_a_toy_law():
 def test_optimize_scores_the_spec_as_written_like_the_spec(sched):
     """--optimize builds its WSD-S candidates with the family itself: the as-written choice (10%, the spec's
     shape) gets exactly the spec's own predicted loss at every checkpoint (warmup shape, rewarmup, token clock)."""
-    from lrplan.planning.branches import _wsds_loss_with, predictions
+    from lrplan.planning.losses import _wsds_loss_with, predictions
 
     def predict(lr, steps):  # sensitive to the LR path, not only to its sum
         cs, c2 = np.cumsum(lr), np.cumsum(lr**2)
@@ -145,7 +147,7 @@ def test_plan_refuses_non_wsd(tmp_path):
 def test_cli_plan_json_and_table(tmp_path):
     from pathlib import Path
 
-    spec = Path(__file__).resolve().parents[1] / "schedules" / "wsd-s.yaml"
+    spec = Path(__file__).resolve().parents[2] / "schedules" / "wsd-s.yaml"
     res = runner.invoke(app, ["plan", str(spec), "--no-law", "--format", "json"])
     assert res.exit_code == 0, res.stderr
     data = json.loads(res.stdout)
@@ -166,7 +168,7 @@ def test_python_api_plan():
 def test_cli_plan_with_builtin_law_and_plot():
     from pathlib import Path
 
-    spec = Path(__file__).resolve().parents[1] / "schedules" / "wsd-s.yaml"
+    spec = Path(__file__).resolve().parents[2] / "schedules" / "wsd-s.yaml"
     res = runner.invoke(app, ["plan", str(spec), "--format", "json"])
     assert res.exit_code == 0, res.stderr
     data = json.loads(res.stdout)
@@ -181,7 +183,7 @@ def test_cli_plan_with_builtin_law_and_plot():
     plot = [ln for ln in res.stdout.splitlines() if "┤" in ln or "│" in ln and "┃" not in ln]
     cols = {i for ln in plot for i, ch in enumerate(ln) if ch == "┊"}  # the checkpoints inside the run (12.5k, 25k)
     assert len(cols) >= 2, res.stdout
-    wsd = Path(__file__).resolve().parents[1] / "schedules" / "plan-wsd.yaml"
+    wsd = Path(__file__).resolve().parents[2] / "schedules" / "plan-wsd.yaml"
     res = runner.invoke(app, ["plan", str(wsd), "--no-law", "--plot"], env={"COLUMNS": "100", "LINES": "30", "NO_COLOR": "1"})
     assert res.exit_code == 0 and "┊ branch point (decay starts)" in res.stdout
     res = runner.invoke(app, ["plan", str(spec), "--no-law", "--plot", "--format", "json"],
