@@ -40,10 +40,25 @@ def stderr() -> "Console":
 
 
 def warn(message: str, console: "Console | None" = None) -> None:
-    """One ``warning: ...`` line on stderr; ``message`` is plain text (not rich markup)."""
+    """``warning: ...`` on stderr; ``message`` is plain text (not rich markup). Word-wrapped on a terminal, one
+    line otherwise (logs and pipes keep whole lines)."""
+    say(f"[yellow]warning:[/yellow] {_escape(message)}", console or stderr())
+
+
+def note(message: str, console: "Console | None" = None) -> None:
+    """``note: ...`` on stderr, as :func:`warn`."""
+    say(f"[yellow]note:[/yellow] {_escape(message)}", console or stderr())
+
+
+def say(markup: str, console: "Console") -> None:
+    """Print rich markup: word-wrapped to the terminal's width on a terminal, one line otherwise."""
+    console.print(markup, soft_wrap=not console.is_terminal)
+
+
+def _escape(text: str) -> str:
     from rich.markup import escape
 
-    (console or stderr()).print(f"[yellow]warning:[/yellow] {escape(message)}", soft_wrap=True)
+    return escape(text)
 
 
 def user_errors(fn: F) -> F:

@@ -34,43 +34,52 @@ def plot_text(
     law: Optional[str] = None,
     loss: bool = False,
     convention: Optional[str] = None,
-) -> str:
-    """The plot of ``specs`` sized for the terminal, coloured if ``stream`` is a colour terminal. With ``loss``
-    (or a ``law``: a law.yaml or ``builtin:NAME``), the predicted loss of each spec is overlaid on the right axis."""
-    from lrplan.output.plot import check_size, plot_specs
-
+) -> tuple[str, list[tuple[str, str]]]:
+    """The plot of ``specs`` sized for the terminal, coloured if ``stream`` is a colour terminal, and the
+    messages to show with it (``("note" | "warning", text)``). With ``loss`` (or a ``law``: a law.yaml or
+    ``builtin:NAME``) the predicted loss of each spec is overlaid on the right axis; with ``convention`` what that
+    framework runs. An auto-sized plot leaves room for the messages, so none scrolls off the screen."""
     from lrplan.cli.console import plot_size, want_color
+    from lrplan.output.plot import MIN_HEIGHT, check_size, plot_series, plot_specs
 
     w, h = plot_size(width, height, max_height)
     check_size(w, h)
+    messages: list[tuple[str, str]] = []
     right: list = []
     if loss or law is not None:
         from lrplan.output.overlays import loss_series
 
         right, notes, warnings = loss_series(specs, w, x, law)
-        err = console.stderr()
-        for n in notes:
-            err.print(n, soft_wrap=True, markup=False)
-        for warning in warnings:
-            console.warn(warning, err)
+        messages += [("note", n) for n in notes] + [("warning", m) for m in warnings]
+    series = None
     if convention is not None:
         from lrplan.output.overlays import convention_series
-        from lrplan.output.plot import plot_series
 
         series, notes = convention_series(specs, w, x, convention)
-        err = console.stderr()
-        for n in notes:
-            err.print(n, soft_wrap=True, markup=False)
-        return plot_series(series, w, h, log_y, want_color(no_color, stream), "tokens" if x == "tokens" else "step", title=title, right=right)
-    return plot_specs(specs, w, h, x="tokens" if x == "tokens" else "step", log_y=log_y, color=want_color(no_color, stream), title=title, right=right)
+        messages += [("note", n) for n in notes]
+    if height is None and messages:  # room for the messages printed under the plot
+        lines = sum(-(-(len(m) + 10) // max(w, 1)) for _, m in messages)
+        h = max(MIN_HEIGHT, h - lines)
+    color = want_color(no_color, stream)
+    axis = "tokens" if x == "tokens" else "step"
+    if series is not None:
+        return plot_series(series, w, h, log_y, color, axis, title=title, right=right), messages
+    return plot_specs(specs, w, h, x=axis, log_y=log_y, color=color, title=title, right=right), messages
 
 
 def write_plot(specs: "list[Spec]", stream: TextIO, **kwargs) -> None:
-    """Write :func:`plot_text` to ``stream`` (used by ``plot`` and ``render --plot``)."""
-    text = plot_text(specs, stream, **kwargs)
+    """Write :func:`plot_text` to ``stream``, then its notes and warnings on stderr, so they stay on screen
+    (used by ``plot`` and ``render --plot``)."""
+    text, messages = plot_text(specs, stream, **kwargs)
     stream.flush()
     stream.write(text + "\n")
     stream.flush()
+    err = console.stderr()
+    for kind, message in messages:
+        if kind == "warning":
+            console.warn(message, err)
+        else:
+            err.print(message, soft_wrap=not err.is_terminal, markup=False)
 
 
 def plot(

@@ -52,15 +52,16 @@ def render(
 
     s = load_spec(spec)
     plan = s.schedule_plan()
-    if output is None and sys.stdout.isatty():  # a person: the summary and a preview
+    if output is None and sys.stdout.isatty():  # a person: the summary (unless -q) and a preview
         out = console.stdout()
-        print_summary(s, out)
+        if not quiet:
+            print_summary(s, out)
         if plot:
             from lrplan.cli.plot import write_plot
 
             write_plot([s], sys.stdout, max_height=30)
-        for line in preview_lines(plan):
-            out.print(line, markup=False)
+        for line in preview_lines(plan, fmt.value, every):
+            out.print(line, markup=False, soft_wrap=True)
         out.print("[dim](the full table: add -o FILE, or pipe the output)[/dim]")
         return
     warning = check_table_size(plan, every, output)

@@ -43,7 +43,7 @@ def print_plan(res: "PlanResult", console) -> None:
     how = (f"LR {_fmt_lr(first.lr_decay_start)} at each decay start, {_fmt_lr(first.lr_last_update)} at the last update "
            f"before checkpoint 1; after a checkpoint the run continues at "
            f"{_fmt_lr(first.lr_after)}" if wsds else f"each branch decays from {_fmt_lr(first.lr_decay_start)}; checkpoint = the branch's last update")
-    console.print(f"[dim]steps are optimizer updates; checkpoint = updates done. {how}.[/dim]", soft_wrap=True)
+    console.print(f"[dim]steps are optimizer updates; checkpoint = updates done. {how}.[/dim]", soft_wrap=not console.is_terminal)
     ct = Table(title="compute for the same budgets", title_justify="left", header_style="bold")
     for col in ["strategy", "steps", "tokens", "FLOPs 6ND", "GPU-h", "note"]:
         ct.add_column(col, justify="left" if col in ("strategy", "note") else "right")
@@ -61,7 +61,7 @@ def print_plan(res: "PlanResult", console) -> None:
     if res.law:
         console.print(f"predicted loss from law {res.law}")
     for n in res.notes:
-        console.print(f"[yellow]note:[/yellow] {n}", soft_wrap=True)
+        console.print(f"[yellow]note:[/yellow] {n}", soft_wrap=not console.is_terminal)
 
 
 def plan_csv(res: "PlanResult") -> str:

@@ -81,4 +81,4 @@ def print_summary(spec: "Spec", console: "Console", title: str | None = None) ->
     last = plan.lr_at(np.array([plan.total_steps - 1]))[0]
     console.print(f"peak LR {sched.peak():.4g}; last update's LR {format_float(float(last))}")
     for note in plan.notes:
-        console.print(f"[yellow]note:[/yellow] {note}", soft_wrap=True)
+        console.print(f"[yellow]note:[/yellow] {note}", soft_wrap=not console.is_terminal)

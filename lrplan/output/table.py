@@ -278,12 +278,19 @@ def check_table_size(plan: SchedulePlan, every: int | None, output: str | None) 
     return None
 
 
-def preview_lines(plan: SchedulePlan, rows: int = 40) -> list[str]:
-    """The terminal preview of ``plan``'s CSV table: about 8 rows per phase span plus phase edges, at most
-    ``rows`` lines, then a line saying how many more there are."""
+def preview_lines(plan: SchedulePlan, fmt: TableFormat = "csv", every: int | None = None, rows: int = 40) -> list[str]:
+    """The terminal preview of ``plan``'s table in ``fmt``: every ``every``-th row (default: about 8 rows per
+    run plus the phase edges), at most ``rows`` lines, then a line saying how many more there are. Only the
+    rows shown are formatted."""
+    step = every or max(1, plan.total_steps // 8)
     lines: list[str] = []
-    for chunk in table_chunks(plan, "csv", max(1, plan.total_steps // 8)):
+    for chunk in table_chunks(plan, fmt, step, chunk=max(rows, 64)):
         lines.extend(chunk.decode().splitlines())
-    if len(lines) > rows:
+        if every and len(lines) > rows:  # thinned by the user: possibly millions of rows; stop formatting
+            break
+    if len(lines) <= rows:
+        return lines
+    if not every:  # the default preview is small: all of it was formatted, the count is exact
         return lines[:rows] + [f"... ({len(lines) - rows} more preview rows)"]
-    return lines
+    total = plan.total_steps // step + 2 * len(plan.segments) + (3 if fmt == "json" else 1)  # rows, edges, header
+    return lines[:rows] + [f"... (about {max(1, total - rows):,} more rows)"]
