@@ -7,6 +7,7 @@ a test fails when it is stale), so ``lrplan list`` starts without importing pyda
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -37,7 +38,8 @@ def build_catalog() -> dict[str, Any]:
         params = [
             [f.alias or name, _default(f), f.description or ""] for name, f in cls.model_fields.items() if name != "kind"
         ]
-        fams[kind] = {"summary": cls.summary, "source": cls.source, "doc": " ".join((cls.__doc__ or "").split()), "params": params}
+        fams[kind] = {"summary": cls.summary, "formula": cls.formula, "source": cls.source,
+                      "doc": " ".join((cls.__doc__ or "").split()), "params": params}
     shapes = {n: {"formula": sh.formula, "source": sh.source, "param": sh.param} for n, (sh, _) in DECAY_SHAPES.items()}
     warm = {n: sh.formula for n, (sh, _) in WARMUP_SHAPES.items()}
     return {"families": fams, "decay_shapes": shapes, "warmup_shapes": warm}
@@ -50,45 +52,66 @@ def load_catalog() -> dict[str, Any]:
         return build_catalog()
 
 
+def short_source(source: str) -> str:
+    """The first reference of a source line, short: its arXiv id if it has one (``arXiv 2404.06395``)."""
+    m = re.search(r"arXiv \d{4}\.\d{4,5}", source)
+    if m:
+        return m.group(0)
+    first = source.split(";")[0].split(" (")[0].strip()
+    return first if len(first) <= 24 else first[:23] + "…"
+
+
+def plain(text: str) -> str:
+    """Docstring text for a terminal: ````x```` becomes ``x`` (rich markup escaped)."""
+    from rich.markup import escape
+
+    return re.sub(r"``(.+?)``", lambda m: f"[bold]{escape(m.group(1))}[/bold]", escape(text).replace("\\[", "\\["))
+
+
 def print_catalog(console: "Console", kind: str | None = None) -> None:
+    """``lrplan list``: one screen of families (kind, formula, source); ``lrplan list KIND``: one family's
+    parameters; ``lrplan list shapes``: the decay and warmup shapes with their formulas."""
+    from rich import box
     from rich.table import Table
 
     cat = load_catalog()
     fams = cat["families"]
+    if kind == "shapes":
+        s = Table(title="decay shapes (decay_shape; a = start LR, b = end LR, p = progress 0..1)", title_justify="left",
+                  header_style="bold", box=box.SIMPLE_HEAD)
+        s.add_column("shape", no_wrap=True)
+        s.add_column("formula", overflow="fold")
+        s.add_column("source", overflow="fold")
+        for name, sh in cat["decay_shapes"].items():
+            s.add_row(name, sh["formula"] + (f"  [needs {sh['param']}]" if sh["param"] else ""), sh["source"])
+        console.print(s)
+        console.print("warmup shapes (warmup_shape): " + ", ".join(f"{n} ({fm})" for n, fm in cat["warmup_shapes"].items()))
+        console.print("lengths: 2000 (steps), '2k steps', '1B tokens', '500K samples', '10%' (of the budget)")
+        return
     if kind is not None:
         if kind not in fams:
-            raise LrplanError(unknown_kind(kind, list(fams)))
+            raise LrplanError(unknown_kind(kind, list(fams) + ["shapes"]))
         f = fams[kind]
-        console.print(f"[bold]{kind}[/bold]: {f['summary']}")
-        console.print(f"source: {f['source']}")
+        console.print(f"[bold]{kind}[/bold]: {plain(f['summary'])}")
+        console.print(f"source: {plain(f['source'])}")
         if f["doc"]:
-            console.print(f["doc"])
-        t = Table(header_style="bold")
-        t.add_column("parameter")
+            console.print(plain(f["doc"]))
+        t = Table(header_style="bold", box=box.SIMPLE_HEAD)
+        t.add_column("parameter", no_wrap=True)
         t.add_column("default")
         t.add_column("meaning")
         for name, default, desc in f["params"]:
-            t.add_row(name, default, desc)
+            t.add_row(name, plain(default), plain(desc))
         console.print(t)
         return
-    t = Table(title="schedule families (schedule.kind)", title_justify="left", header_style="bold")
-    t.add_column("kind")
-    t.add_column("what")
-    t.add_column("parameters (default)")
-    t.add_column("source")
+    t = Table(header_style="bold", box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
+    t.add_column("kind", no_wrap=True)
+    t.add_column("formula", no_wrap=True, overflow="ellipsis")
+    t.add_column("source", no_wrap=True, overflow="ellipsis")
     for k, f in fams.items():
-        params = ", ".join(f"{n}={d}" if d != "(required)" else n for n, d, _ in f["params"])
-        t.add_row(k, f["summary"], params, f["source"])
+        t.add_row(k, f.get("formula") or f["summary"], short_source(f["source"]))
     console.print(t)
-    s = Table(title="decay shapes (decay_shape; a = start LR, b = end LR, p = progress 0..1)", title_justify="left", header_style="bold")
-    s.add_column("shape")
-    s.add_column("formula")
-    s.add_column("source")
-    for name, sh in cat["decay_shapes"].items():
-        s.add_row(name, sh["formula"] + (f"  [needs {sh['param']}]" if sh["param"] else ""), sh["source"])
-    console.print(s)
-    console.print("warmup shapes (warmup_shape): " + ", ".join(f"{n} ({fm})" for n, fm in cat["warmup_shapes"].items()))
-    console.print("lengths: 2000 (steps), '2k steps', '1B tokens', '500K samples', '10%' (of the budget)")
+    console.print("z: decay progress 0..1. In full: lrplan list KIND; decay shapes: lrplan list shapes")
 
 
 if __name__ == "__main__":  # regenerate _catalog.json

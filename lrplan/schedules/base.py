@@ -110,7 +110,7 @@ class BuildContext:
 
 
 class Family(StrictModel):
-    """Base of every schedule family. Subclasses set ``kind``, ``summary``, ``source`` and ``build``."""
+    """Base of every schedule family. Subclasses set ``kind``, ``summary``, ``formula``, ``source`` and ``build``."""
 
     clock: Optional[Literal["steps", "tokens"]] = Field(
         None,
@@ -118,6 +118,7 @@ class Family(StrictModel):
         "schedule, as Megatron's sample-based scheduler does; steps otherwise)",
     )
     summary: ClassVar[str] = ""
+    formula: ClassVar[str] = ""  # one line for `lrplan list` (z = decay progress 0..1, s = step, W = warmup)
     source: ClassVar[str] = ""
     default_clock: ClassVar[str | None] = None  # a family that always runs on one clock (Power: tokens)
 
@@ -191,7 +192,7 @@ class MinFields(WarmupFields):
 class DecayShapeFields(Family):
     """A decay shape and the extra parameters some shapes read."""
 
-    decay_shape: DecayShapeName = Field("linear", description="decay shape (see `lrplan list`)")
+    decay_shape: DecayShapeName = Field("linear", description="decay shape (see `lrplan list shapes`)")
     half_life: Optional[LengthT] = Field(None, description="half-life, for decay_shape exp-halflife")
     decay_power: Optional[Annotated[float, Field(gt=0, allow_inf_nan=False)]] = Field(
         None, description="exponent, for decay_shape poly"

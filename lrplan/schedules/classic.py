@@ -41,6 +41,7 @@ class Constant(WarmupFields):
 
     kind: Literal["constant"]
     summary: ClassVar[str] = "warmup, then a constant LR"
+    formula: ClassVar[str] = "peak after the warmup"
     source: ClassVar[str] = "baseline (e.g. Hägele et al. 2024 'stable' runs)"
 
     def build(self, ctx: BuildContext) -> Timeline:
@@ -71,6 +72,7 @@ class Linear(_Decay):
 
     kind: Literal["linear"]
     summary: ClassVar[str] = "warmup, then linear decay to min_lr (default 0: D2Z)"
+    formula: ClassVar[str] = "min + (peak-min)(1-z)"
     source: ClassVar[str] = "Bergsma et al. 2025 'Straight to Zero', arXiv 2502.15938; Defazio et al. arXiv 2310.07831"
 
 
@@ -79,6 +81,7 @@ class Cosine(_Decay):
 
     kind: Literal["cosine"]
     summary: ClassVar[str] = "warmup, then cosine decay to min_lr"
+    formula: ClassVar[str] = "min + (peak-min)(1+cos(pi z))/2"
     source: ClassVar[str] = "Loshchilov & Hutter, SGDR, arXiv 1608.03983"
     _shape: ClassVar[str] = "cosine"
 
@@ -89,6 +92,7 @@ class Polynomial(MinFields):
     kind: Literal["polynomial"]
     power: Annotated[float, Field(gt=0, allow_inf_nan=False)] = Field(1.0, description="exponent of (1-z)")
     summary: ClassVar[str] = "warmup, then (1-z)^power decay to min_lr"
+    formula: ClassVar[str] = "min + (peak-min)(1-z)^power"
     source: ClassVar[str] = "PyTorch PolynomialLR; HF get_polynomial_decay_schedule_with_warmup"
 
     def build(self, ctx: BuildContext) -> Timeline:
@@ -111,6 +115,7 @@ class InverseSqrt(MinFields):
     timescale: Optional[LengthT] = Field(None, description="steps over which LR falls by sqrt(2); default = warmup")
     cooldown: LengthT = Field(ZERO, description="linear cooldown to min_lr at the end (0 = none)")
     summary: ClassVar[str] = "warmup, then peak/sqrt(1+(s-W)/timescale), optional linear cooldown"
+    formula: ClassVar[str] = "peak/sqrt(1+(s-W)/timescale)"
     source: ClassVar[str] = "Vaswani et al. 2017; Megatron-Core inverse-square-root; Zhai et al. arXiv 2106.04560"
 
     def build(self, ctx: BuildContext) -> Timeline:
@@ -147,6 +152,7 @@ class Exponential(MinFields):
     gamma: Optional[Annotated[float, Field(gt=0, le=1, allow_inf_nan=False)]] = Field(None, description="factor per step")
     half_life: Optional[LengthT] = Field(None, description="length over which the LR halves")
     summary: ClassVar[str] = "warmup, then peak*gamma^(s-W) (or a half-life), floored at min_lr"
+    formula: ClassVar[str] = "max(min, peak*gamma^(s-W))"
     source: ClassVar[str] = "PyTorch ExponentialLR; GPT-NeoX 'exponential'"
 
     def build(self, ctx: BuildContext) -> Timeline:
@@ -176,6 +182,7 @@ class MultiStep(WarmupFields):
     milestones: list[LengthT] = Field(description="steps (from step 0) where the LR is multiplied by gamma, e.g. ['30%','60%','90%']")
     gamma: Annotated[float, Field(gt=0, le=1, allow_inf_nan=False)] = Field(0.1, description="factor at each milestone")
     summary: ClassVar[str] = "warmup, then multiply by gamma at each milestone (e.g. 30/60/90%)"
+    formula: ClassVar[str] = "peak*gamma^(milestones passed)"
     source: ClassVar[str] = "PyTorch MultiStepLR; Goyal et al. 2017"
 
     def build(self, ctx: BuildContext) -> Timeline:
@@ -210,6 +217,7 @@ class OneCycle(Family):
     anneal_strategy: Literal["cos", "linear"] = "cos"
     three_phase: bool = False
     summary: ClassVar[str] = "PyTorch OneCycleLR (two- or three-phase)"
+    formula: ClassVar[str] = "torch OneCycleLR (2/3 phases)"
     source: ClassVar[str] = "Smith & Topin, arXiv 1708.07120; torch.optim.lr_scheduler.OneCycleLR"
 
     def build(self, ctx: BuildContext) -> Timeline:
@@ -256,6 +264,7 @@ class Rex(MinFields):
     kind: Literal["rex"]
     beta: Annotated[float, Field(ge=0, le=1)] = Field(0.5, description="curvature: 0 = linear, 0.5 = paper, 0.9 = common code")
     summary: ClassVar[str] = "warmup, then the REX profile (1-z)/((1-beta)+beta(1-z))"
+    formula: ClassVar[str] = "(1-z)/((1-beta)+beta(1-z))"
     source: ClassVar[str] = "Chen, Wolfe, Kyrillidis 2022, arXiv 2107.04197"
 
     def build(self, ctx: BuildContext) -> Timeline:
@@ -281,6 +290,7 @@ class Uba(MinFields):
     kind: Literal["uba"]
     phi: Annotated[float, Field(gt=0, allow_inf_nan=False)] = Field(description="shape parameter; 2 = cosine, <2 holds the LR higher longer")
     summary: ClassVar[str] = "warmup, then the UBA(phi) profile (phi=2 is cosine)"
+    formula: ClassVar[str] = "UBA(phi); phi=2 is cosine"
     source: ClassVar[str] = "Tang et al. 2025 'Stepsize anything', arXiv 2505.24452 (formula via third-party code; see README)"
 
     def build(self, ctx: BuildContext) -> Timeline:
@@ -308,6 +318,7 @@ class CosineRestarts(MinFields):
     t_mult: Annotated[float, Field(ge=1, allow_inf_nan=False)] = Field(1.0, description="cycle length multiplier (T_mult)")
     rewarmup: LengthT = Field(ZERO, description="linear re-warmup from min_lr at the start of each later cycle")
     summary: ClassVar[str] = "SGDR: cosine cycles of T_0 * T_mult^i steps, optional re-warmup"
+    formula: ClassVar[str] = "cosine cycles of T_0*T_mult^i"
     source: ClassVar[str] = "Loshchilov & Hutter, arXiv 1608.03983; PyTorch CosineAnnealingWarmRestarts"
 
     def build(self, ctx: BuildContext) -> Timeline:
@@ -369,6 +380,7 @@ class CyclicCosine(MinFields):
     rewarmup: LengthT = Field(ZERO, description="re-warmup length at the start of each later cycle")
     rewarmup_from: Literal["zero", "min"] = Field("zero", description="where a re-warmup starts")
     summary: ClassVar[str] = "cosine cycles with optional re-warmup (WSD-S paper baseline)"
+    formula: ClassVar[str] = "cosine cycles with re-warmup"
     source: ClassVar[str] = "Wen et al. 2024, arXiv 2410.05192 (cyclic cosine); Levanter lr_scheduler cycles"
 
     def build(self, ctx: BuildContext) -> Timeline:

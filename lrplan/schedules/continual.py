@@ -33,6 +33,7 @@ class Continual(Family):
     kind: Literal["continual"]
     stages: list[Stage] = Field(min_length=1)
     summary: ClassVar[str] = "continual pre-training: stages that re-warm and re-decay"
+    formula: ClassVar[str] = "stages that re-warm, re-decay"
     source: ClassVar[str] = "Ibrahim et al. 2024, arXiv 2403.08763; Gupta et al. 2023, arXiv 2308.04014"
 
     def peak(self) -> float:

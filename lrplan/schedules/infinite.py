@@ -28,6 +28,7 @@ class Infinite(MinFields):
     anneal: LengthT = Field(ZERO, description="length of the final anneal to min_lr (0 = none)")
     anneal_shape: DecayShapeName = Field("geometric", description="anneal shape (geometric = exponential)")
     summary: ClassVar[str] = "warmup, cooldown to a constant, constant, anneal (continual pretraining)"
+    formula: ClassVar[str] = "cooldown, constant, anneal"
     source: ClassVar[str] = "Ibrahim et al. 2024, arXiv 2403.08763; Singh et al. 2025, arXiv 2503.02844"
 
     def build(self, ctx: BuildContext) -> Timeline:

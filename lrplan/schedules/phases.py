@@ -34,6 +34,7 @@ class Phases(Family):
     kind: Literal["phases"]
     phases: list[Phase] = Field(min_length=1)
     summary: ClassVar[str] = "a list of phases (length, shape, from, to): anything no preset covers"
+    formula: ClassVar[str] = "your own list of phases"
     source: ClassVar[str] = "lrplan; composition as in optax join_schedules"
 
     def peak(self) -> float:

@@ -26,6 +26,7 @@ class Power(MinFields, DecayShapeFields):
     decay: LengthT = Field(TEN_PERCENT, description="final decay length (paper: 100B of 1T tokens)")
     decay_shape: DecayShapeName = Field("exp-dolomite", description="final decay shape (paper: exponential to 0)")
     summary: ClassVar[str] = "token-based min(eta_max, beta*a*n^b), exponential decay at the end"
+    formula: ClassVar[str] = "min(peak, beta*a*n^b); decay"
     source: ClassVar[str] = "Shen et al. 2024 (Power scheduler), arXiv 2408.13359; dolomite-engine PowerScheduler"
 
     def build(self, ctx: BuildContext) -> Timeline:

@@ -48,6 +48,7 @@ class Refined(Family):
     norm: Literal["l1", "l2"] = Field("l1", description="l1 norms of Adam-type runs (w = G^-1) or l2 of SGD (w = G^-2)")
     smoothing: Annotated[float, Field(ge=0, le=1)] = Field(0.1, description="median-filter width as a fraction (tau)")
     summary: ClassVar[str] = "refined from a gradient-norm log (warmup and anneal emerge)"
+    formula: ClassVar[str] = "from a gradient-norm log"
     source: ClassVar[str] = "Defazio et al. 2023, arXiv 2310.07831 (adaptive_scheduling)"
 
     def load_norms(self, ctx: BuildContext):

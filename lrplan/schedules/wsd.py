@@ -23,6 +23,7 @@ class Wsd(MinFields, DecayShapeFields):
     kind: Literal["wsd"]
     decay: LengthT = Field(TEN_PERCENT, description="decay (cooldown) length; a percentage is of the budget")
     summary: ClassVar[str] = "warmup, stable at peak, decay with any shape"
+    formula: ClassVar[str] = "warmup, peak, decay (any shape)"
     source: ClassVar[str] = "Hu et al. 2024 (MiniCPM), arXiv 2404.06395; Hägele et al. 2024, arXiv 2405.18392"
 
     def tail_steps(self, ctx: BuildContext) -> int:
@@ -51,6 +52,7 @@ class Wsdc(Wsd):
     kind: Literal["wsdc"]  # type: ignore[assignment]
     tail: LengthT = Field(description="length of the constant tail at min_lr after the decay")
     summary: ClassVar[str] = "WSD, then min_lr held constant for a tail"
+    formula: ClassVar[str] = "WSD, then a min_lr tail"
     source: ClassVar[str] = "PLM, arXiv 2503.12167 (WSDC)"
 
     def tail_steps(self, ctx: BuildContext) -> int:
@@ -84,6 +86,7 @@ class WsdS(MinFields, DecayShapeFields):
     decay: LengthT = Field(TEN_PERCENT, description="decay length per budget; a percentage is of that budget")
     rewarmup: LengthT = Field(ZERO, description="linear re-warmup after each decay (0 = jump straight back)")
     summary: ClassVar[str] = "one run, a decay (checkpoint) per budget, back to peak after each"
+    formula: ClassVar[str] = "a WSD decay per budget, one run"
     source: ClassVar[str] = "Wen et al. 2024, arXiv 2410.05192 (authors' Levanter configs)"
     _per_budget: list[tuple[Length, str]] | None = PrivateAttr(None)
     _probe_tail: bool = PrivateAttr(False)

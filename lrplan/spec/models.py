@@ -371,6 +371,43 @@ def _tokens_to_steps(segments: list, total_tokens: int, clock) -> tuple[list, in
 
 # ---------------------------------------------------------------------------------------------- validation
 
+_STEPS = "budget: {steps: N} (or tokens: 100B)"
+FRAMEWORK_KEYS: dict[str, tuple[str, str]] = {
+    # keys people bring from Megatron-LM, TorchTitan and HF Transformers -> (whose name, how lrplan writes it)
+    "lr": ("Megatron/TorchTitan's", "schedule.peak_lr: 3.0e-4"),
+    "max_lr": ("PyTorch OneCycleLR's", "schedule.peak_lr: 3.0e-4"),
+    "learning_rate": ("HF's", "schedule.peak_lr: 3.0e-4"),
+    "base_lr": ("a common", "schedule.peak_lr: 3.0e-4"),
+    "warmup_steps": ("TorchTitan/HF's", "schedule.warmup: 2000 (steps; or '1B tokens', '2%')"),
+    "lr_warmup_iters": ("Megatron's", "schedule.warmup: 2000 (steps)"),
+    "lr_warmup_samples": ("Megatron's", "schedule.warmup: '512K samples'"),
+    "lr_warmup_fraction": ("Megatron's", "schedule.warmup: '1%' (of the budget)"),
+    "warmup_ratio": ("HF's", "schedule.warmup: '5%' (of the budget)"),
+    "warmup_iters": ("a common", "schedule.warmup: 2000 (steps)"),
+    "decay_ratio": ("TorchTitan's", "schedule.decay: '20%' (of the budget; kind: wsd)"),
+    "decay_steps": ("a common", "schedule.decay: 2000 (steps; kind: wsd)"),
+    "lr_decay_iters": ("Megatron's", "the decay length: for cosine it ends at the budget; for a shorter decay use kind: wsd with decay: N"),
+    "lr_wsd_decay_iters": ("Megatron's", "schedule.decay: N (kind: wsd)"),
+    "lr_decay_style": ("Megatron's", "schedule.kind: cosine (or linear, wsd, inverse-sqrt, constant)"),
+    "lr_wsd_decay_style": ("Megatron's", "schedule.decay_shape: linear (or cosine, 1-sqrt, exponential)"),
+    "decay_type": ("TorchTitan's", "schedule.decay_shape: linear (sqrt is 1-sqrt)"),
+    "lr_scheduler_type": ("HF's", "schedule.kind: cosine (or linear, constant, wsd, inverse-sqrt, polynomial)"),
+    "lr_min": ("TorchTitan's", "schedule.min_lr_ratio: 0.1 (TorchTitan's lr_min is a fraction of lr), or min_lr: 3.0e-5"),
+    "min_lr_rate": ("HF's", "schedule.min_lr_ratio: 0.1"),
+    "final_lr": ("a common", "schedule.min_lr: 3.0e-5"),
+    "train_iters": ("Megatron's", _STEPS),
+    "train_samples": ("Megatron's", "budget: {steps: N} or {tokens: N} with batch_size and seq_len"),
+    "max_steps": ("HF's", _STEPS),
+    "total_steps": ("a common", _STEPS),
+    "train_steps": ("a common", _STEPS),
+    "global_batch_size": ("Megatron's", "budget.batch_size: 1024 (sequences per optimizer step)"),
+    "seq_length": ("Megatron's", "budget.seq_len: 4096"),
+    "seq_len": ("TorchTitan's", "budget.seq_len: 4096 (in budget:, not in schedule:)"),
+    "rampup_batch_size": ("Megatron's", "budget.rampup: {start: 32, increment: 32, samples: 1M}"),
+}
+
+
+
 
 def _clean_loc(loc: tuple, data: Any) -> tuple:
     """Drop pydantic's internal segments (union tags, function names) so the path matches the YAML."""
@@ -414,10 +451,14 @@ def _problems(err: ValidationError, data: Any, prefix: tuple = (), full: Any = N
         kind = e["type"]
         if kind == "extra_forbidden":
             known = _known_fields(loc[:-1], data_for_names)
+            foreign = FRAMEWORK_KEYS.get(str(loc[-1]))
             close = difflib.get_close_matches(str(loc[-1]), known, n=1)
-            msg = f"unknown field {loc[-1]!r}" + (f"; did you mean {close[0]!r}?" if close else "") + (
-                f" (known: {', '.join(known)})" if known and not close else ""
-            )
+            if foreign is not None:
+                msg = f"unknown field {loc[-1]!r} ({foreign[0]} name); in lrplan write {foreign[1]}"
+            else:
+                msg = f"unknown field {loc[-1]!r}" + (f"; did you mean {close[0]!r}?" if close else "") + (
+                    f" (known: {', '.join(known)})" if known and not close else ""
+                )
         elif kind == "missing":
             msg = f"missing required field {loc[-1]!r}"
         elif kind in ("literal_error", "enum"):

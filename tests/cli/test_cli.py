@@ -97,8 +97,13 @@ def test_list_and_list_kind():
     assert res.exit_code == 0
     from lrplan.schedules import DECAY_SHAPES, FAMILIES
 
-    for name in [*FAMILIES, *DECAY_SHAPES]:
-        assert name in res.stdout
+    for name in FAMILIES:  # one screen: a row per family, its formula and source
+        assert f"\n{name} " in res.stdout
+    assert len(res.stdout.splitlines()) <= len(FAMILIES) + 3
+    res = runner.invoke(app, ["list", "shapes"], env={"COLUMNS": "200"})
+    for name in DECAY_SHAPES:  # the shapes with their formulas
+        assert f" {name} " in res.stdout
+    assert "b + (a-b)(1-sqrt(p))" in res.stdout
     res = runner.invoke(app, ["list", "wsd"], env={"COLUMNS": "200"})
     assert "decay_shape" in res.stdout and "10%" in res.stdout and "2405.18392" in res.stdout
     res = runner.invoke(app, ["list", "wds"])

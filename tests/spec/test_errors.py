@@ -100,3 +100,22 @@ def test_length_forms(text, value, unit):
 
     got = parse_length(text)
     assert (got.value, got.unit) == (value, unit)
+
+
+@pytest.mark.parametrize("key,want", [
+    ("warmup_steps", "unknown field 'warmup_steps' (TorchTitan/HF's name); in lrplan write schedule.warmup: 2000"),
+    ("decay_ratio", "unknown field 'decay_ratio' (TorchTitan's name); in lrplan write schedule.decay: '20%'"),
+    ("lr", "unknown field 'lr' (Megatron/TorchTitan's name); in lrplan write schedule.peak_lr: 3.0e-4"),
+    ("max_lr", "in lrplan write schedule.peak_lr"),
+    ("warmup_ratio", "(HF's name); in lrplan write schedule.warmup: '5%'"),
+    ("lr_min", "schedule.min_lr_ratio: 0.1 (TorchTitan's lr_min is a fraction of lr)"),
+    ("train_iters", "(Megatron's name); in lrplan write budget: {steps: N}"),
+    ("max_steps", "(HF's name); in lrplan write budget: {steps: N}"),
+])
+def test_framework_keys_say_how_lrplan_writes_them(key, want):
+    """Keys users bring from Megatron, TorchTitan and HF get the lrplan spelling, not a near-miss suggestion
+    (``warmup_steps`` used to suggest ``warmup_shape``, ``decay_ratio`` ``decay_shape``, ``lr`` nothing)."""
+    with pytest.raises(lrplan.SpecError) as e:
+        lrplan.load_spec({"budget": {"steps": 1000}, "schedule": {"kind": "wsd", "peak_lr": 1e-3, key: 1}})
+    assert f"schedule.{key}: " in str(e.value) and want in str(e.value)
+    assert "did you mean" not in str(e.value)
