@@ -11,7 +11,7 @@ from typing import Annotated, Callable, Optional, TypeVar
 import typer
 
 from lrplan import __version__
-from lrplan.cli.console import user_errors
+from lrplan.cli.console import Command, user_errors
 
 app = typer.Typer(
     name="lrplan",
@@ -44,13 +44,13 @@ def _root(
 # modules load inside the command) ---------------------------------------------------------------------------
 from lrplan.cli import check, frameworks, listing, plan, plot, render  # noqa: E402
 
-app.command()(user_errors(render.render))
-app.command("list")(user_errors(listing.list_))
-app.command()(user_errors(check.check))
-app.command("plan")(user_errors(plan.plan))
-app.command()(user_errors(plot.plot))
-app.command("import", context_settings={"ignore_unknown_options": True})(user_errors(frameworks.import_))
-from lrplan.cli.laws import fit as _fit, predict as _predict, laws as _laws; app.command("fit")(user_errors(_fit)); app.command("predict")(user_errors(_predict)); app.command("laws")(user_errors(_laws))  # noqa: E402, E702
+app.command(cls=Command)(user_errors(render.render))
+app.command("list", cls=Command)(user_errors(listing.list_))
+app.command(cls=Command)(user_errors(check.check))
+app.command("plan", cls=Command)(user_errors(plan.plan))
+app.command(cls=Command)(user_errors(plot.plot))
+app.command("import", cls=Command, context_settings={"ignore_unknown_options": True})(user_errors(frameworks.import_))
+from lrplan.cli.laws import fit as _fit, predict as _predict, laws as _laws; app.command("fit", cls=Command)(user_errors(_fit)); app.command("predict", cls=Command)(user_errors(_predict)); app.command("laws", cls=Command)(user_errors(_laws))  # noqa: E402, E702
 
 
 def main() -> None:

@@ -14,6 +14,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Callable, Optional, TextIO, TypeVar
 
 import typer
+import typer.core
+
+try:  # the click that typer runs on: newer typer vendors it as typer._click
+    from typer import _click as click
+except ImportError:  # pragma: no cover - typer with click as a dependency
+    import click  # type: ignore[no-redef]
 
 if TYPE_CHECKING:  # pragma: no cover
     from rich.console import Console
@@ -120,9 +126,64 @@ def check_plot_room(max_height: Optional[int] = None) -> None:
     check_size(*plot_size(None, None, max_height=max_height))
 
 
+# ---------------------------------------------------------------------------------------------- help
+
+
+def reflow(doc: str) -> str:
+    """A docstring for rich help: the lines of a prose paragraph joined (rich mode would keep each source line
+    break, cutting sentences mid-line), indented example lines kept as they are, one per line."""
+    import inspect
+
+    out = []
+    for para in inspect.cleandoc(doc).split("\n\n"):
+        lines = para.splitlines()
+        if lines and all(ln.startswith("    ") for ln in lines):  # an example block: one command per line
+            out.append("\n".join(lines))
+        else:
+            out.append(" ".join(ln.strip() for ln in lines))
+    return "\n\n".join(out)
+
+
+class Command(typer.core.TyperCommand):
+    """Every lrplan command: prose help reflowed (:func:`reflow`); the usage line shows ``SPEC``, not click's
+    ``{SPEC}`` for a required argument."""
+
+    def __init__(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        super().__init__(*args, **kwargs)
+        if self.help:
+            self.help = reflow(self.help)
+
+    def collect_usage_pieces(self, ctx):  # type: ignore[no-untyped-def]
+        return [p[1:-1] if p.startswith("{") and p.endswith("}") else p for p in super().collect_usage_pieces(ctx)]
+
+
+class PlainPath(click.types.ParamType):
+    """A path argument whose help shows only its metavar (``SPEC``), not an extra ``<path>`` column."""
+
+    name = "path"
+
+    def get_metavar(self, param, ctx=None):  # type: ignore[no-untyped-def, override]
+        return ""
+
+    def convert(self, value, param, ctx):  # type: ignore[no-untyped-def]
+        return value if isinstance(value, Path) else Path(value)
+
+
+class PlainText(click.types.ParamType):
+    """A text argument whose help shows only its metavar (``KIND``), not an extra ``<str>`` column."""
+
+    name = "text"
+
+    def get_metavar(self, param, ctx=None):  # type: ignore[no-untyped-def, override]
+        return ""
+
+    def convert(self, value, param, ctx):  # type: ignore[no-untyped-def]
+        return str(value)
+
+
 # ---------------------------------------------------------------------------------------------- options
 
-SpecArg = Annotated[Path, typer.Argument(help="YAML budget spec (see schedules/ for examples).", show_default=False)]
+SpecArg = Annotated[Path, typer.Argument(metavar="SPEC", click_type=PlainPath(), help="YAML budget spec (see schedules/ for examples).", show_default=False)]
 Output = Annotated[Optional[str], typer.Option(
     "-o", "--output", metavar="FILE",
     help="Write to FILE instead of stdout (a temporary file renamed into place: never half-written).")]
@@ -132,6 +193,6 @@ Law = Annotated[Optional[str], typer.Option(
 FrameworkVersion = Annotated[Optional[str], typer.Option(
     "--framework-version", metavar="VERSION",
     help="Framework version for --format/--convention (torchtitan 0.2 = TOML, 0.3 = Python; default the newest).")]
-Width = Annotated[Optional[int], typer.Option("--width", "-W", help="Columns (default: the terminal's).", show_default=False)]
-Height = Annotated[Optional[int], typer.Option("--height", "-H", help="Rows, legend included (default: the terminal's).", show_default=False)]
+Width = Annotated[Optional[int], typer.Option("--width", "-W", metavar="N", help="Columns (default: the terminal's).", show_default=False)]
+Height = Annotated[Optional[int], typer.Option("--height", "-H", metavar="N", help="Rows, legend included (default: the terminal's).", show_default=False)]
 NoColor = Annotated[bool, typer.Option("--no-color", help="Plain text, one marker character per spec (automatic when not a terminal or NO_COLOR is set).")]

@@ -11,7 +11,7 @@ from typing import Annotated, Optional
 import typer
 
 from lrplan.cli import console
-from lrplan.cli.console import Law, Output
+from lrplan.cli.console import Law, Output, PlainPath
 
 
 class PlanFormat(str, Enum):
@@ -21,13 +21,13 @@ class PlanFormat(str, Enum):
 
 
 def plan(
-    spec: Annotated[Path, typer.Argument(help="A multi-budget spec: budget.budgets and kind wsd or wsd-s.", show_default=False)],
-    fmt: Annotated[PlanFormat, typer.Option("--format", "-f", help="table, json or csv.")] = PlanFormat.table,
+    spec: Annotated[Path, typer.Argument(metavar="SPEC", click_type=PlainPath(), help="A multi-budget spec: budget.budgets and kind wsd or wsd-s.", show_default=False)],
+    fmt: Annotated[PlanFormat, typer.Option("--format", "-f", metavar="table|json|csv", help="The plan as a table, JSON or CSV.")] = PlanFormat.table,
     output: Output = None,
     law: Law = None,
     no_law: Annotated[bool, typer.Option("--no-law", help="Skip loss predictions.")] = False,
     optimize: Annotated[bool, typer.Option("--optimize", help="Choose the decay fraction and shape per budget that minimise predicted loss.")] = False,
-    export: Annotated[Optional[str], typer.Option("--export", help="Write one config per branch/segment for megatron, torchtitan or hf into -o DIR.")] = None,
+    export: Annotated[Optional[str], typer.Option("--export", metavar="FW", help="Write one config per branch/segment for megatron, torchtitan or hf into -o DIR.")] = None,
     show_plot: Annotated[bool, typer.Option("--plot", help="Plot the run with its checkpoints marked.")] = False,
 ) -> None:
     """Plan WSD branch points or WSD-S checkpoints for several budgets: positions, compute, predicted loss.

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Annotated, Optional, TextIO
 import typer
 
 from lrplan.cli import console
+from lrplan.cli.console import PlainPath
 
 if TYPE_CHECKING:  # pragma: no cover
     from lrplan.spec.models import Spec
@@ -83,16 +84,16 @@ def write_plot(specs: "list[Spec]", stream: TextIO, **kwargs) -> None:
 
 
 def plot(
-    specs: Annotated[list[Path], typer.Argument(help="One or more YAML specs; several are overlaid.", show_default=False)],
-    x: Annotated[XAxisChoice, typer.Option("--x", help="x axis: optimizer step or tokens consumed.")] = XAxisChoice.step,
+    specs: Annotated[list[Path], typer.Argument(metavar="SPEC...", click_type=PlainPath(), help="One or more YAML specs; several are overlaid.", show_default=False)],
+    x: Annotated[XAxisChoice, typer.Option("--x", metavar="step|tokens", help="x axis: optimizer step or tokens consumed.")] = XAxisChoice.step,
     log_y: Annotated[bool, typer.Option("--log-y", help="Logarithmic LR axis (LR 0 is left out).")] = False,
-    width: Annotated[Optional[int], typer.Option("--width", "-W", help="Columns (default: the terminal's).", show_default=False)] = None,
-    height: Annotated[Optional[int], typer.Option("--height", "-H", help="Rows, legend included (default: the terminal's).", show_default=False)] = None,
+    width: Annotated[Optional[int], typer.Option("--width", "-W", metavar="N", help="Columns (default: the terminal's).", show_default=False)] = None,
+    height: Annotated[Optional[int], typer.Option("--height", "-H", metavar="N", help="Rows, legend included (default: the terminal's).", show_default=False)] = None,
     no_color: Annotated[bool, typer.Option("--no-color", help="Plain text, one marker character per spec (automatic when not a terminal or NO_COLOR is set).")] = False,
-    title: Annotated[Optional[str], typer.Option("--title", help="Plot title.", show_default=False)] = None,
+    title: Annotated[Optional[str], typer.Option("--title", metavar="TEXT", help="Plot title.", show_default=False)] = None,
     loss: Annotated[bool, typer.Option("--loss", help="Overlay the predicted loss (right axis), with the built-in law unless --law.")] = False,
-    law: Annotated[Optional[str], typer.Option("--law", help="Loss law for the overlay: a law.yaml from `lrplan fit` or builtin:NAME (implies --loss).", show_default=False)] = None,
-    convention: Annotated[Optional[str], typer.Option("--convention", help="Also plot what a framework (megatron, torchtitan, hf, olmo-core, deepspeed) really runs with lrplan's snippet.", show_default=False)] = None,
+    law: Annotated[Optional[str], typer.Option("--law", metavar="LAW", help="Loss law for the overlay: a law.yaml from `lrplan fit` or builtin:NAME (implies --loss).", show_default=False)] = None,
+    convention: Annotated[Optional[str], typer.Option("--convention", metavar="FW", help="Also plot what a framework (megatron, torchtitan, hf, olmo-core, deepspeed) really runs with lrplan's snippet.", show_default=False)] = None,
 ) -> None:
     """Plot the LR of one or more specs against step (or tokens), phase starts marked; --loss adds the predicted loss.
 
