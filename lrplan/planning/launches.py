@@ -5,7 +5,7 @@ it comes with that framework's simulated LRs; the files say where they differ fr
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -25,7 +25,8 @@ EXT = {"megatron": "args", "torchtitan": "toml", "hf": "yaml"}
 @dataclass
 class Launch:
     """One job: train from ``resume_step`` (0 = from scratch) to ``end_step`` with config ``export``; the plan's
-    LRs for its steps are ``lr`` (steps ``resume_step .. end_step-1``)."""
+    LRs for its steps are ``lr`` (steps ``resume_step .. end_step-1``). ``resumes_from``: the launch whose final
+    checkpoint it starts from; ``needed_by``: the launches that start from its final checkpoint (save it)."""
 
     name: str
     resume_step: int
@@ -33,6 +34,8 @@ class Launch:
     spec: "Spec"
     export: "Export"
     lr: np.ndarray
+    resumes_from: str | None = None
+    needed_by: list[str] = field(default_factory=list)
 
 
 def _segment_spec(spec: "Spec", steps: int, decay: int | None) -> "Spec":
@@ -72,15 +75,34 @@ def launches(spec: "Spec", res: "PlanResult", framework: str, version: str | Non
         for c in res.checkpoints:
             seg = _segment_spec(spec, c.checkpoint_step, c.decay_steps)
             e = export(seg, framework, version)
-            out.append(Launch(f"segment-{c.index}", prev, c.checkpoint_step, seg, e, lr[prev : c.checkpoint_step]))
+            out.append(Launch(f"segment-{c.index}", prev, c.checkpoint_step, seg, e, lr[prev : c.checkpoint_step],
+                              resumes_from=out[-1].name if out else None))
+            if len(out) > 1:
+                out[-2].needed_by.append(out[-1].name)
             prev = c.checkpoint_step
         return out
-    last_branch = res.checkpoints[-1].branch_point_step
-    trunk = _segment_spec(spec, last_branch, None)
-    out.append(Launch("trunk", 0, last_branch, trunk, export(trunk, framework, version), trunk.render().lr))
+    # the trunk runs in pieces that end at the branch points, so each branch's checkpoint is a piece's final save
+    # (the frameworks save at the end of training; none saves at a list of steps)
+    points = [c.branch_point_step for c in res.checkpoints]
+    trunks: list[Launch] = []
+    prev = 0
+    for i, bp in enumerate(points):
+        if bp == prev and trunks:  # two branches off the same step share a piece
+            continue
+        piece = _segment_spec(spec, bp, None)
+        name = "trunk" if len(set(points)) == 1 else f"trunk-{len(trunks) + 1}"
+        trunks.append(Launch(name, prev, bp, piece, export(piece, framework, version), piece.render().lr[prev:bp],
+                             resumes_from=trunks[-1].name if trunks else None))
+        if len(trunks) > 1:
+            trunks[-2].needed_by.append(trunks[-1].name)
+        prev = bp
+    out += trunks
     for c, b in zip(res.checkpoints, wsd_branch_specs(spec)):
         lr = b.render().lr
-        out.append(Launch(f"branch-{c.index}", c.branch_point_step, c.checkpoint_step, b, export(b, framework, version), lr[c.branch_point_step :]))
+        src = next(j for j in trunks if j.end_step == c.branch_point_step)
+        src.needed_by.append(f"branch-{c.index}")
+        out.append(Launch(f"branch-{c.index}", c.branch_point_step, c.checkpoint_step, b, export(b, framework, version),
+                          lr[c.branch_point_step :], resumes_from=src.name))
     return out
 
 
@@ -96,7 +118,7 @@ def deviation(job: Launch) -> tuple[bool, float]:
     return exact, mx
 
 
-_EXPORT_FILE = re.compile(r"(trunk|branch-\d+|segment-\d+)\.(args|toml|py|yaml|csv)|wsd-s-run\.csv|LAUNCH\.md")
+_EXPORT_FILE = re.compile(r"(trunk(-\d+)?|branch-\d+|segment-\d+)\.(args|toml|py|yaml|csv)|wsd-s-run\.csv|LAUNCH\.md")
 
 
 def _prepare_dir(out_dir: Path, planned: set[str]) -> None:
@@ -123,7 +145,7 @@ def export_plan(spec: "Spec", res: "PlanResult", framework: str, out_dir: Path, 
     exts = {j.name: "py" if framework == "torchtitan" and j.export.version.startswith("0.3") else EXT[framework]
             for j in jobs}
     planned = {f"{n}.{e}" for n, e in exts.items()} | {"LAUNCH.md"}
-    planned |= {"wsd-s-run.csv"} if res.kind == "wsd-s" else {f"{j.name}.csv" for j in jobs[1:]}
+    planned |= {"wsd-s-run.csv"} if res.kind == "wsd-s" else {f"{j.name}.csv" for j in jobs if j.name.startswith("branch")}
     _prepare_dir(out_dir, planned)
     written: list[Path] = []
     lines = [f"# {spec.name or spec.source or 'plan'}: {res.kind} for {len(res.checkpoints)} budgets on {framework}", ""]
@@ -132,13 +154,17 @@ def export_plan(spec: "Spec", res: "PlanResult", framework: str, out_dir: Path, 
         resume = "from scratch" if j.resume_step == 0 else f"resume from the checkpoint after update {j.resume_step:,}"
         if framework == "megatron" and j.resume_step:
             resume += " with --override-opt-param-scheduler"
+        if j.resumes_from:
+            resume += f" ({j.resumes_from}'s final checkpoint)"
         exact, dev = deviation(j)
         verdict = "runs the planned LRs exactly" if exact else f"max deviation from the plan on its steps: {dev:.3g}"
-        head = f"# launch {i} of {len(jobs)} ({j.name}): {resume}; train to update {j.end_step:,}; {verdict}\n"
+        keep = (f"; save its final checkpoint (after update {j.end_step:,}): {' and '.join(j.needed_by)} "
+                f"{'start' if len(j.needed_by) > 1 else 'starts'} from it" if j.needed_by else "")
+        head = f"# launch {i} of {len(jobs)} ({j.name}): {resume}; train to update {j.end_step:,}{keep}; {verdict}\n"
         with atomic_output(str(path)) as fh:
             fh.write(head.encode() + j.export.snippet.encode() + (b"" if j.export.snippet.endswith("\n") else b"\n"))
         written.append(path)
-        lines.append(f"{i}. `{path.name}`: {resume}; train to update {j.end_step:,}; {verdict}.")
+        lines.append(f"{i}. `{path.name}`: {resume}; train to update {j.end_step:,}{keep}; {verdict}.")
     if res.kind == "wsd-s":
         csv = out_dir / "wsd-s-run.csv"
         with atomic_output(str(csv)) as fh:
@@ -147,7 +173,7 @@ def export_plan(spec: "Spec", res: "PlanResult", framework: str, out_dir: Path, 
         written.append(csv)
         lines += ["", f"`{csv.name}`: the LR of every update of the single WSD-S run."]
     else:
-        for j in jobs[1:]:
+        for j in (j for j in jobs if j.name.startswith("branch")):
             csv = out_dir / f"{j.name}.csv"
             with atomic_output(str(csv)) as fh:
                 for chunk in table_chunks(j.spec.schedule_plan()):
