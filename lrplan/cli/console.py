@@ -181,6 +181,47 @@ class PlainText(click.types.ParamType):
         return str(value)
 
 
+# ---------------------------------------------------------------------------------------------- completion
+# Shell completion offers the values lrplan knows (`lrplan --install-completion`); each reads the registry it
+# completes from, so a new framework, law or family is offered without touching this module.
+
+
+def _starting(values: list[str], incomplete: str) -> list[str]:
+    return [v for v in values if v.startswith(incomplete)]
+
+
+def framework_names() -> list[str]:
+    from lrplan.frameworks import names
+
+    return list(names())
+
+
+def complete_framework(incomplete: str) -> list[str]:
+    return _starting(framework_names(), incomplete)
+
+
+def complete_format(incomplete: str) -> list[str]:
+    return _starting(["csv", "json", *framework_names()], incomplete)
+
+
+def complete_version(incomplete: str) -> list[str]:
+    from lrplan.frameworks import get, names
+
+    return _starting(sorted({v for n in names() for v in get(n).versions}), incomplete)
+
+
+def complete_law(incomplete: str) -> list[str]:
+    from lrplan.laws.builtin import builtin_names
+
+    return _starting([f"builtin:{n}" for n in builtin_names()], incomplete)
+
+
+def complete_kind(incomplete: str) -> list[str]:
+    from lrplan.output.catalog import load_catalog
+
+    return _starting([*load_catalog()["families"], "shapes"], incomplete)
+
+
 # ---------------------------------------------------------------------------------------------- options
 
 SpecArg = Annotated[Path, typer.Argument(metavar="SPEC", click_type=PlainPath(), help="YAML budget spec (see schedules/ for examples).", show_default=False)]
@@ -189,9 +230,9 @@ Output = Annotated[Optional[str], typer.Option(
     help="Write to FILE instead of stdout (a temporary file renamed into place: never half-written).")]
 Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No summary or notes on stderr.")]
 Law = Annotated[Optional[str], typer.Option(
-    "--law", metavar="LAW", help="A law.yaml from `lrplan fit`, or builtin:NAME (see `lrplan laws`).", show_default=False)]
+    "--law", metavar="LAW", autocompletion=complete_law, help="A law.yaml from `lrplan fit`, or builtin:NAME (see `lrplan laws`).", show_default=False)]
 FrameworkVersion = Annotated[Optional[str], typer.Option(
-    "--framework-version", metavar="VERSION",
+    "--framework-version", metavar="VERSION", autocompletion=complete_version,
     help="Framework version for --format/--convention (torchtitan 0.2 = TOML, 0.3 = Python; default the newest).")]
 Width = Annotated[Optional[int], typer.Option("--width", "-W", metavar="N", help="Columns (default: the terminal's).", show_default=False)]
 Height = Annotated[Optional[int], typer.Option("--height", "-H", metavar="N", help="Rows, legend included (default: the terminal's).", show_default=False)]

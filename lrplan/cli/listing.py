@@ -11,7 +11,7 @@ from lrplan.cli.console import PlainText
 
 
 def list_(
-    kind: Annotated[Optional[str], typer.Argument(metavar="KIND", click_type=PlainText(), help="Show one family's parameters in full (or 'shapes': the decay shapes).", show_default=False)] = None,
+    kind: Annotated[Optional[str], typer.Argument(metavar="KIND", click_type=PlainText(), autocompletion=console.complete_kind, help="Show one family's parameters in full (or 'shapes': the decay shapes).", show_default=False)] = None,
 ) -> None:
     """List the schedule families on one screen: kind, formula, source. With KIND: its parameters.
 

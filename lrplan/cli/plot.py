@@ -92,8 +92,8 @@ def plot(
     no_color: Annotated[bool, typer.Option("--no-color", help="Plain text, one marker character per spec (automatic when not a terminal or NO_COLOR is set).")] = False,
     title: Annotated[Optional[str], typer.Option("--title", metavar="TEXT", help="Plot title.", show_default=False)] = None,
     loss: Annotated[bool, typer.Option("--loss", help="Overlay the predicted loss (right axis), with the built-in law unless --law.")] = False,
-    law: Annotated[Optional[str], typer.Option("--law", metavar="LAW", help="Loss law for the overlay: a law.yaml from `lrplan fit` or builtin:NAME (implies --loss).", show_default=False)] = None,
-    convention: Annotated[Optional[str], typer.Option("--convention", metavar="FW", help="Also plot what a framework (megatron, torchtitan, hf, olmo-core, deepspeed) really runs with lrplan's snippet.", show_default=False)] = None,
+    law: Annotated[Optional[str], typer.Option("--law", metavar="LAW", autocompletion=console.complete_law, help="Loss law for the overlay: a law.yaml from `lrplan fit` or builtin:NAME (implies --loss).", show_default=False)] = None,
+    convention: Annotated[Optional[str], typer.Option("--convention", metavar="FW", autocompletion=console.complete_framework, help="Also plot what a framework (megatron, torchtitan, hf, olmo-core, deepspeed) really runs with lrplan's snippet.", show_default=False)] = None,
 ) -> None:
     """Plot the LR of one or more specs against step (or tokens), phase starts marked; --loss adds the predicted loss.
 
@@ -112,7 +112,7 @@ def plot(
     check_size(*plot_size(width, height))  # before loading: a too-small terminal is the first thing to say
     loaded = [load_spec(p) for p in specs]
     if convention is not None:
-        from lrplan.frameworks.export import resolve
+        from lrplan.frameworks import resolve
 
         resolve(convention)  # unknown framework: one line listing the known ones, before any work
     write_plot(loaded, sys.stdout, x=x.value, log_y=log_y, width=width, height=height, no_color=no_color, title=title,
