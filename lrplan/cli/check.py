@@ -17,9 +17,16 @@ def check(spec: SpecArg) -> None:
     from lrplan.planning.planner import plan_refusal
     from lrplan.spec.loading import load_spec
 
+    from lrplan.output.plot import sparkline
+
     s = load_spec(spec)
-    print_summary(s, console.stdout())
+    out = console.stdout()
+    print_summary(s, out)
+    plan = s.schedule_plan()
+    head, tail = f"LR 0..{s.schedule.peak():.3g}  ", f"  {plan.total_steps:,} steps"
+    width = max(10, min(60, out.width - len(head) - len(tail) - 1))
+    out.print(f"{head}[cyan]{sparkline(plan, width)}[/cyan]{tail}", soft_wrap=True)
     refusal = plan_refusal(s)
     if refusal:
         console.warn(f"lrplan plan would refuse this spec: {refusal}")
-    console.stdout().print("[green]ok[/green]")
+    out.print("[green]ok[/green]")

@@ -111,7 +111,7 @@ def print_catalog(console: "Console", kind: str | None = None) -> None:
     for k, f in fams.items():
         t.add_row(k, f.get("formula") or f["summary"], short_source(f["source"]))
     console.print(t)
-    console.print("z: decay progress 0..1. In full: lrplan list KIND; decay shapes: lrplan list shapes")
+    console.print("z = decay progress. Details: lrplan list KIND; shapes: lrplan list shapes")
 
 
 if __name__ == "__main__":  # regenerate _catalog.json

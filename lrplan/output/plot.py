@@ -471,3 +471,22 @@ def plan_plot(spec: "Spec", res: "PlanResult", width: int, height: int, color: b
             ser = plan_series(b.schedule_plan(), f"branch {i + 1}", width)
             series.append(Series(ser.label, ser.x, ser.y, np.array([res.checkpoints[i].branch_point_step], dtype=np.float64)))
     return plot_series(series, width, height, color=color, x_label="step", title="plan", edge_label=edge_label)
+
+
+SPARK = "▁▂▃▄▅▆▇█"
+
+
+def sparkline(plan: "SchedulePlan", width: int = 60) -> str:
+    """The schedule in one line of ``width`` block characters, each the mean LR of its share of the run (from
+    16 evenly spread samples per character), scaled from 0 (``▁``) to the peak (``█``)."""
+    total = plan.total_steps
+    width = max(1, min(width, total))
+    steps = np.unique(np.linspace(0, total - 1, 16 * width).round().astype(np.int64))
+    lr = plan.lr_at(steps)
+    col = np.minimum((steps * width) // max(total, 1), width - 1)
+    mean = np.bincount(col, weights=lr, minlength=width) / np.maximum(np.bincount(col, minlength=width), 1)
+    peak = float(lr.max())
+    if not np.isfinite(peak) or peak <= 0:
+        return SPARK[0] * width
+    idx = np.clip(np.rint(mean / peak * (len(SPARK) - 1)).astype(int), 0, len(SPARK) - 1)
+    return "".join(SPARK[i] for i in idx)

@@ -1,0 +1,104 @@
+"""What a person sees: the CLI run in a real pseudo-terminal at 80x24 and 120x40, asserting on the screen."""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import pty
+import re
+import select
+import struct
+import subprocess
+import sys
+import termios
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+SIZES = [(80, 24), (120, 40)]
+ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
+
+
+def screen(args: list[str], cols: int = 80, rows: int = 24, timeout: float = 60) -> list[str]:
+    """Run ``lrplan ARGS`` on a pty of ``cols`` x ``rows``; the lines it printed, colours stripped."""
+    master, slave = pty.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
+    env = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "LINES", "NO_COLOR")}
+    env["TERM"] = "xterm-256color"
+    proc = subprocess.Popen([sys.executable, "-m", "lrplan", *args], stdin=slave, stdout=slave, stderr=slave,
+                            cwd=ROOT, env=env, close_fds=True)
+    os.close(slave)
+    out = b""
+    try:
+        while True:
+            ready, _, _ = select.select([master], [], [], timeout)
+            if not ready:
+                break
+            try:
+                data = os.read(master, 1 << 16)
+            except OSError:  # the child closed the pty
+                break
+            if not data:
+                break
+            out += data
+    finally:
+        os.close(master)
+        proc.wait(timeout=timeout)
+    assert proc.returncode == 0, out.decode(errors="replace")
+    text = ANSI.sub("", out.decode(errors="replace")).replace("\r\n", "\n").replace("\r", "")
+    return text.splitlines()
+
+
+@pytest.mark.parametrize("cols,rows", SIZES)
+def test_render_preview_honours_format_every_and_quiet(cols, rows):
+    lines = screen(["render", "schedules/power.yaml", "--every", "5000", "--format", "json"], cols, rows)
+    rows_json = [ln for ln in lines if ln.startswith('{"step":')]
+    assert rows_json and not any(ln.startswith("step,tokens,lr,phase") for ln in lines)
+    steps = [int(re.match(r'\{"step":(\d+)', ln).group(1)) for ln in rows_json]
+    stable = [s for s in steps if s >= 5000 and s % 5000 == 0]
+    assert stable[:3] == [5000, 10000, 15000]  # the requested spacing, not the preview's own
+    assert any("more rows" in ln for ln in lines)
+    quiet = screen(["render", "schedules/power.yaml", "--every", "5000", "-q"], cols, rows)
+    assert not any("phase" in ln and "steps" in ln for ln in quiet) and not any(ln.startswith("note:") for ln in quiet)
+    assert any(ln.startswith("5000,") for ln in quiet)
+
+
+@pytest.mark.parametrize("cols,rows", SIZES)
+def test_notes_wrap_at_word_boundaries(cols, rows):
+    lines = screen(["check", "schedules/power.yaml"], cols, rows)
+    assert all(len(ln) <= cols for ln in lines)
+    text = "\n".join(lines)
+    assert "100,000,595,968" in text  # never broken mid-number
+    notes = [i for i, ln in enumerate(lines) if ln.startswith("note:")]
+    assert len(notes) == 3
+    for i in notes:  # a wrapped note breaks between words: its line ends in a whole word
+        if i + 1 < len(lines) and not lines[i + 1].startswith(("note:", "LR ")):
+            assert lines[i].endswith((" ", ",", ")", "s")) or lines[i + 1][0] in "(0123456789"
+
+
+@pytest.mark.parametrize("cols,rows", SIZES)
+def test_list_is_one_screen_without_cut_cells(cols, rows):
+    lines = screen(["list"], cols, rows)
+    body = [ln for ln in lines if ln.strip()]
+    assert len(body) <= rows - 1  # the prompt still shows the header
+    assert "…" not in "\n".join(lines)
+    assert any(ln.startswith("cosine-restarts ") for ln in lines) and any("arXiv 2404.06395" in ln for ln in lines)
+    detail = screen(["list", "wsd"], cols, rows)
+    assert "``" not in "\n".join(detail) and any("decay_shape" in ln for ln in detail)
+
+
+@pytest.mark.parametrize("cols,rows", SIZES)
+def test_check_ends_with_a_sparkline(cols, rows):
+    lines = screen(["check", "schedules/cyclic-cosine.yaml"], cols, rows)
+    spark = next(ln for ln in lines if ln.startswith("LR 0.."))
+    blocks = re.search(r"[▁▂▃▄▅▆▇█]+", spark).group(0)
+    assert len(spark) <= cols and 10 <= len(blocks) <= 60
+    assert blocks.count("█") >= 2 and "▂" in blocks  # two cycles: peaks and troughs both show
+    assert lines[-1].strip() == "ok"
+
+
+def test_plot_messages_stay_on_screen():
+    lines = screen(["plot", "schedules/wsd.yaml", "--loss", "--law", "builtin:mpl-25m"], 80, 24)
+    assert len([ln for ln in lines if ln.strip()]) <= 24
+    assert lines[-1].startswith(("warning:", "loss:")) or any(ln.startswith("warning:") for ln in lines[-4:])
