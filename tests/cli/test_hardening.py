@@ -89,7 +89,7 @@ def test_thinned_huge_budget_is_fast_and_exact(tmp_path):
 @pytest.mark.parametrize(
     "args,want",
     [
-        (["render"], "error: Missing argument 'spec'. (see '"),
+        (["render"], "error: Missing argument 'SPEC'. (see '"),
         (["render", "schedules/wsd.yaml", "--every", "0"], "error: Invalid value for '--every'"),
         (["render", "schedules/wsd.yaml", "--bogus"], "error: No such option: --bogus"),
         (["nocmd"], "error: No such command 'nocmd'."),
