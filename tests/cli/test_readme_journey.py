@@ -39,6 +39,7 @@ def test_readme_has_exactly_two_setup_commands_and_ci_runs_the_second():
     assert test_cmd in (ROOT / ".ci" / "run").read_text()
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(os.environ.get("LRPLAN_SKIP_JOURNEY") == "1", reason="LRPLAN_SKIP_JOURNEY=1")
 def test_new_user_journey(tmp_path):
     env_dir = tmp_path / "venv"
