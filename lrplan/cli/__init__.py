@@ -5,6 +5,7 @@ Heavy modules (numpy, pydantic, plotext, scipy) are imported inside commands so 
 
 from __future__ import annotations
 
+import os
 import sys
 from typing import Annotated, Callable, Optional, TypeVar
 
@@ -50,13 +51,33 @@ app.command(cls=Command)(user_errors(check.check))
 app.command("plan", cls=Command)(user_errors(plan.plan))
 app.command(cls=Command)(user_errors(plot.plot))
 app.command("import", cls=Command, context_settings={"ignore_unknown_options": True})(user_errors(frameworks.import_))
-from lrplan.cli.laws import fit as _fit, predict as _predict, laws as _laws; app.command("fit", cls=Command)(user_errors(_fit)); app.command("predict", cls=Command)(user_errors(_predict)); app.command("laws", cls=Command)(user_errors(_laws))  # noqa: E402, E702
+from lrplan.cli import fit, laws, predict; app.command(cls=Command)(user_errors(fit.fit)); app.command(cls=Command)(user_errors(predict.predict)); app.command(cls=Command)(user_errors(laws.laws))  # noqa: E402, E702
+
+
+def _stdout_kind() -> tuple[int, int] | None:
+    try:
+        st = os.fstat(sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):
+        return None
+    return st.st_dev, st.st_ino
 
 
 def main() -> None:
-    """Entry point: usage errors (unknown option, missing argument, bad value) are one `error:` line, exit 2."""
+    """Entry point: usage errors (unknown option, missing argument, bad value) are one `error:` line, exit 2;
+    a reader that closes the pipe early (``lrplan list | head -1``) is not an error: exit 0, as ``render``."""
+    before = _stdout_kind()
     try:
         rv = app(standalone_mode=False)
+    except SystemExit as e:
+        # rich answers a closed pipe by pointing stdout at /dev/null and raising SystemExit(1)
+        if e.code == 1 and before is not None and _stdout_kind() != before and _stdout_kind() == _devnull():
+            sys.exit(0)
+        raise
+    except BrokenPipeError:  # a closed pipe outside a command (e.g. typer's own help output)
+        try:
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        finally:
+            sys.exit(0)
     except KeyboardInterrupt:
         sys.stderr.write("error: interrupted\n")
         sys.exit(130)
@@ -74,6 +95,11 @@ def main() -> None:
             sys.exit(1)
         raise
     sys.exit(rv if isinstance(rv, int) else 0)
+
+
+def _devnull() -> tuple[int, int]:
+    st = os.stat(os.devnull)
+    return st.st_dev, st.st_ino
 
 
 if __name__ == "__main__":  # pragma: no cover
