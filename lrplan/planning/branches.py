@@ -112,7 +112,9 @@ def checkpoints(spec: Spec) -> list[Checkpoint]:
     for i, bspec in enumerate(wsd_branch_specs(spec)):
         plan = bspec.schedule_plan()
         seg = plan.segments[-1]
-        assert seg.phase == "decay"
+        if seg.phase != "decay":  # e.g. decay: 0 -- a branch with no decay is the trunk itself
+            raise spec_error(("schedule", "decay"), f"the decay for budget {i + 1} ({plan.total_steps:,} steps) is "
+                             "shorter than one step: a WSD branch needs a decay (e.g. decay: 10%)")
         lr = plan.lr_at(np.array([seg.start, seg.end - 1]))
         cp = Checkpoint(i + 1, plan.total_steps, seg.start, seg.end, seg.length, seg.start, float(lr[0]), float(lr[1]), None)
         _add_tokens([cp], plan)

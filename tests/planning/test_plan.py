@@ -189,3 +189,18 @@ def test_cli_plan_with_builtin_law_and_plot():
     res = runner.invoke(app, ["plan", str(spec), "--no-law", "--plot", "--format", "json"],
                         env={"COLUMNS": "100", "LINES": "30", "NO_COLOR": "1"})
     assert res.exit_code == 0 and json.loads(res.stdout)["checkpoints"] and "┊ checkpoint" in res.stderr  # stdout: JSON only
+
+
+@pytest.mark.parametrize("kind", ["wsd", "wsd-s"])
+def test_multi_budget_decay_zero_is_a_spec_error_not_a_traceback(kind, tmp_path):
+    """``decay: 0`` with several budgets: a WSD branch with no decay is refused with a file:line error by
+    ``plan``, warned about by ``check``, and ``lrplan.plan()`` raises SpecError (was a bare AssertionError)."""
+    f = tmp_path / "d0.yaml"
+    f.write_text(f"budget: {{budgets: [1000, 2000]}}\nschedule: {{kind: {kind}, peak_lr: 1.0e-3, decay: 0}}\n")
+    res = runner.invoke(app, ["plan", str(f), "--no-law"])
+    assert res.exit_code == 2 and res.stderr.startswith(f"error: {f}:2: schedule.decay: ")
+    assert "shorter than one step" in res.stderr and "Traceback" not in res.stderr
+    res = runner.invoke(app, ["check", str(f)])
+    assert res.exit_code in (0, 2) and "Traceback" not in res.stderr
+    with pytest.raises(lrplan.SpecError, match="schedule.decay"):
+        lrplan.plan(str(f))
