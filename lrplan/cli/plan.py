@@ -72,7 +72,7 @@ def plan(
     else:
         text = None
     if text is not None:
-        with atomic_output(output) as fh:
+        with atomic_output(output, inputs=[spec]) as fh:
             fh.write(text.encode())
     else:
         print_plan(res, console.stdout())

@@ -73,5 +73,5 @@ def render(
         from lrplan.cli.plot import write_plot
 
         write_plot([s], sys.stderr, max_height=30)
-    with atomic_output(output) as fh:
+    with atomic_output(output, inputs=[spec]) as fh:
         write_table(plan, fh, fmt.value, every)

@@ -195,10 +195,12 @@ def _write_parallel(plan: SchedulePlan, fd: int, fmt: TableFormat, every: int | 
 
 
 @contextlib.contextmanager
-def atomic_output(path: str | None) -> Iterator[BinaryIO]:
+def atomic_output(path: str | None, inputs: "tuple[str | Path | None, ...] | list" = ()) -> Iterator[BinaryIO]:
     """Open ``path`` for binary writing so that a failure never leaves a half-written file: write a temporary
     file beside it and rename it into place on success. ``None`` or ``-`` is stdout; device files such as
-    ``/dev/null`` are written directly."""
+    ``/dev/null`` are written directly. ``path`` naming one of ``inputs`` (the same file, by device and inode,
+    whatever the spelling) is refused: the command would replace what it reads."""
+    check_output(path, inputs)
     if path is None or path == "-":
         yield sys.stdout.buffer
         sys.stdout.buffer.flush()
@@ -238,6 +240,30 @@ def atomic_output(path: str | None) -> Iterator[BinaryIO]:
         if not ok:
             with contextlib.suppress(OSError):
                 os.unlink(tmp)
+
+
+def check_output(path: str | None, inputs: "tuple[str | Path | None, ...] | list" = ()) -> None:
+    """Refuse an output that cannot be meant: an empty name, or one of the command's own input files."""
+    if path is None or path == "-":
+        return
+    if not str(path).strip():
+        raise LrplanError("-o needs a file name (got an empty one); give a path, or - for stdout")
+    try:
+        out = os.stat(path)
+    except OSError:
+        return  # does not exist yet: it cannot be an input
+    if not stat.S_ISREG(out.st_mode):
+        return
+    for inp in inputs:
+        if inp is None or str(inp) == "-":
+            continue
+        try:
+            src = os.stat(inp)
+        except OSError:
+            continue
+        if (src.st_dev, src.st_ino) == (out.st_dev, out.st_ino):
+            raise LrplanError(f"-o {path} is the input {inp}: writing it would replace what lrplan reads; "
+                              "write to another file")
 
 
 def _final_mode(p: Path) -> int:
