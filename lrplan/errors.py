@@ -39,7 +39,7 @@ class SpecError(LrplanError):
             if p.line is not None:
                 where += f":{p.line}"
             field = p.dotted()
-            lines.append(f"{where}: {field + ': ' if field else ''}{p.message}")
+            lines.append(f"{where}: {field + ': ' if field else ''}{shorten(p.message)}")
         return "\n".join(lines)
 
     def with_source(self, source: str | None, line_of=None) -> "SpecError":
@@ -49,6 +49,22 @@ class SpecError(LrplanError):
             for p in self.problems
         ]
         return SpecError(probs, source)
+
+
+MAX_MESSAGE = 300  # characters of one problem's message; a long echoed value is cut in its middle
+
+
+def shorten(text: str, most: int = MAX_MESSAGE) -> str:
+    """``text`` on one line and at most ``most`` characters: a 5,000-character value is not echoed whole.
+
+    >>> shorten("got " + "x" * 1000, 20)
+    'got xx … xxxxxxxxxxx'
+    """
+    text = " ".join(text.split())
+    if len(text) <= most:
+        return text
+    head = (most - 3) * 2 // 5
+    return f"{text[:head]} … {text[len(text) - (most - 3 - head):]}"
 
 
 def spec_error(path: tuple[str | int, ...], message: str) -> SpecError:

@@ -33,6 +33,34 @@ def _yaml_loader():
     return UniqueKeyLoader
 
 
+MAX_NODES = 100_000  # values in a spec once its aliases are expanded: far above any real spec
+
+
+def expanded_size(node: Any) -> int:
+    """How many values ``node`` stands for once every alias is expanded: an alias is the same node object
+    where it is used, so a "billion laughs" bomb counts in full without being built."""
+    import yaml
+
+    sizes: dict[int, int] = {}
+    stack = [(node, False)]
+    while stack:  # iterative post-order, so a deep document cannot exhaust the recursion limit
+        n, done = stack.pop()
+        if id(n) in sizes:
+            continue
+        kids = ([x for kv in n.value for x in kv] if isinstance(n, yaml.MappingNode)
+                else list(n.value) if isinstance(n, yaml.SequenceNode) else [])
+        if done or not kids:
+            sizes[id(n)] = 1 + sum(sizes.get(id(k), 0) for k in kids)
+            continue
+        if any(k is n for k in kids):  # a node that contains itself (recursive alias): refuse as a bomb
+            return MAX_NODES + 1
+        stack.append((n, True))
+        stack.extend((k, False) for k in kids if id(k) not in sizes)
+        if len(sizes) > MAX_NODES:
+            return len(sizes)
+    return sizes[id(node)]
+
+
 def load_yaml(text: str, source: str) -> tuple[Any, Any]:
     """Parse YAML once, keeping the node tree for line numbers. Duplicate keys are errors."""
     import yaml
@@ -41,6 +69,9 @@ def load_yaml(text: str, source: str) -> tuple[Any, Any]:
     try:
         loader = _yaml_loader()(text)
         node = loader.get_single_node()
+        if node is not None and expanded_size(node) > MAX_NODES:
+            raise SpecError([Problem((), f"YAML aliases expand to more than {MAX_NODES:,} values (an alias bomb?); "
+                                         "write the values out")], source)
         data = loader.construct_document(node) if node is not None else None
     except yaml.MarkedYAMLError as e:
         mark = e.problem_mark or e.context_mark
