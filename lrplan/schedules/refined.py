@@ -62,11 +62,16 @@ class Refined(Family):
             path = Path(self.grad_norms)
             if not path.is_absolute() and ctx.base_dir is not None:
                 path = ctx.base_dir / path
+            from lrplan.spec.files import InputError, read_bytes
+
             try:
-                with open(path, newline="", encoding="utf-8") as fh:
-                    rows = list(csv.DictReader(fh))
-            except (OSError, UnicodeDecodeError) as e:
-                raise spec_error(("schedule", "grad_norms"), f"cannot read {path}: {e.__class__.__name__}: {e}") from None
+                rows = list(csv.DictReader(read_bytes(path, "gradient-norm log").decode("utf-8").splitlines()))
+            except InputError as e:
+                raise spec_error(("schedule", "grad_norms"), str(e)) from None
+            except UnicodeDecodeError as e:
+                raise spec_error(("schedule", "grad_norms"), f"{path}: not UTF-8 text (byte {e.start})") from None
+            except csv.Error as e:
+                raise spec_error(("schedule", "grad_norms"), f"{path}: not a CSV file ({e})") from None
             if not rows or self.column not in rows[0]:
                 raise spec_error(("schedule", "column"), f"{path} has no column {self.column!r}")
             try:

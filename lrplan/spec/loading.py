@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Union
 
 from lrplan.errors import Problem, SpecError
+from lrplan.spec.files import InputError, read_bytes
 from lrplan.spec.models import Spec, from_data
 from lrplan.spec.yamlio import load_yaml, located
 
@@ -46,9 +47,9 @@ def load_spec(source: Union[str, Path, dict]) -> Spec:
             path = Path(source)
             name = str(source)
             try:
-                raw = path.read_bytes()
-            except OSError as e:
-                raise SpecError([Problem((), f"cannot read spec: {e.strerror or e}")], name) from None
+                raw = read_bytes(path, "spec")
+            except InputError as e:  # the file's name leads the message: keep only what is wrong
+                raise SpecError([Problem((), str(e).split(": ", 1)[1])], name) from None
             try:
                 text = raw.decode("utf-8")
             except UnicodeDecodeError as e:
