@@ -29,6 +29,18 @@ def refine(norms, tau: float, power: int):
     ext = np.pad(padded, (half, half), mode="edge")
     win = np.lib.stride_tricks.sliding_window_view(ext, width)
     smooth = np.median(win, axis=1)[:n]
+    with np.errstate(all="ignore"):
+        eta = _eta(smooth, power)
+        if not np.all(np.isfinite(eta)):  # norms so large (or small) that G^-power under/overflows: the result
+            eta = _eta(smooth / smooth.max(), power)  # is scale-free, so refine the norms relative to their max
+    if not np.all(np.isfinite(eta)):
+        raise ValueError("the gradient norms span too wide a range to refine in double precision")
+    return eta
+
+
+def _eta(smooth, power: int):
+    import numpy as np
+
     w = smooth ** (-float(power))
     tail = np.concatenate([np.cumsum(w[::-1])[::-1][1:], [0.0]])
     eta = w * tail / w.sum()

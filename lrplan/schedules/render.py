@@ -98,9 +98,10 @@ class SchedulePlan:
         steps = np.asarray(steps, dtype=np.int64)
         out = np.empty(steps.shape, dtype=np.float64)
         idx = np.searchsorted(self._starts, steps, side="right") - 1
-        for i in np.unique(idx):
-            m = idx == i
-            out[m] = self.segments[int(i)].fn(steps[m])
+        with np.errstate(all="ignore"):  # an overflow is reported by _check, as one line, not as numpy warnings
+            for i in np.unique(idx):
+                m = idx == i
+                out[m] = self.segments[int(i)].fn(steps[m])
         self._check(out, steps)
         return out
 
@@ -108,9 +109,18 @@ class SchedulePlan:
         bad = ~np.isfinite(lr) | (lr < 0)
         if bad.any():
             k = int(np.argmax(bad))
-            raise LrplanError(
-                f"the schedule gives an invalid LR ({lr[k]!r}) at step {int(steps[k])}; check the values of the phase there"
-            )
+            step = int(steps[k])
+            seg = self.segments[int(np.searchsorted(self._starts, step, side="right")) - 1]
+            value = float(lr[k])
+            what = "a negative LR" if np.isfinite(value) else f"a non-finite LR ({value})"
+            raise LrplanError(f"the schedule gives {what} at step {step:,} (phase {seg.phase}): its values "
+                              "overflow double precision there; check the phase's LRs and factors")
+
+    def probe(self) -> None:
+        """Evaluate every phase at its first, middle and last step: a schedule whose values overflow (e.g. a
+        OneCycle ``div_factor`` of 1e-300) fails here, at load time, instead of midway through a table."""
+        pts = sorted({p for s in self.segments for p in (s.start, (s.start + s.end - 1) // 2, s.end - 1)})
+        self.lr_at(np.array(pts, dtype=np.int64))
 
     def chunks(self, start: int = 0, stop: int | None = None, size: int = CHUNK) -> Iterator[Chunk]:
         """Yield consecutive chunks of at most ``size`` steps covering ``[start, stop)``."""
@@ -122,11 +132,12 @@ class SchedulePlan:
             phase = np.empty(end - pos, dtype=np.int32)
             first = int(np.searchsorted(self._starts, pos, side="right")) - 1
             last = int(np.searchsorted(self._starts, end - 1, side="right")) - 1
-            for j in range(first, last + 1):
-                seg = self.segments[j]
-                a, b = max(seg.start, pos) - pos, min(seg.end, end) - pos
-                lr[a:b] = seg.fn(steps[a:b])
-                phase[a:b] = j
+            with np.errstate(all="ignore"):
+                for j in range(first, last + 1):
+                    seg = self.segments[j]
+                    a, b = max(seg.start, pos) - pos, min(seg.end, end) - pos
+                    lr[a:b] = seg.fn(steps[a:b])
+                    phase[a:b] = j
             self._check(lr, steps)
             yield Chunk(steps, self.tokens_at(steps), lr, phase)
 
@@ -135,8 +146,9 @@ class SchedulePlan:
             raise LrplanError(f"{self.total_steps:,} steps is too many to hold in memory; stream with chunks() or the CLI")
         steps = np.arange(self.total_steps, dtype=np.int64)
         lr = np.empty(self.total_steps, dtype=np.float64)
-        for seg in self.segments:
-            lr[seg.start : seg.end] = seg.fn(steps[seg.start : seg.end])
+        with np.errstate(all="ignore"):
+            for seg in self.segments:
+                lr[seg.start : seg.end] = seg.fn(steps[seg.start : seg.end])
         self._check(lr, steps)
         return Rendered(steps, self.tokens_at(steps), lr, self.phases)
 

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Optional
 
 from pydantic import Field, PlainValidator, PrivateAttr, SerializeAsAny, ValidationError, field_validator, model_validator
 
-from lrplan.errors import Problem, SpecError, spec_error, unknown_kind
+from lrplan.errors import LrplanError, Problem, SpecError, spec_error, unknown_kind
 from lrplan.schedules import FAMILIES, BuildContext, Family
 from lrplan.schedules.base import LengthT, StrictModel
 from lrplan.spec.units import parse_count, round_half_up, si
@@ -302,7 +302,12 @@ class Spec(StrictModel):
             if ctx.unit == "tokens":
                 segments, steps = _tokens_to_steps(segments, total, ctx.clock)
             notes = list(dict.fromkeys(ctx.notes))  # lengths resolved twice (layout + build) note once
-            self._plan = SchedulePlan(segments, steps, ctx.clock, notes, self, unit=ctx.unit, budgets=ctx.budgets)
+            plan = SchedulePlan(segments, steps, ctx.clock, notes, self, unit=ctx.unit, budgets=ctx.budgets)
+            try:
+                plan.probe()
+            except LrplanError as e:  # a field error, so it names the spec's file and line
+                raise spec_error(("schedule",), str(e)) from None
+            self._plan = plan
         return self._plan
 
     def with_schedule(self, schedule: Any) -> "Spec":
