@@ -112,9 +112,11 @@ class SchedulePlan:
             step = int(steps[k])
             seg = self.segments[int(np.searchsorted(self._starts, step, side="right")) - 1]
             value = float(lr[k])
-            what = "a negative LR" if np.isfinite(value) else f"a non-finite LR ({value})"
-            raise LrplanError(f"the schedule gives {what} at step {step:,} (phase {seg.phase}): its values "
-                              "overflow double precision there; check the phase's LRs and factors")
+            if np.isfinite(value):
+                raise LrplanError(f"the schedule gives an invalid LR (negative: {value:.6g}) at step {step:,} "
+                                  f"(phase {seg.phase}); check the phase's LRs and factors")
+            raise LrplanError(f"the schedule gives an invalid LR ({value}) at step {step:,} (phase {seg.phase}): its "
+                              "values overflow double precision there; check the phase's LRs and factors")
 
     def probe(self) -> None:
         """Evaluate every phase at its first, middle and last step: a schedule whose values overflow (e.g. a

@@ -17,7 +17,7 @@ def test_onecycle_overflow_is_a_located_error_before_any_output(tmp_path):
     spec.write_text("budget: {steps: 100}\nschedule: {kind: onecycle, peak_lr: 1.0e300, div_factor: 1.0e-300}\n")
     r = subprocess.run([sys.executable, "-m", "lrplan", "render", str(spec)], capture_output=True, text=True, timeout=60)
     assert r.returncode == 2 and r.stdout == ""
-    assert r.stderr == (f"error: {spec}:2: schedule: the schedule gives a non-finite LR (inf) at step 0 (phase warmup): "
+    assert r.stderr == (f"error: {spec}:2: schedule: the schedule gives an invalid LR (inf) at step 0 (phase warmup): "
                         "its values overflow double precision there; check the phase's LRs and factors\n")
 
 
