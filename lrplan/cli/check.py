@@ -15,11 +15,10 @@ def check(spec: SpecArg) -> None:
     """
     from lrplan.output.summary import print_summary
     from lrplan.planning.planner import plan_refusal
-    from lrplan.spec.loading import load_spec
 
     from lrplan.output.plot import sparkline
 
-    s = load_spec(spec)
+    s = console.load(spec)
     out = console.stdout()
     print_summary(s, out)
     plan = s.schedule_plan()

@@ -93,6 +93,19 @@ def user_errors(fn: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
+def load(path, quiet: bool = False):  # type: ignore[no-untyped-def]
+    """Load a spec for a command, warning (unless ``quiet``) about values it almost surely does not mean
+    (:func:`lrplan.spec.lint.lint`: a peak LR of 5, a bare 100B read as steps, ...)."""
+    from lrplan.spec.lint import lint
+    from lrplan.spec.loading import load_spec
+
+    spec = load_spec(path)
+    if not quiet:
+        for w in lint(spec):
+            warn(w)
+    return spec
+
+
 # ---------------------------------------------------------------------------------------------- terminal
 
 

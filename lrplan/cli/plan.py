@@ -42,11 +42,10 @@ def plan(
     from lrplan.output.plan import plan_csv, plan_text, print_plan
     from lrplan.output.table import atomic_output
     from lrplan.planning.planner import plan_with_law
-    from lrplan.spec.loading import load_spec
 
     if show_plot:  # a terminal too small for the plot: say so before writing anything
         console.check_plot_room(max_height=30)
-    s = load_spec(spec)
+    s = console.load(spec)
     res = plan_with_law(s, law, use_law=not no_law, optimize=optimize)
     for w in res.warnings:
         console.warn(w)

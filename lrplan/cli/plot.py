@@ -107,10 +107,9 @@ def plot(
     """
     from lrplan.cli.console import plot_size
     from lrplan.output.plot import check_size
-    from lrplan.spec.loading import load_spec
 
     check_size(*plot_size(width, height))  # before loading: a too-small terminal is the first thing to say
-    loaded = [load_spec(p) for p in specs]
+    loaded = [console.load(p) for p in specs]
     if convention is not None:
         from lrplan.frameworks import resolve
 

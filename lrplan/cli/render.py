@@ -48,9 +48,8 @@ def render(
         return render_framework(spec, fmt.value, convention, framework_version, sample_based, output, every, quiet)
     from lrplan.output.summary import print_summary
     from lrplan.output.table import atomic_output, check_table_size, preview_lines, write_table
-    from lrplan.spec.loading import load_spec
 
-    s = load_spec(spec)
+    s = console.load(spec, quiet)
     plan = s.schedule_plan()
     if output is None and sys.stdout.isatty():  # a person: the summary (unless -q) and a preview
         out = console.stdout()

@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from typing import Annotated, ClassVar, Literal, Optional, Union
 
-from pydantic import Field
+from pydantic import Field, ValidationInfo, field_validator
 
 from lrplan.errors import spec_error
 from lrplan.schedules.base import (
@@ -217,6 +217,16 @@ class OneCycle(Family):
     anneal_strategy: Literal["cos", "linear"] = "cos"
     three_phase: bool = False
     summary: ClassVar[str] = "PyTorch OneCycleLR (two- or three-phase)"
+
+    @field_validator("div_factor", "final_div_factor")
+    @classmethod
+    def _at_least_one(cls, v: float, info: ValidationInfo) -> float:
+        if v < 1:  # peak/div_factor above the peak: peak_lr would not be the peak
+            what = ("the first LR (peak_lr / div_factor) would be above peak_lr" if info.field_name == "div_factor"
+                    else "the final LR (first LR / final_div_factor) would be above the first LR")
+            raise ValueError(f"below 1: {what}; OneCycle divides by it "
+                             f"(PyTorch's default: {25 if info.field_name == 'div_factor' else 1e4:g})")
+        return v
     formula: ClassVar[str] = "torch OneCycleLR (2/3 phases)"
     source: ClassVar[str] = "Smith & Topin, arXiv 1708.07120; torch.optim.lr_scheduler.OneCycleLR"
 

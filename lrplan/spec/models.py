@@ -9,7 +9,7 @@ import difflib
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Optional
 
-from pydantic import Field, PlainValidator, PrivateAttr, SerializeAsAny, ValidationError, field_validator, model_validator
+from pydantic import Field, PlainValidator, PrivateAttr, SerializeAsAny, ValidationError, ValidationInfo, field_validator, model_validator
 
 from lrplan.errors import LrplanError, Problem, SpecError, spec_error, unknown_kind
 from lrplan.schedules import FAMILIES, BuildContext, Family
@@ -62,12 +62,20 @@ class Budget(StrictModel):
 
     tokens: Optional[PositiveCount] = Field(None, description="training tokens, e.g. 100B")
     steps: Optional[PositiveCount] = Field(None, description="optimizer steps, e.g. 50000")
-    budgets: Optional[list[LengthT]] = Field(None, description="several budgets (WSD/WSD-S plans): tokens like 52B or steps")
+    budgets: Optional[list[LengthT]] = Field(None, description="several budgets (WSD/WSD-S plans): '52B tokens' or steps (a bare 52B is steps)")
     batch_size: Optional[BatchCount] = Field(None, description="global batch size in sequences per optimizer step")
     seq_len: Optional[BatchCount] = Field(None, description="sequence length in tokens")
     tokens_per_step: Optional[PositiveCount] = Field(None, description="tokens per optimizer step (instead of batch_size x seq_len)")
     rampup: Optional[Rampup] = Field(None, description="Megatron-style batch-size ramp-up to batch_size")
     batch_schedule: Optional[list[BatchPoint]] = Field(None, description="batch size from thresholds: [{at: 0, batch_size: 768}, {at: 250B tokens, batch_size: 1536}]")
+
+    @field_validator("tokens", "steps", mode="before")
+    @classmethod
+    def _one_budget(cls, v: Any, info: ValidationInfo) -> Any:
+        if isinstance(v, (list, tuple)):
+            example = "[52B tokens, 105B tokens]" if info.field_name == "tokens" else "[12500, 25000]"
+            raise ValueError(f"one {info.field_name} count, not a list; several budgets go in budget.budgets: {example}")
+        return v
 
     @model_validator(mode="after")
     def _consistent(self) -> "Budget":
@@ -275,7 +283,10 @@ class Spec(StrictModel):
         if steps_total > MAX_STEPS:
             raise spec_error(where, f"{steps_total:.3g} steps is beyond lrplan's limit of {MAX_STEPS:.0e} steps; check the budget and tokens per step")
         if clock is not None and unit == "steps" and steps_total * int(clock.tps.max()) > MAX_TOKENS:
-            raise spec_error(where, f"the budget is beyond lrplan's limit of {MAX_TOKENS:.0e} tokens")
+            bare = b.steps is not None or any(getattr(x, "unit", "") == "steps" for x in b.budgets or [])
+            raise spec_error(where, f"the budget is beyond lrplan's limit of {MAX_TOKENS:.0e} tokens"
+                             + ("; it is given in steps (a bare 100B counts steps): for tokens write '100B tokens'"
+                                if bare else ""))
         if b.batch_schedule is not None and clock is not None:
             horizon = ctx.total_steps if unit == "tokens" else int(clock.tokens_before(ctx.total_steps))
             for i, bp in enumerate(b.batch_schedule):
