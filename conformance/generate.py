@@ -21,7 +21,11 @@ Output: ``tests/data/conformance/<framework>.json``::
      "refused": [{"id", "config", "error"}]}
 
 ``refused`` lists configs that the framework's own code rejected (exception type and message), so
-the tests can check that ``lrplan.frameworks.<fw>.validate`` refuses them too.
+the tests can check that ``lrplan.frameworks.<fw>.simulator.validate`` refuses them too.
+
+:data:`RECORDERS` has one entry per framework of lrplan's registry (``lrplan/frameworks/__init__.py``), keyed by
+its folder name, which is also the fixture's name (``tests/frameworks/test_registry.py`` checks they agree). This
+script does not import lrplan: it runs in the frameworks' own venv.
 """
 
 from __future__ import annotations
@@ -839,7 +843,7 @@ def _full_megatron(it: Iterator[tuple[str, Config]]) -> Iterator[tuple[str, Conf
 
 # --------------------------------------------------------------------------------------------
 
-FRAMEWORKS: dict[
+RECORDERS: dict[
     str,
     tuple[
         Recorder,
@@ -873,7 +877,7 @@ def _dump(doc: dict[str, Any], path: Path) -> None:
 
 
 def generate(fw: str, out_dir: Path) -> dict[str, int]:
-    record, matrix, refusals, pkgs = FRAMEWORKS[fw]
+    record, matrix, refusals, pkgs = RECORDERS[fw]
     cases: list[dict[str, Any]] = []
     refused: list[dict[str, Any]] = []
     seen: set[str] = set()
@@ -902,14 +906,14 @@ def generate(fw: str, out_dir: Path) -> dict[str, int]:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("frameworks", nargs="*", metavar="FRAMEWORK", help=f"any of {', '.join(FRAMEWORKS)} (default: all)")
+    ap.add_argument("frameworks", nargs="*", metavar="FRAMEWORK", help=f"any of {', '.join(RECORDERS)} (default: all)")
     ap.add_argument("--out", type=Path, default=OUT_DIR, help="output folder (default: %(default)s)")
     ns = ap.parse_args(argv)
-    unknown = set(ns.frameworks) - set(FRAMEWORKS)
+    unknown = set(ns.frameworks) - set(RECORDERS)
     if unknown:
         ap.error(f"unknown framework(s): {sorted(unknown)}")
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-    for fw in ns.frameworks or list(FRAMEWORKS):
+    for fw in ns.frameworks or list(RECORDERS):
         stats = generate(fw, ns.out)
         print(f"{fw}: {stats['cases']} cases ({stats['updates']} updates), {stats['refused']} refused", flush=True)
     return 0

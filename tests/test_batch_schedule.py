@@ -161,7 +161,7 @@ def test_bad_batch_schedules(budget, want):
 
 
 def test_megatron_snippet_carries_the_batch_schedule():
-    from lrplan.frameworks import megatron
+    from lrplan.frameworks.megatron import simulator as megatron
     from lrplan.frameworks.export import export
 
     spec = _spec(
@@ -192,7 +192,7 @@ def test_rampup_snippet_is_sample_based_and_exact():
 def test_rampup_that_outlasts_the_run_is_exported_exactly():
     """Megatron starts a ramp-up iteration whenever consumed <= --train-samples, one more than the whole steps that
     fit the budget (the spec's rule): the export trains on the consumed samples minus one, the decay kept."""
-    from lrplan.frameworks import megatron
+    from lrplan.frameworks.megatron import simulator as megatron
     from lrplan.frameworks.export import export
 
     spec = _spec({"tokens": "2345000", "batch_size": 256, "seq_len": 1000,
@@ -263,7 +263,7 @@ def test_summary_lists_the_batch_sizes():
 def test_samples_consumed_by_arithmetic_equal_the_per_iteration_sum():
     """megatron.samples_run counts consumed samples per batch change (a 2e9-sample run must not build a 2e9 array);
     on every sample-based fixture it equals the sum of the simulated batch sizes."""
-    from lrplan.frameworks import megatron
+    from lrplan.frameworks.megatron import simulator as megatron
 
     cases = [c for c in json.loads(FIXTURES.read_text())["cases"] if c["config"].get("train_samples")]
     for case in cases:

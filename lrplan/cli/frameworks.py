@@ -1,6 +1,7 @@
 """CLI glue for framework export and import: ``lrplan render SPEC --format <framework>``, ``lrplan render SPEC
---convention <framework>`` and ``lrplan import <framework> ...``. Light to import: the work happens in
-:mod:`lrplan.frameworks.export` / :mod:`lrplan.frameworks.importers`, imported inside the functions."""
+--convention <framework>`` and ``lrplan import <framework> ...``. The choices come from the framework registry
+(:mod:`lrplan.frameworks`, light); the work happens in :mod:`lrplan.frameworks.export` and the frameworks'
+importers, imported inside the functions."""
 
 from __future__ import annotations
 
@@ -11,25 +12,18 @@ from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 
+from lrplan import frameworks
+from lrplan.cli.console import PlainText
+
 if TYPE_CHECKING:  # pragma: no cover
     import numpy as np
 
     from lrplan.frameworks.export import Export
 
 
-class RenderFormat(str, Enum):
-    """``lrplan render --format``: a per-step table (csv, json) or a framework config snippet."""
-
-    csv = "csv"
-    json = "json"
-    megatron = "megatron"
-    torchtitan = "torchtitan"
-    hf = "hf"
-    olmo_core = "olmo-core"
-    deepspeed = "deepspeed"
-
+class _Format(str, Enum):
     @classmethod
-    def parse(cls, value: "str | RenderFormat") -> "RenderFormat":
+    def parse(cls, value: "str | _Format") -> "_Format":
         """``--format`` value -> member; an unknown one is one ``error:`` line listing the known ones."""
         if isinstance(value, cls):
             return value
@@ -40,6 +34,12 @@ class RenderFormat(str, Enum):
         from lrplan.errors import LrplanError
 
         raise LrplanError(f"unknown format {value!r}; known: {', '.join(m.value for m in cls)}")
+
+
+# `lrplan render --format`: a per-step table (csv, json) or a framework config snippet (one member per framework of
+# the registry, olmo_core = "olmo-core")
+RenderFormat = _Format("RenderFormat", [(v.replace("-", "_"), v) for v in ("csv", "json", *frameworks.names())])
+RenderFormat.__doc__ = "``lrplan render --format``: a per-step table (csv, json) or a framework config snippet."
 
 
 def _err(line: str) -> None:
@@ -78,16 +78,16 @@ def render_framework(
 ) -> None:
     """``render --format <framework>`` (snippet) or ``render --convention <framework>`` (per-step table)."""
     from lrplan.errors import LrplanError
-    from lrplan.frameworks.export import FRAMEWORKS, export, resolve
+    from lrplan.frameworks.export import export
     from lrplan.spec.models import load_spec
     from lrplan.output.table import atomic_output
 
     if convention is not None and fmt not in ("csv", "json"):
         raise LrplanError(f"--convention writes a per-step table: use it with --format csv or json, not {fmt}")
     fw = convention if convention is not None else fmt
-    if (version is not None or sample_based) and fw not in FRAMEWORKS and convention is None:
+    if (version is not None or sample_based) and fw not in frameworks.names() and convention is None:
         raise LrplanError("--framework-version and --sample-based need --format <framework> or --convention <framework>")
-    resolve(fw, version)  # unknown framework / version: one line, before any work
+    frameworks.resolve(fw, version)  # unknown framework / version: one line, before any work
     spec = load_spec(spec_path)
     e = export(spec, fw, version, sample_based)
     if convention is None:
@@ -134,38 +134,37 @@ def ConventionPlan(plan, lr: "np.ndarray"):  # noqa: N802 - a factory that looks
     return out
 
 
+def _or(names: tuple[str, ...]) -> str:
+    return ", ".join(names[:-1]) + " or " + names[-1] if len(names) > 1 else "".join(names)
+
+
+def _import_args() -> str:
+    return "; ".join(f"{n}: {frameworks.get(n).import_args}" for n in frameworks.importable())
+
+
 def import_(
-    framework: Annotated[str, typer.Argument(help="megatron, torchtitan or hf.", show_default=False)],
-    args: Annotated[Optional[list[str]], typer.Argument(help="Megatron: its arguments (after --); torchtitan: FILE.toml; hf: FILE.yaml.", show_default=False)] = None,
-    output: Annotated[Optional[str], typer.Option("-o", "--output", help="Write the spec to FILE (atomically) instead of stdout.")] = None,
+    framework: Annotated[str, typer.Argument(metavar="FRAMEWORK", click_type=PlainText(), help=f"{_or(frameworks.importable())}.", show_default=False)],
+    args: Annotated[Optional[list[str]], typer.Argument(metavar="ARGS", click_type=PlainText(), help=f"{_import_args()}.", show_default=False)] = None,
+    output: Annotated[Optional[str], typer.Option("-o", "--output", metavar="FILE", help="Write the spec to FILE (atomically) instead of stdout.")] = None,
 ) -> None:
     """Print the lrplan spec (YAML) equivalent to a framework config: what the framework really runs.
 
     Examples:
 
-        lrplan import megatron -- --lr 3e-4 --min-lr 3e-5 --train-iters 100000 --lr-warmup-iters 2000 --lr-decay-style cosine
+        lrplan import megatron -- --lr 3e-4 --train-iters 1000 --lr-decay-style cosine
 
         lrplan import torchtitan schedules/data/torchtitan.toml -o imported.yaml
 
         lrplan import hf schedules/data/hf_training_args.yaml
     """
     from lrplan.errors import LrplanError
-    from lrplan.frameworks.importers import IMPORTABLE, import_hf, import_megatron, import_torchtitan
     from lrplan.output.table import atomic_output
 
     fw = framework.lower().replace("_", "-")
     args = list(args or [])
-    if fw == "megatron":
-        if not args:
-            raise LrplanError("give Megatron's arguments after --, e.g. lrplan import megatron -- --lr 3e-4 --train-iters 1000 ...")
-        imp = import_megatron(args)
-    elif fw in ("torchtitan", "hf"):
-        if len(args) != 1:
-            kind = "TOML" if fw == "torchtitan" else "YAML"
-            raise LrplanError(f"give one {fw} {kind} file, e.g. lrplan import {fw} config.{kind.lower()}")
-        imp = import_torchtitan(args[0]) if fw == "torchtitan" else import_hf(args[0])
-    else:
-        raise LrplanError(f"unknown framework {framework!r} for import; known: {', '.join(IMPORTABLE)}")
+    if fw not in frameworks.importable():
+        raise LrplanError(f"unknown framework {framework!r} for import; known: {', '.join(frameworks.importable())}")
+    imp = frameworks.get(fw).importer.from_cli(args)
     for n in imp.notes:
         _err(f"note: {n}")
     if not imp.exact:  # pragma: no cover - the phases fallback is exact by construction

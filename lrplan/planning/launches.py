@@ -11,15 +11,13 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from lrplan import frameworks
 from lrplan.errors import LrplanError
 
 if TYPE_CHECKING:  # pragma: no cover
     from lrplan.frameworks.export import Export
     from lrplan.planning.planner import PlanResult
     from lrplan.spec.models import Spec
-
-EXPORTABLE = ("megatron", "torchtitan", "hf")
-EXT = {"megatron": "args", "torchtitan": "toml", "hf": "yaml"}
 
 
 @dataclass
@@ -64,8 +62,8 @@ def launches(spec: "Spec", res: "PlanResult", framework: str, version: str | Non
     from lrplan.frameworks.export import export
     from lrplan.planning.branches import wsd_branch_specs
 
-    if framework not in EXPORTABLE:
-        raise LrplanError(f"--export supports {', '.join(EXPORTABLE)} (got {framework!r})")
+    if framework not in frameworks.exportable_plans():
+        raise LrplanError(f"--export supports {', '.join(frameworks.exportable_plans())} (got {framework!r})")
     if spec.schedule.kind == "wsd-s" and any(s.phase == "rewarmup" for s in spec.schedule_plan().segments):
         raise LrplanError("--export of WSD-S with a re-warmup is not supported: the frameworks' WSD has no re-warmup; use lrplan.torch.LRPlanScheduler")
     out: list[Launch] = []
@@ -118,7 +116,8 @@ def deviation(job: Launch) -> tuple[bool, float]:
     return exact, mx
 
 
-_EXPORT_FILE = re.compile(r"(trunk(-\d+)?|branch-\d+|segment-\d+)\.(args|toml|py|yaml|csv)|wsd-s-run\.csv|LAUNCH\.md")
+_EXTS = sorted({e for n in frameworks.exportable_plans() for e in frameworks.get(n).plan_export.ext.values()} | {"csv"})  # type: ignore[union-attr]
+_EXPORT_FILE = re.compile(rf"(trunk(-\d+)?|branch-\d+|segment-\d+)\.({'|'.join(_EXTS)})|wsd-s-run\.csv|LAUNCH\.md")
 
 
 def _prepare_dir(out_dir: Path, planned: set[str]) -> None:
@@ -142,8 +141,9 @@ def export_plan(spec: "Spec", res: "PlanResult", framework: str, out_dir: Path, 
     from lrplan.output.table import atomic_output, table_chunks
 
     jobs = launches(spec, res, framework, version)
-    exts = {j.name: "py" if framework == "torchtitan" and j.export.version.startswith("0.3") else EXT[framework]
-            for j in jobs}
+    plan_export = frameworks.get(framework).plan_export
+    assert plan_export is not None  # launches() refuses the others
+    exts = {j.name: plan_export.ext[j.export.version] for j in jobs}
     planned = {f"{n}.{e}" for n, e in exts.items()} | {"LAUNCH.md"}
     planned |= {"wsd-s-run.csv"} if res.kind == "wsd-s" else {f"{j.name}.csv" for j in jobs if j.name.startswith("branch")}
     _prepare_dir(out_dir, planned)
@@ -152,8 +152,8 @@ def export_plan(spec: "Spec", res: "PlanResult", framework: str, out_dir: Path, 
     for i, j in enumerate(jobs, 1):
         path = out_dir / f"{j.name}.{exts[j.name]}"
         resume = "from scratch" if j.resume_step == 0 else f"resume from the checkpoint after update {j.resume_step:,}"
-        if framework == "megatron" and j.resume_step:
-            resume += " with --override-opt-param-scheduler"
+        if plan_export.resume_flag and j.resume_step:
+            resume += f" with {plan_export.resume_flag}"
         if j.resumes_from:
             resume += f" ({j.resumes_from}'s final checkpoint)"
         exact, dev = deviation(j)

@@ -3,6 +3,12 @@
 A batch-size schedule (Megatron ``--rampup-batch-size``, ``--step-batch-size-schedule``, OLMo-core batch-size
 warmup) makes steps and tokens stop being proportional. :class:`Clock` keeps runs of constant tokens-per-step
 and answers both directions, vectorised: ``tokens_before(steps)`` and ``first_step_reaching(tokens)``.
+
+Megatron's batch ramp-up arithmetic lives here too (:func:`rampup_phase`, :func:`megatron_rampup`): the batch of
+each iteration from the samples consumed before it, as megatron-core 0.16.1's
+``RampupBatchsizeNumMicroBatchesCalculator`` computes it (``megatron/core/num_microbatches_calculator.py``
+441-507). Specs (``budget.rampup``) and the Megatron simulator (:mod:`lrplan.frameworks.megatron.simulator`,
+which adds Megatron's own refusals of bad ramp-up arguments) both read it from here.
 """
 
 from __future__ import annotations
@@ -94,13 +100,42 @@ class Clock:
         return s - 1 if tokens - below < above - tokens else s
 
 
+def rampup_phase(start: int, incr: int, ramp_samples: int, gbs: int, limit: int) -> np.ndarray:
+    """Batch sizes (samples) of the ramp-up iterations that start with ``consumed <= limit``
+    (``limit <= ramp_samples``), under Megatron's ``--rampup-batch-size START INCR SAMPLES`` and global batch ``gbs``.
+
+    megatron-core 0.16.1 ``num_microbatches_calculator.py`` 453-459: ``bs = gbs if consumed > ramp_samples else
+    start + int(consumed / (ramp_samples / ((gbs - start) // incr))) * incr``. The batch is constant
+    within one increment, so each increment is one vectorised arithmetic run (a loop over the
+    ``(gbs-start)/incr`` increments, not over iterations). The arguments are assumed valid
+    (:func:`lrplan.frameworks.megatron.simulator.validate` states Megatron's refusals).
+
+    >>> rampup_phase(2, 2, 10, 6, 10).tolist()  # consumed 0 2 4 -> 2; 6 -> 4; 10 -> 6; then consumed 16 > 10
+    [2, 2, 2, 4, 6]
+    """
+    per = ramp_samples / ((gbs - start) // incr)
+    chunks: list[np.ndarray] = []
+    consumed = 0
+    while consumed <= limit:
+        j = int(consumed / per)
+        bs = start + j * incr
+        # Iterations that stay in increment j: consumed + i*bs for i = 0..m-1 (verified exactly below).
+        to_limit = (limit - consumed) // bs + 1
+        to_next = math.ceil(((j + 1) * per - consumed) / bs) + 2  # keeps the chunk small
+        m_est = int(max(1, min(to_limit, to_next)))
+        c = consumed + bs * np.arange(m_est, dtype=np.int64)
+        stay = ((c / per).astype(np.int64) == j) & (c <= limit)
+        m = int(np.argmin(stay)) if not stay.all() else m_est
+        chunks.append(np.full(m, bs, dtype=np.int64))
+        consumed += m * bs
+    return np.concatenate(chunks) if chunks else np.zeros(0, dtype=np.int64)
+
+
 def megatron_rampup(start: int, increment: int, ramp_samples: int, gbs: int) -> list[tuple[int, int]]:
     """Batch runs of Megatron's ``--rampup-batch-size START INCR SAMPLES`` (megatron-core 0.16.1
     ``RampupBatchsizeNumMicroBatchesCalculator``: ``bs = start + int(consumed / (ramp / ((gbs-start)//incr))) * incr``
     while ``consumed <= ramp``, then ``gbs``), as ``(first_step, batch)``."""
-    from lrplan.frameworks.megatron import _ramp_phase
-
-    per_iter = _ramp_phase(int(start), int(increment), int(ramp_samples), int(gbs), int(ramp_samples))
+    per_iter = rampup_phase(int(start), int(increment), int(ramp_samples), int(gbs), int(ramp_samples))
     runs: list[tuple[int, int]] = []
     if per_iter.size:
         change = np.flatnonzero(np.concatenate(([True], per_iter[1:] != per_iter[:-1])))

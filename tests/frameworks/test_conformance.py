@@ -1,4 +1,4 @@
-"""``lrplan.frameworks.<fw>.simulate`` against LRs recorded from each framework's own scheduler.
+"""``lrplan.frameworks.<fw>.simulator.simulate`` against LRs recorded from each framework's own scheduler.
 
 The fixtures ``tests/data/conformance/<fw>.json`` are written by ``conformance/generate.py``, which
 drives the real scheduler objects (Megatron-Core, TorchTitan, HF transformers, OLMo-core, DeepSpeed)
@@ -18,12 +18,18 @@ from typing import Any
 import numpy as np
 import pytest
 
-from lrplan.frameworks import FRAMEWORKS, deepspeed, get, hf, megatron, olmo_core, torchtitan
+from lrplan.frameworks import FOLDERS as FRAMEWORKS
+from lrplan.frameworks import simulator as get
+from lrplan.frameworks.deepspeed import simulator as deepspeed
+from lrplan.frameworks.hf import simulator as hf
+from lrplan.frameworks.megatron import simulator as megatron
+from lrplan.frameworks.olmo_core import simulator as olmo_core
+from lrplan.frameworks.torchtitan import simulator as torchtitan
 
 DATA = Path(__file__).resolve().parent.parent / "data" / "conformance"
 RTOL = 1e-12
 # Share of cases that must match to the last bit (numpy's SIMD pow/log may differ from libm by
-# an ulp; see lrplan/frameworks/megatron.py _pow_half). Measured: megatron 324/328, hf 257/258,
+# an ulp; see lrplan/frameworks/megatron/simulator.py _pow_half). Measured: megatron 324/328, hf 257/258,
 # torchtitan, olmo_core and deepspeed all exact.
 # Share of cases equal to the last bit (every case is equal at rtol 1e-12: the real check). The rest differ by an
 # ulp where numpy's SIMD pow/cos differ from libm, which varies with numpy version and CPU (Megatron: 324/328 with
@@ -290,7 +296,7 @@ def test_million_step_render(fw: str) -> None:
 def test_imports_stay_light() -> None:
     code = (
         "import sys, lrplan.frameworks as f; assert 'numpy' not in sys.modules, 'numpy'; "
-        "[f.get(n) for n in f.FRAMEWORKS]; assert 'torch' not in sys.modules, 'torch'"
+        "[f.simulator(n) for n in f.FOLDERS]; assert 'torch' not in sys.modules, 'torch'"
     )
     root = Path(__file__).resolve().parents[2]
     subprocess.run([sys.executable, "-c", code], check=True, cwd=root)

@@ -24,8 +24,9 @@ import pytest
 import yaml
 
 from lrplan.errors import LrplanError
-from lrplan.frameworks import megatron
-from lrplan.frameworks.export import FRAMEWORKS, compare, export, simulate
+from lrplan.frameworks import NAMES as FRAMEWORKS
+from lrplan.frameworks.export import compare, export, simulate
+from lrplan.frameworks.megatron import simulator as megatron
 from lrplan.spec.models import load_spec
 
 RTOL = 1e-12
@@ -281,7 +282,7 @@ def check_roundtrip(fw: str, e) -> None:
         assert parsed["--lr_scheduler_type"] == cfg["lr_scheduler_type"]
         assert json.loads(parsed.get("--lr_scheduler_kwargs", "{}")) == cfg.get("lr_scheduler_kwargs", {})
     elif fw == "olmo-core":
-        from lrplan.frameworks.export import OLMO_CLASSES
+        from lrplan.frameworks.olmo_core.export import OLMO_CLASSES
 
         cfg = natives[0]
         calls = _calls(ast.parse(e.snippet))

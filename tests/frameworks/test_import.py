@@ -20,16 +20,13 @@ from typer.testing import CliRunner
 
 from lrplan.cli import app
 from lrplan.errors import LrplanError
-from lrplan.frameworks import megatron
+from lrplan.frameworks import import_config
 from lrplan.frameworks.export import export
-from lrplan.frameworks.importers import (
-    import_config,
-    import_hf,
-    import_megatron,
-    import_torchtitan,
-    parse_megatron_args,
-    phases_from_lr,
-)
+from lrplan.frameworks.hf.importer import import_hf
+from lrplan.frameworks.importing import phases_from_lr
+from lrplan.frameworks.megatron import simulator as megatron
+from lrplan.frameworks.megatron.importer import import_megatron, parse_megatron_args
+from lrplan.frameworks.torchtitan.importer import import_torchtitan
 from lrplan.spec.models import load_spec
 
 DATA = Path(__file__).resolve().parent.parent / "data" / "conformance"
@@ -168,7 +165,7 @@ def test_torchtitan_file(tmp_path):
     p.write_text('[optimizer]\nname = "AdamW"\nlr = 8e-4\n\n[lr_scheduler]\nwarmup_steps = 2\ndecay_ratio = 0.8\n'
                  'decay_type = "linear"\nmin_lr_factor = 0.0\n\n[training]\nlocal_batch_size = 8\nsteps = 10\n')
     imp = import_torchtitan(p)
-    from lrplan.frameworks import torchtitan
+    from lrplan.frameworks.torchtitan import simulator as torchtitan
 
     assert_close(load_spec(imp.spec).render().lr, torchtitan.simulate(imp.config))
     sch = imp.spec["schedule"]
@@ -190,7 +187,7 @@ def test_hf_file(tmp_path):
     assert any("string in YAML" in n for n in imp.notes)
     sch = imp.spec["schedule"]
     assert sch["kind"] == "wsd" and sch["warmup"] == 50 and sch["warmup_init_lr"] == pytest.approx(3e-5)
-    from lrplan.frameworks import hf
+    from lrplan.frameworks.hf import simulator as hf
 
     assert_close(load_spec(imp.spec).render().lr, hf.simulate(imp.config))
     p.write_text("learning_rate: 3.0e-4\nnum_train_epochs: 3\n")

@@ -9,7 +9,7 @@ from typer.testing import CliRunner
 
 import lrplan
 from lrplan.cli import app
-from lrplan.frameworks.export import megatron_args
+from lrplan.frameworks.megatron.export import megatron_args
 
 runner = CliRunner()
 FIX = Path(__file__).resolve().parents[1] / "data" / "conformance"

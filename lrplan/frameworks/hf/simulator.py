@@ -46,10 +46,11 @@ SCHEDULER_TYPES = tuple(KWARGS)
 NOT_PLANNABLE = ("reduce_lr_on_plateau", "greedy")  # metric-driven
 WSD_TYPES = ("linear", "cosine", "1-sqrt")
 
-__all__ = ["KWARGS", "SCHEDULER_TYPES", "lr_lambda", "simulate", "validate", "warmup_steps"]
+__all__ = ["KWARGS", "SCHEDULER_TYPES", "lr_lambda", "scheduler_kwargs", "simulate", "validate", "warmup_steps"]
 
 
-def _kwargs(config: Mapping[str, Any]) -> dict[str, Any]:
+def scheduler_kwargs(config: Mapping[str, Any]) -> dict[str, Any]:
+    """``lr_scheduler_kwargs`` as a dict (a JSON string too, as ``TrainingArguments`` reads it)."""
     kw = config.get("lr_scheduler_kwargs") or {}
     if isinstance(kw, str):  # TrainingArguments json.loads a string that starts with "{"
         kw = json.loads(kw)
@@ -81,7 +82,7 @@ def validate(config: Mapping[str, Any]) -> list[str]:
     w = config.get("warmup_steps", 0)
     if w < 0:
         out.append(f"warmup_steps must be >= 0, got {w}")
-    kw = _kwargs(config)
+    kw = scheduler_kwargs(config)
     allowed = KWARGS[t]
     if allowed is not None:
         extra = sorted(set(kw) - allowed)
@@ -122,7 +123,7 @@ def lr_lambda(config: Mapping[str, Any], c: NDArray[np.float64]) -> NDArray[np.f
     lr_init = config.get("learning_rate", 5e-5)  # optimizer.defaults["lr"]
     N = int(config["max_steps"])
     W = warmup_steps(config)
-    kw = _kwargs(config)
+    kw = scheduler_kwargs(config)
     warm = c < W
     with np.errstate(divide="ignore", invalid="ignore"):
         if t == "constant":  # 35-36

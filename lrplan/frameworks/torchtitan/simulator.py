@@ -35,7 +35,7 @@ TRAINING_STEPS_DEFAULT = 10000
 LR_DEFAULT = 8e-4
 DECAY_TYPES = ("linear", "sqrt", "cosine")
 
-__all__ = ["DECAY_TYPES", "Phases", "clamp_warnings", "phases", "simulate", "validate"]
+__all__ = ["DECAY_TYPES", "Phases", "clamp_warnings", "phases", "sections", "simulate", "total_steps", "validate"]
 
 
 @dataclass(frozen=True)
@@ -49,7 +49,8 @@ class Phases:
     min_lr_factor: float
 
 
-def _sections(config: Mapping[str, Any]) -> tuple[dict[str, Any], int, float]:
+def sections(config: Mapping[str, Any]) -> tuple[dict[str, Any], int, float]:
+    """``(lr_scheduler fields with TorchTitan's defaults, training.steps, optimizer lr)``."""
     sched = {**LR_SCHEDULER_DEFAULTS, **(config.get("lr_scheduler") or {})}
     steps = int((config.get("training") or {}).get("steps", TRAINING_STEPS_DEFAULT))
     lr = (config.get("optimizer") or {}).get("lr", LR_DEFAULT)
@@ -58,14 +59,14 @@ def _sections(config: Mapping[str, Any]) -> tuple[dict[str, Any], int, float]:
 
 def total_steps(config: Mapping[str, Any]) -> int:
     """The scheduler's length: ``lr_scheduler.total_steps`` if set, else ``training.steps``."""
-    sched, steps, _ = _sections(config)
+    sched, steps, _ = sections(config)
     return sched["total_steps"] if sched["total_steps"] is not None else steps
 
 
 def _clamped(config: Mapping[str, Any]) -> tuple[int, int, int, list[str]]:
     """``(total, warmup, decay, warnings)`` as ``Config.build`` (lr_scheduler.py 100-128) clamps them; the
     warnings are its ``logger.warning`` messages (TorchTitan only warns)."""
-    sched, _, _ = _sections(config)
+    sched, _, _ = sections(config)
     total = total_steps(config)
     out = []
     warmup = int(sched["warmup_steps"])
@@ -86,7 +87,7 @@ def _clamped(config: Mapping[str, Any]) -> tuple[int, int, int, list[str]]:
 
 def phases(config: Mapping[str, Any]) -> Phases:
     """``Config.build`` (lr_scheduler.py 100-128), clamps included."""
-    sched, _, _ = _sections(config)
+    sched, _, _ = sections(config)
     total, warmup, decay, _ = _clamped(config)
     stable = total + 1 - warmup - decay  # "virtual last step"
     return Phases(warmup, stable, decay, sched["decay_type"], sched["min_lr_factor"])
@@ -130,7 +131,7 @@ def validate(config: Mapping[str, Any]) -> list[str]:
     ``Literal``), and reaching the decay branch with ``decay_steps == 0`` (AssertionError, 168-170),
     which happens when ``training.steps`` runs past ``total_steps`` with no decay phase."""
     out = []
-    sched, steps, _ = _sections(config)
+    sched, steps, _ = sections(config)
     unknown = set(config.get("lr_scheduler") or {}) - set(LR_SCHEDULER_DEFAULTS)
     if unknown:
         out.append(f"unknown lr_scheduler fields {sorted(unknown)}")
@@ -160,7 +161,7 @@ def simulate(config: Mapping[str, Any], n_updates: int | None = None) -> NDArray
     problems = validate(config)
     if problems:
         raise ValueError("; ".join(problems))
-    _, steps, lr = _sections(config)
+    _, steps, lr = sections(config)
     n = steps if n_updates is None else int(n_updates)
     p = phases(config)
     c = np.arange(n, dtype=np.float64)

@@ -8,7 +8,9 @@ Sources (tag ``core_v0.16.1``):
   constructor, everything in *samples*), 1128-1158 (``update_train_iters``), 1729-1730 (the scheduler
   steps by the current global batch after ``optimizer.step()``).
 * ``megatron/training/arguments.py`` 755-783 (iteration/sample exclusivity asserts).
-* ``megatron/core/num_microbatches_calculator.py`` 360-507 (``RampupBatchsizeNumMicroBatchesCalculator``).
+* ``megatron/core/num_microbatches_calculator.py`` 360-507 (``RampupBatchsizeNumMicroBatchesCalculator``;
+  its asserts are :func:`validate`'s, its batch arithmetic is :func:`lrplan.spec.clock.rampup_phase`, shared
+  with the token clock of specs with ``budget.rampup``).
 
 Convention: update ``k`` (1-based) uses ``get_lr`` at ``num_steps`` = samples consumed before it,
 ``(k-1)*gbs`` for a constant batch, ``sum(bs[:k-1])`` under a batch-size ramp-up.
@@ -29,6 +31,8 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
+
+from lrplan.spec.clock import rampup_phase
 
 DEFAULTS: dict[str, Any] = {
     "lr": None,
@@ -57,8 +61,10 @@ __all__ = [
     "DEFAULTS",
     "WSD_DECAY_STYLES",
     "SchedulerSteps",
+    "batch_sizes",
     "parse_step_schedule",
     "rampup_batch_sizes",
+    "samples_run",
     "scheduler_steps",
     "step_schedule_batch_sizes",
     "simulate",
@@ -266,32 +272,6 @@ def scheduler_steps(config: Mapping[str, Any]) -> SchedulerSteps:
     )
 
 
-def _ramp_phase(start: int, incr: int, ramp_samples: int, gbs: int, limit: int) -> NDArray[np.int64]:
-    """Batch sizes of the iterations that start with ``consumed <= limit`` (``limit <= ramp_samples``).
-
-    Megatron (calculator 453-459): ``bs = gbs if consumed > ramp_samples else
-    start + int(consumed / (ramp_samples / ((gbs - start) // incr))) * incr``. The batch is constant
-    within one increment, so each increment is one vectorised arithmetic run (a loop over the
-    ``(gbs-start)/incr`` increments, not over iterations).
-    """
-    per = ramp_samples / ((gbs - start) // incr)
-    chunks: list[NDArray[np.int64]] = []
-    consumed = 0
-    while consumed <= limit:
-        j = int(consumed / per)
-        bs = start + j * incr
-        # Iterations that stay in increment j: consumed + i*bs for i = 0..m-1 (verified exactly below).
-        to_limit = (limit - consumed) // bs + 1
-        to_next = math.ceil(((j + 1) * per - consumed) / bs) + 2  # keeps the chunk small
-        m_est = int(max(1, min(to_limit, to_next)))
-        c = consumed + bs * np.arange(m_est, dtype=np.int64)
-        stay = ((c / per).astype(np.int64) == j) & (c <= limit)
-        m = int(np.argmin(stay)) if not stay.all() else m_est
-        chunks.append(np.full(m, bs, dtype=np.int64))
-        consumed += m * bs
-    return np.concatenate(chunks) if chunks else np.zeros(0, dtype=np.int64)
-
-
 def rampup_batch_sizes(start: int, incr: int, ramp_samples: int, gbs: int, n_iters: int) -> NDArray[np.int64]:
     """Global batch size of iterations 1..n_iters under ``--rampup-batch-size START INCR SAMPLES``.
 
@@ -302,7 +282,7 @@ def rampup_batch_sizes(start: int, incr: int, ramp_samples: int, gbs: int, n_ite
     problems = _rampup_problems({"rampup_batch_size": [start, incr, ramp_samples], "global_batch_size": gbs})
     if problems:
         raise ValueError("; ".join(problems))
-    ramp = _ramp_phase(int(start), int(incr), int(ramp_samples), int(gbs), int(ramp_samples))[:n_iters]
+    ramp = rampup_phase(int(start), int(incr), int(ramp_samples), int(gbs), int(ramp_samples))[:n_iters]
     return np.concatenate([ramp, np.full(max(0, n_iters - len(ramp)), int(gbs), dtype=np.int64)])
 
 
@@ -332,7 +312,7 @@ def _sample_run(a: Mapping[str, Any]) -> tuple[int, int]:
     if a["rampup_batch_size"] is None:
         return samples // gbs, samples // gbs * gbs
     start, incr, ramp = (int(x) for x in a["rampup_batch_size"])
-    phase = _ramp_phase(start, incr, ramp, gbs, min(ramp, samples))
+    phase = rampup_phase(start, incr, ramp, gbs, min(ramp, samples))
     consumed = int(phase.sum())
     extra = (samples - consumed) // gbs if samples > consumed else 0
     return len(phase) + extra, consumed + extra * gbs
