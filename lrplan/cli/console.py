@@ -237,6 +237,17 @@ def complete_kind(incomplete: str) -> list[str]:
 
 # ---------------------------------------------------------------------------------------------- options
 
+
+def _frameworks(plans_only: bool = False) -> str:
+    """The registry's frameworks for help texts: ``megatron, torchtitan, hf, olmo-core, deepspeed``."""
+    from lrplan.frameworks import exportable_plans, names
+
+    return ", ".join(exportable_plans() if plans_only else names())
+
+
+FRAMEWORKS_HELP = _frameworks()
+PLAN_FRAMEWORKS_HELP = _frameworks(plans_only=True)
+
 SpecArg = Annotated[Path, typer.Argument(metavar="SPEC", click_type=PlainPath(), help="YAML budget spec (see schedules/ for examples).", show_default=False)]
 Output = Annotated[Optional[str], typer.Option(
     "-o", "--output", metavar="FILE",

@@ -93,7 +93,7 @@ def plot(
     title: Annotated[Optional[str], typer.Option("--title", metavar="TEXT", help="Plot title.", show_default=False)] = None,
     loss: Annotated[bool, typer.Option("--loss", help="Overlay the predicted loss (right axis), with the built-in law unless --law.")] = False,
     law: Annotated[Optional[str], typer.Option("--law", metavar="LAW", autocompletion=console.complete_law, help="Loss law for the overlay: a law.yaml from `lrplan fit` or builtin:NAME (implies --loss).", show_default=False)] = None,
-    convention: Annotated[Optional[str], typer.Option("--convention", metavar="FW", autocompletion=console.complete_framework, help="Also plot what a framework (megatron, torchtitan, hf, olmo-core, deepspeed) really runs with lrplan's snippet.", show_default=False)] = None,
+    convention: Annotated[Optional[str], typer.Option("--convention", metavar="FW", autocompletion=console.complete_framework, help=f"Also plot what a framework ({console.FRAMEWORKS_HELP}) really runs with lrplan's snippet.", show_default=False)] = None,
 ) -> None:
     """Plot the LR of one or more specs against step (or tokens), phase starts marked; --loss adds the predicted loss.
 

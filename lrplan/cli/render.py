@@ -14,11 +14,11 @@ from lrplan.cli.console import FrameworkVersion, Output, Quiet, SpecArg
 def render(
     spec: SpecArg,
     output: Output = None,
-    format_: Annotated[str, typer.Option("--format", "-f", metavar="FORMAT", autocompletion=console.complete_format, help="csv or json (the per-step table), or a framework config snippet: megatron, torchtitan, hf, olmo-core, deepspeed.")] = "csv",
+    format_: Annotated[str, typer.Option("--format", "-f", metavar="FORMAT", autocompletion=console.complete_format, help=f"csv or json (the per-step table), or a framework config snippet: {console.FRAMEWORKS_HELP}.")] = "csv",
     every: Annotated[Optional[int], typer.Option("--every", min=1, metavar="N", help="Keep every N-th step (phase edges and the last step are always kept).")] = None,
     quiet: Quiet = False,
     plot: Annotated[bool, typer.Option("--plot", help="Also plot the schedule under the summary (on stderr when the table goes to stdout).")] = False,
-    convention: Annotated[Optional[str], typer.Option("--convention", metavar="FW", autocompletion=console.complete_framework, help="Write the LRs a framework (megatron, torchtitan, hf, olmo-core, deepspeed) really runs with the --format FW snippet; differences go to stderr.")] = None,
+    convention: Annotated[Optional[str], typer.Option("--convention", metavar="FW", autocompletion=console.complete_framework, help=f"Write the LRs a framework ({console.FRAMEWORKS_HELP}) really runs with the --format FW snippet; differences go to stderr.")] = None,
     framework_version: FrameworkVersion = None,
     sample_based: Annotated[bool, typer.Option("--sample-based", help="Megatron: --train-samples / --lr-*-samples instead of iterations.")] = False,
 ) -> None:
