@@ -62,12 +62,34 @@ def _stdout_kind() -> tuple[int, int] | None:
     return st.st_dev, st.st_ino
 
 
+class _Terminated(BaseException):
+    """SIGTERM or SIGHUP: unwinds like Ctrl-C, so a temporary output file is removed on the way out."""
+
+    def __init__(self, signum: int):
+        super().__init__(signum)
+        self.signum = signum
+
+
+def _on_signal(signum, frame):  # type: ignore[no-untyped-def]
+    raise _Terminated(signum)
+
+
 def main() -> None:
     """Entry point: usage errors (unknown option, missing argument, bad value) are one `error:` line, exit 2;
-    a reader that closes the pipe early (``lrplan list | head -1``) is not an error: exit 0, as ``render``."""
+    a reader that closes the pipe early (``lrplan list | head -1``) is not an error: exit 0, as ``render``.
+    SIGINT, SIGTERM and SIGHUP stop the command with one line, leaving no temporary file behind."""
+    import signal
+
+    for sig in (signal.SIGTERM, getattr(signal, "SIGHUP", None)):
+        if sig is not None:
+            signal.signal(sig, _on_signal)
     before = _stdout_kind()
     try:
         rv = app(standalone_mode=False)
+    except _Terminated as e:
+        name = signal.Signals(e.signum).name
+        sys.stderr.write(f"error: stopped by {name}; nothing was written\n")
+        sys.exit(128 + e.signum)
     except SystemExit as e:
         # rich answers a closed pipe by pointing stdout at /dev/null and raising SystemExit(1)
         if e.code == 1 and before is not None and _stdout_kind() != before and _stdout_kind() == _devnull():

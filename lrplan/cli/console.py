@@ -84,6 +84,9 @@ def user_errors(fn: F) -> F:
             sys.stderr.write("error: out of memory: the run is too long to process on this machine; use a shorter "
                              "budget (or --every N where the command has it)\n")
             raise typer.Exit(2) from None
+        except KeyboardInterrupt:  # Ctrl-C: any temporary output file was removed on the way out
+            sys.stderr.write("error: interrupted; nothing was written\n")
+            raise typer.Exit(130) from None
         except BrokenPipeError:  # `lrplan render x | head`
             try:
                 sys.stdout = open(os.devnull, "w")  # noqa: SIM115

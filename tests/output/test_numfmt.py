@@ -54,7 +54,7 @@ def test_seventeen_digit_path_is_correctly_rounded():
     assert e.tolist() == [int(t[19:]) for t in ref]
 
 
-def test_parallel_table_is_byte_identical(tmp_path):
+def test_written_table_is_byte_identical_to_the_chunks(tmp_path):
     import lrplan
     from lrplan.output.table import table_chunks, write_table
 
@@ -64,12 +64,12 @@ def test_parallel_table_is_byte_identical(tmp_path):
         one = b"".join(table_chunks(plan, fmt, every=3, chunk=1 << 12))
         with open(tmp_path / "two", "wb") as fh:
             fh.write(b"prefix")  # writing continues at the current position
-            write_table(plan, fh, fmt, every=3, chunk=1 << 12, workers=2)
+            write_table(plan, fh, fmt, every=3, chunk=1 << 12)
             fh.write(b"suffix")
         assert (tmp_path / "two").read_bytes() == b"prefix" + one + b"suffix"
 
 
-def test_parallel_worker_errors_surface(tmp_path):
+def test_formatting_errors_surface(tmp_path):
     import lrplan
     from lrplan.output.table import write_table
 
@@ -77,4 +77,4 @@ def test_parallel_worker_errors_surface(tmp_path):
     seg = plan.segments[0]
     object.__setattr__(seg, "fn", lambda s: s * float("nan"))
     with open(tmp_path / "x", "wb") as fh, pytest.raises(lrplan.LrplanError, match="invalid LR"):
-        write_table(plan, fh, "csv", chunk=1 << 12, workers=2)
+        write_table(plan, fh, "csv", chunk=1 << 12)
