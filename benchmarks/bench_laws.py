@@ -37,9 +37,10 @@ sys.path.insert(0, str(ROOT))
 
 import importlib  # noqa: E402
 
-F = importlib.import_module("lrplan.laws.fit")  # the module (``lrplan.laws.fit`` the attribute is the function)
+F = importlib.import_module("lrplan.laws.driver")  # the generic fit driver: fit, predict, FittedLaw
 M = importlib.import_module("lrplan.laws.multipower")
 from lrplan.laws.metrics import curve_metrics, mean_metrics  # noqa: E402
+from lrplan.laws.objective import huber  # noqa: E402
 from lrplan.laws.reference_curves import (  # noqa: E402
     MPL_SIZES,
     MPL_TEST,
@@ -92,7 +93,7 @@ def bench_fit() -> None:
         for c, st, y in sel:
             pred = M.predict_naive(p, c.lr, st)
             r = np.log(np.maximum(pred, 1e-6)) - np.log(y)
-            tot += float(F.huber(r, 1e-3)[0].sum())
+            tot += float(huber(r, 1e-3)[0].sum())
         return tot / (1e-6 * sum(s.size for _, s, _ in sel))
 
     z0 = np.array([fl.params[k] for k in M.PARAM_NAMES])

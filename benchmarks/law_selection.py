@@ -10,74 +10,12 @@
     python benchmarks/law_selection.py --drift  # v1 and v2 scores of the drifting-rate variant (rejected)
     python benchmarks/law_selection.py --neg-gamma  # v1 and v2 scores with gamma allowed below 0 (rejected)
 
-Selection set: the Schaipp/Hägele 124M SlimPajama runs (arXiv 2501.18965, peak LR 1e-3, ``tests/data/curves``).
-Fit ``constant_50000 + cosine_25000 + cosine_50000`` with the default fit (auto window, Huber 1e-3 on log
-loss), score = mean MAE over the 27 WSD cooldown runs on steps >= the fit-window start (the same metric as the
-Schaipp row of ``bench_laws.py --accuracy``).  The lowest score wins.
-
-``--fsl`` evaluates a candidate functional form pre-registered on 2026-11-23 before any evaluation on the MPL
-test curves: the multi-power law whose drop amplitudes are modulated by the current "signal" term, as in the
-practical ansatz of the Functional Scaling Law (Li et al., NeurIPS 2025, arXiv 2509.19189, App. B.2, factor
-``c3 + T(i)^-s``)::
-
-    LD(t) = B * sum_k delta_k * (1 + w * S1(k-1)^-alpha) * G(C * eta_k^-gamma * S_k(t)),   w >= 0,
-
-with ``alpha`` shared with the forward term.  ``w = 0`` is MPL-rk, so the variant can only lose on the training
-objective if the optimiser fails.  The rule fixed in advance: adopt it iff its best grid score is below the
-default's (0.00269).  Result: it is not (its best cells fit ``w`` ~ 0 and equal MPL-rk; wherever ``w`` is
-fitted clearly positive the held-out WSD error grows 2-5x), so the default was kept and the MPL protocol was
-not run for it.
-
-``--beta-max`` widens the fit's upper bound on ``beta`` (default 3.0, where the Schaipp fit of the default sits).
-Pre-registered the same way (adopt iff the best score < 0.00269): with 10 the best cell is (0.8, 0.7) at 0.00270,
-so the bound was kept.
-
-``--spl`` (pre-registered the same way): the annealing kernel's clock in steps since the drop instead of LR area
-since the drop, ``G(C * eta_k^-gamma * (t - k + 1))`` (the MPL paper's "SPL" ablation, with rho/kappa), motivated by
-the selection set's residuals (fast cooldowns' gains over-predicted).  Best cell (0.7, 0.7) at 0.00293, not below
-0.00269: rejected.  Caveat: most cells hit the bounds on C (e^-12) and gamma (1.5), which were set for the LR-area
-clock, so the variant was not tried at its best; widening them after seeing this was not pre-registered.
-
-``--broad``: selection set v2 (2026-11-23, pre-registered before any of its numbers), because one model at one
-peak LR with cooldowns to zero may over-fit the choice.  Five tasks from the Schaipp/Hägele logs
-(``tests/data/curves/schaipp2025_more`` and ``schaipp2025_124m``), no MPL curve:
-
-* ``124m_lr0.0005`` / ``124m_lr0.001`` / ``124m_lr0.002``: the v1 protocol at each of three peak LRs;
-* ``horizon_124m`` / ``horizon_209m``: fit the 50k-step WSD run (20 % cooldown), predict its 2x-4x extensions
-  (WSD 20 % at 100k and 200k, WSD 60 % at 100k, two-stage runs at 100k and 200k).
-
-Task score = mean MAE of its predicted curves on steps >= the fit-window start; score = mean of the five.
-Result: lowest (1.0, 0.7) at 0.00461; the default (0.8, 0.7) 0.00490 (v1's 1e-3 task is the column
-``124m_lr0.001``).  Candour: the rule as first written said the winner becomes the default unconditionally; its
-MPL-protocol numbers (0.00356 / 0.00379 / 0.00502, worse than the default at every size) were seen before the grid was
-re-run on corrected data (the first run had spliced the 209M 200k extension onto the wrong base run), and the rule
-was then replaced by a gate (issue #5 asks that held-out numbers show any improvement): a selection winner
-replaces the default only if its MPL held-out mean MAE is not worse at any size. So (1.0, 0.7) was not adopted.
-``--fit-rho`` (pre-registered with that gate): kappa 0.7, rho fitted per fit within ``SHAPE_BOUNDS``: v2 score
-0.00462 (< 0.00490, passes), one MPL evaluation 0.00354 / 0.00272 / 0.00347: worse at 25M, so not adopted either
-(``bench_laws.py --accuracy`` prints both rows).
-What v2 shows: kappa = 0.7 is the best column on both selection sets, the best rho is not (0.8 / 1.0; fitted per
-task it ends on a bound of SHAPE_BOUNDS in 3 of 5 tasks); the horizon tasks (one fitted curve, 2-4x longer
-predictions) have MAE 0.0068 / 0.0065 with the default, with systematic errors after step drops (see README).
-
-``--lag`` / ``--drift``: two forms pre-registered on 2026-11-23 (before any of their numbers) against the residual
-pattern (fast cooldowns' gains over-predicted, long ones' under-predicted), rho/kappa fixed at the default.
-Rule: adopt only if below the default on v1 (0.00269) AND v2 (0.00490), then the MPL gate above.
-
-* LAG: the annealing term sees the drop LR through an EMA in steps, ``e_t = lam e_(t-1) + (1 - lam) eta_t``
-  (a drop takes effect over ~1/(1-lam) steps, as with Adam's momentum or Tissue et al.'s S2), the forward area and
-  the kernel clock keep the true LR; lam from {0, 0.99, 0.995, 0.998, 0.999, 0.9995} by the lowest training
-  objective.  Result: v1 0.00284 (lam 0.995 chosen), v2 0.00492 (lam 0 chosen in the other four tasks): rejected.
-* DRIFT: the kernel rate depends on when the drop happens, ``C_k = C (S1(k-1)/s_ref)^zeta``, zeta fitted in
-  [-2, 2].  Result: v1 0.00278, v2 0.00776 (zeta ends on its bound -2 in both horizon tasks): rejected.
-
-* NEGGAMMA (pre-registered after those two, before its numbers): the default's fits put gamma on its lower bound
-  0 in 4 of the 5 v2 tasks and at all three MPL sizes; gamma < 0 makes drops to a low LR saturate more slowly per
-  unit of LR area, the direction of the residuals.  gamma in [-1.5, 1.5] (starts: the default's, plus each with
-  gamma -0.5, a start the pre-registration did not mention).  Result: v1 0.00309, v2 0.00477 (better on v2, worse on
-  v1; fitted gamma -0.5 to -1.1 except 1.5 at peak 2e-3): rejected.
-
-All three lower the training objective; none beats the default on v1, so none was evaluated on the MPL test curves.
+Selection set: the Schaipp/Hägele 124M SlimPajama runs (arXiv 2501.18965, peak LR 1e-3, ``tests/data/curves``);
+fit ``constant_50000 + cosine_25000 + cosine_50000`` with the default fit, score = mean MAE over the 27 WSD cooldown
+runs on steps >= the fit-window start; the lowest score wins.  ``--broad`` is selection set v2 (five tasks: three
+peak LRs and two 2-4x horizon tasks).  The protocol, the pre-registered rules and every result, including the
+rejected variants below (FSL amplitude, step clock, lagged drop, drifting rate, negative gamma), are in
+``benchmarks/LAW_SELECTION.md``.
 """
 
 from __future__ import annotations
@@ -97,9 +35,13 @@ import numpy as np  # noqa: E402
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-F = importlib.import_module("lrplan.laws.fit")  # the module (``lrplan.laws.fit`` the attribute is the function)
+F = importlib.import_module("lrplan.laws.driver")  # the generic fit driver: fit, predict, HUBER_DELTA
 M = importlib.import_module("lrplan.laws.multipower")
 from lrplan.laws._drops import Events, Terms, block_terms, events  # noqa: E402
+from lrplan.laws.base import Prepared  # noqa: E402
+from lrplan.laws.objective import objective  # noqa: E402
+from lrplan.laws.optimise import lbfgs  # noqa: E402
+from lrplan.laws.window import lldl_fit, post_warmup, resolve_window  # noqa: E402
 from lrplan.laws.warmup import law_lr  # noqa: E402
 from lrplan.laws.metrics import curve_metrics  # noqa: E402
 from lrplan.laws.reference_curves import SCHAIPP_TRAIN, load_schaipp_curves  # noqa: E402
@@ -180,10 +122,10 @@ def fsl_value_and_grad(th: np.ndarray, S: np.ndarray, t: Terms) -> tuple[np.ndar
     return L0 + A * pw - B * sG, J
 
 
-class _FSLModel(F._MPLModel):
+class _FSLModel(M.MPLModel):
     names = M.PARAM_NAMES + ("w",)
     log_idx = (1, 3, 4, 7)  # A, B, C, w
-    bounds = list(F._MPLModel.bounds) + [(-12, 8)]
+    bounds = list(M.MPLModel.bounds) + [(-12, 8)]
 
     def value_jac(self, th: np.ndarray, p: Any) -> tuple[np.ndarray, np.ndarray]:
         return fsl_value_and_grad(th, p.S, p.extra)
@@ -192,26 +134,27 @@ class _FSLModel(F._MPLModel):
 def fit_variant(model: Any, curves: list, rho: float, kappa: float,
                 initial: Callable[[np.ndarray], list[np.ndarray]],
                 delta: float = F.HUBER_DELTA) -> tuple[np.ndarray, dict, float]:
-    """Fit a variant law the way :func:`lrplan.laws.fit.fit` fits MPL-rk: the same auto window and LLDL-seeded
+    """Fit a variant law the way :func:`lrplan.laws.fit` fits MPL-rk: the same auto window and LLDL-seeded
     starts (each expanded by ``initial`` into full parameter vectors), 60-iteration screen, best 3 refined.
     Returns the parameters, the window and the training objective."""
     conv, shape = M.DEFAULT_WARMUP, (rho, kappa)
-    win = F._resolve_window(curves, "auto", conv, delta, shape)
-    starts = {c.name: max(win["start"], F._post_warmup(c) + 1) for c in curves}
+    win = resolve_window(curves, "auto", conv, delta, shape)
+    starts = {c.name: max(win["start"], post_warmup(c) + 1) for c in curves}
     data = [model.prepare(c, c.steps[c.steps >= starts[c.name]], c.loss[c.steps >= starts[c.name]])
             for c in curves]
     scale = 1.0 / (delta**2 * sum(p.y.size for p in data))
     free = np.ones(len(model.names), dtype=bool)
     screened = []
-    for th0 in F._starts("multi-power", curves, starts, delta, conv, 0.999, True, shape):
+    lldl, _ = lldl_fit(curves, starts, delta, conv, shape)
+    for th0 in M.MPLModel(conv, *shape).starts(lldl, True):
         for th in initial(th0):
             z0 = model.z(th)
-            zf, v = F._lbfgs(F._objective(model, data, delta, free, z0, scale), z0, model.bounds, 60)
+            zf, v = lbfgs(objective(model, data, delta, free, z0, scale), z0, model.bounds, 60)
             screened.append((v, zf))
     screened.sort(key=lambda s: s[0])
     best_v, best_z = np.inf, screened[0][1]
     for _, z0 in screened[:3]:
-        zf, v = F._lbfgs(F._objective(model, data, delta, free, z0, scale), z0, model.bounds, 3000)
+        zf, v = lbfgs(objective(model, data, delta, free, z0, scale), z0, model.bounds, 3000)
         if v < best_v:
             best_v, best_z = v, zf
     return model.theta(best_z), win, float(best_v)
@@ -237,12 +180,12 @@ def step_clock(ev: Any) -> Any:
     return dataclasses.replace(ev, cs=np.arange(1, ev.cs.size + 1, dtype=float), s_prev=ev.k.astype(float))
 
 
-class _SPLModel(F._MPLModel):
+class _SPLModel(M.MPLModel):
     def prepare(self, c: Any, steps: np.ndarray, y: np.ndarray) -> Any:
         ev = events(c.lr[: int(steps.max()) + 1], self.warmup, self.rho, self.kappa)
         t = block_terms(step_clock(ev), steps, theta=self.theta_blocks, theta_eta=self.theta_blocks,
                         exact=steps.size * ev.n <= M.FIT_EXACT_WORK)
-        return F._Prepared(c.name, steps, y, ev.cs[steps], t)
+        return Prepared(c.name, steps, y, ev.cs[steps], t)
 
 
 def fit_spl(curves: list, rho: float, kappa: float) -> tuple[np.ndarray, dict, float]:
@@ -276,7 +219,7 @@ def lag_events(lr: np.ndarray, lam: float) -> Events:
     return Events(cs=cs, k=k, delta=drop[k - 1] - drop[k], log_eta=np.log(eta), s_prev=cs[k - 1])
 
 
-class _LagModel(F._MPLModel):
+class _LagModel(M.MPLModel):
     def __init__(self, lam: float) -> None:
         super().__init__(M.DEFAULT_WARMUP, M.DEFAULT_RHO, M.DEFAULT_KAPPA)
         self.lam = lam
@@ -285,7 +228,7 @@ class _LagModel(F._MPLModel):
         ev = lag_events(c.lr[: int(steps.max()) + 1], self.lam)
         t = block_terms(ev, steps, theta=self.theta_blocks, theta_eta=self.theta_blocks,
                         exact=steps.size * ev.n <= M.FIT_EXACT_WORK)
-        return F._Prepared(c.name, steps, y, ev.cs[steps], t)
+        return Prepared(c.name, steps, y, ev.cs[steps], t)
 
 
 def drift_value_and_grad(th: np.ndarray, S: np.ndarray, t: Terms, s_ref: float) -> tuple[np.ndarray, np.ndarray]:
@@ -317,9 +260,9 @@ def drift_value_and_grad(th: np.ndarray, S: np.ndarray, t: Terms, s_ref: float) 
     return L0 + A * pw - B * sG, J
 
 
-class _DriftModel(F._MPLModel):
+class _DriftModel(M.MPLModel):
     names = M.PARAM_NAMES + ("zeta",)
-    bounds = list(F._MPLModel.bounds) + [(-2.0, 2.0)]
+    bounds = list(M.MPLModel.bounds) + [(-2.0, 2.0)]
 
     def __init__(self, s_ref: float) -> None:
         super().__init__(M.DEFAULT_WARMUP, M.DEFAULT_RHO, M.DEFAULT_KAPPA)
@@ -329,8 +272,8 @@ class _DriftModel(F._MPLModel):
         return drift_value_and_grad(th, p.S, p.extra, self.s_ref)
 
 
-class _NegGammaModel(F._MPLModel):
-    bounds = list(F._MPLModel.bounds[:6]) + [(-1.5, 1.5)]
+class _NegGammaModel(M.MPLModel):
+    bounds = list(M.MPLModel.bounds[:6]) + [(-1.5, 1.5)]
 
 
 def variant_task_score(variant: str, train: list, held: list) -> tuple[float, str]:
@@ -347,9 +290,9 @@ def variant_task_score(variant: str, train: list, held: list) -> tuple[float, st
         (th, win, _), lam = min(fits, key=lambda f: f[0][2])
         note = f"lam {lam}"
     else:
-        win = F._resolve_window(train, "auto", M.DEFAULT_WARMUP, F.HUBER_DELTA, (rho, kappa))
+        win = resolve_window(train, "auto", M.DEFAULT_WARMUP, F.HUBER_DELTA, (rho, kappa))
         area, _ = law_lr(train[0].lr, M.DEFAULT_WARMUP, rho, kappa)
-        s_ref = float(np.cumsum(area)[max(win["start"], F._post_warmup(train[0]) + 1)])
+        s_ref = float(np.cumsum(area)[max(win["start"], post_warmup(train[0]) + 1)])
         th, win, _ = fit_variant(_DriftModel(s_ref), train, rho, kappa,
                                  lambda th0: [np.r_[th0, z0] for z0 in (-0.5, 0.0, 0.5)])
         note = f"zeta {th[7]:.3f}"
@@ -394,12 +337,12 @@ def main() -> None:
         broad_grid(args.fit_rho)
         return
     if args.beta_max is not None:
-        F._MPLModel.bounds[5] = (F._MPLModel.bounds[5][0], args.beta_max)
+        M.MPLModel.bounds[5] = (M.MPLModel.bounds[5][0], args.beta_max)
     curves = load_schaipp_curves(SCHAIPP_DATA)
     train = [curves[n] for n in SCHAIPP_TRAIN]
     held = [c for n, c in curves.items() if n not in SCHAIPP_TRAIN]
     label = "MPL-rk, step clock" if args.spl else "MPL-rk + FSL amplitude" if args.fsl else "MPL-rk"
-    label += f", beta <= {F._MPLModel.bounds[5][1]}"
+    label += f", beta <= {M.MPLModel.bounds[5][1]}"
     print(f"{label}: fit {' + '.join(SCHAIPP_TRAIN)}, mean MAE on the {len(held)} WSD cooldown runs")
     print(f"{'rho':>4} {'kappa':>5} {'MAE':>8} {'window':>6}" + ("   w" if args.fsl else ""))
     scores = {}

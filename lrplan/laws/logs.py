@@ -58,7 +58,7 @@ class LogCurve:
 
     def curve(self, to_step: int | None = None):
         """The :class:`lrplan.laws.Curve` (optionally cut at ``to_step``)."""
-        from lrplan.laws import Curve
+        from lrplan.laws.fitted import Curve
 
         steps, loss = self.steps, self.loss
         if to_step is not None:
@@ -354,7 +354,8 @@ def _refuse_runs_merged(where: str, col: str, steps: np.ndarray, lr: np.ndarray)
 
 
 def _schedule_lr(schedule: Any) -> np.ndarray:
-    from lrplan.spec.models import Spec, load_spec
+    from lrplan.spec.loading import load_spec
+    from lrplan.spec.models import Spec
 
     spec = schedule if isinstance(schedule, Spec) else load_spec(schedule)
     return spec.render().lr

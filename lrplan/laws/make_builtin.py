@@ -14,7 +14,8 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from lrplan.laws.fit import FittedLaw, fit, predict
+from lrplan.laws.driver import fit
+from lrplan.laws.fitted import FittedLaw, predict
 from lrplan.laws.metrics import curve_metrics, mean_metrics
 from lrplan.laws.reference_curves import (
     MPL_FINAL,

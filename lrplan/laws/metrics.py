@@ -53,3 +53,16 @@ def mean_metrics(per_curve: dict[str, dict[str, float]]) -> dict[str, float]:
     if not per_curve:
         return {}
     return {k: float(np.mean([m[k] for m in per_curve.values()])) for k in METRIC_NAMES}
+
+
+METRIC_COLUMNS: tuple[str, ...] = ("R²", "MAE", "RMSE", "max rel err")
+"""The columns of a fit-quality table (``lrplan fit``, ``lrplan laws NAME``), as :func:`metric_cells` fills them."""
+
+
+def metric_cells(m: dict[str, float]) -> list[str]:
+    """One curve's :data:`METRIC_COLUMNS` cells: R² to 5 decimals, MAE and RMSE to 4, max rel err in % ('-' if
+    missing)."""
+    def g(k: str, fmt: str) -> str:
+        v = m.get(k)
+        return format(v, fmt) if isinstance(v, (int, float)) else "-"
+    return [g("r2", ".5f"), g("mae", ".4f"), g("rmse", ".4f"), g("worst_e", ".3%")]

@@ -8,6 +8,9 @@ i.e. ``S2(s) = sum_k delta_k (1 - lam^(s-k+1)) / (1 - lam)`` (MPL paper App. A).
 in the paper (fixed), optionally fitted here.  Default warmup convention ``"peak"`` (warmup counted as eta_max
 in S1, no contribution to S2), which reproduces the paper's Fig. 2 constants exactly; see
 :mod:`lrplan.laws.warmup`.  Evaluation is O(T) through the recursion (``scipy.signal.lfilter``).
+
+Fitting (:class:`MTLModel`): ``A, C`` in log space, starts from a subset of Tissue et al.'s example grid plus the
+LLDL-seeded start.  Loss bound (:func:`loss_bound`): ``S2 <= peak / (1 - lam)`` for an LR at or below ``peak``.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from dataclasses import astuple, dataclass, fields
 
 import numpy as np
 
+from lrplan.laws.base import FitModel, LawSpec, Prepared
 from lrplan.laws.warmup import lr_through, split_lr
 
 PARAM_NAMES: tuple[str, ...] = ("L0", "A", "alpha", "C", "lam")
@@ -92,3 +96,87 @@ def predict_naive(params: MTLParams, lr: np.ndarray, steps: np.ndarray, *,
         s2 = np.sum(delta[1 : t + 1] * (1.0 - params.lam ** (t - k + 1)) / (1.0 - params.lam))
         out[i] = params.L0 + params.A * cs[t] ** (-params.alpha) - params.C * s2
     return out
+
+
+# ------------------------------------------------------------------------------------ the law for the registry
+DOMAINS = {"L0": (0.0, np.inf, False, True), "A": (0.0, np.inf, False, True), "alpha": (0.0, np.inf, True, True),
+           "C": (0.0, np.inf, False, True), "lam": (0.0, 1.0, False, True)}
+
+
+class MTLModel(FitModel):
+    """The momentum law's fit adapter: ``lam`` fitted (``fit_lambda``) or held at ``lam``."""
+
+    names = PARAM_NAMES
+    log_idx = (1, 3)  # A, C
+    bounds = [(None, None), (-10, 5), (0.01, 2.0), (-12, 8), (0.9, 0.99999)]
+    annealing = ("C", "lam")
+    amplitude = "C"
+
+    def __init__(self, warmup: str, fit_lambda: bool, lam: float) -> None:
+        self.warmup = warmup
+        self.fit_lambda = fit_lambda
+        self.lam = lam
+        if not fit_lambda:
+            self.bounds = self.bounds[:4] + [(lam, lam)]
+
+    @property
+    def fixed(self) -> dict[str, float]:
+        return {} if self.fit_lambda else {"lam": self.lam}
+
+    def prepare(self, c, steps: np.ndarray, y: np.ndarray) -> Prepared:
+        area, drop = split_lr(c.lr[: int(steps.max()) + 1], self.warmup)
+        delta = drops(drop)  # lambda-independent: computed once per curve
+        s2, _ = s2_from_drops(delta, self.lam)
+        return Prepared(c.name, steps, y, np.cumsum(area)[steps], {"delta": delta, "s2": s2[steps], "lam": self.lam})
+
+    def value_jac(self, th: np.ndarray, p: Prepared) -> tuple[np.ndarray, np.ndarray]:
+        L0, A, alpha, C, lam = th
+        ex = p.extra
+        if lam != ex["lam"] or "ds2" not in ex:
+            if self.fit_lambda:
+                s2, ds2 = s2_from_drops(ex["delta"], lam, with_dlam=True)
+                assert ds2 is not None
+                ex.update(lam=lam, s2=s2[p.steps], ds2=ds2[p.steps])
+            else:
+                ex["ds2"] = np.zeros_like(ex["s2"])
+        logS = np.log(p.S)
+        pw = np.exp(-alpha * logS)
+        pred = L0 + A * pw - C * ex["s2"]
+        J = np.column_stack([np.ones_like(pw), pw, -A * pw * logS, -ex["s2"], -C * ex["ds2"]])
+        return pred, J
+
+    def starts(self, lldl: np.ndarray, annealing: bool) -> list[np.ndarray]:
+        """Tissue et al.'s example grid (subset) plus the LLDL-seeded start."""
+        L0, A, alpha, B = lldl
+        lam = self.lam
+        c0 = max(B, 1e-3) * (1 - lam) if annealing else 1e-6
+        out = [np.array([L0, A, alpha, c0, lam])]
+        for L0g in (0.1, 2.1):
+            for Ag in (1.0, 11.5):
+                for ag in (0.4, 0.8):
+                    out.append(np.array([min(L0g, L0), Ag, ag, 1.0 if annealing else 1e-6, lam]))
+        return out
+
+    @property
+    def record(self) -> dict[str, bool]:
+        return {"fit_lambda": bool(self.fit_lambda)}
+
+
+def fit_model(warmup: str, fit_lambda: bool = False, lam: float = DEFAULT_LAMBDA) -> MTLModel:
+    """The fit adapter: ``fit_lambda`` also fits the momentum decay (else it stays at ``lam``)."""
+    return MTLModel(warmup, fit_lambda, lam)
+
+
+def predict_params(params, lr: np.ndarray, steps: np.ndarray, warmup: str) -> np.ndarray:
+    """:func:`predict` from a parameter mapping (a law file's ``params`` with the defaults filled in)."""
+    return predict(MTLParams(**{k: params[k] for k in PARAM_NAMES}), lr, steps, warmup=warmup)
+
+
+def loss_bound(params, peak: float, lr: np.ndarray | None = None) -> float:
+    """``L0 - C * peak / (1 - lam)``: ``S2 <= peak / (1 - lam)`` for any LR at or below ``peak``."""
+    return params.get("L0", 0.0) - params.get("C", 0.0) * peak / (1.0 - params.get("lam", DEFAULT_LAMBDA))
+
+
+LAW = LawSpec(name="momentum", params=("L0", "A", "alpha", "C"), defaults={"lam": DEFAULT_LAMBDA}, domains=DOMAINS,
+              default_warmup=DEFAULT_WARMUP, predict=predict_params, loss_bound=loss_bound, fit_model=fit_model,
+              options=("fit_lambda", "lam"))

@@ -11,41 +11,19 @@ default = the paper's S1 + S_W with no annealing term for the ramp) is explained
 
 lrplan extension ("MPL-rk", two shape exponents): the forward area uses ``eta**rho`` and the annealing events
 use ``eta**kappa`` (also inside ``eta_k^-gamma``).  ``rho = kappa = 1`` is the published law and the
-:class:`MPLParams` default.  :func:`lrplan.laws.fit.fit` uses ``DEFAULT_RHO = 0.8``, ``DEFAULT_KAPPA = 0.7``
-(fixed, not fitted; with ``kappa < 1`` the fitted gamma usually goes to 0).
-
-How rho and kappa were chosen (honest protocol; the six MPL test curves were NOT used):
-
-* Selection set = an independent data set, the Schaipp/Hägele 124M SlimPajama runs (arXiv 2501.18965, peak LR
-  1e-3): fit constant_50000 + cosine_25000 + cosine_50000, score = mean MAE on the 27 WSD cooldown runs.
-  Grid rho, kappa in {0.6, 0.7, 0.8, 0.9, 1.0}, default fit otherwise (late_weight 0, auto window); the
-  minimum is (0.8, 0.7): MAE 0.00269 (0.7/0.7: 0.00289; published 1/1: 0.00674).  The Schaipp numbers of
-  the default are therefore *validation* numbers, not held-out ones.  ``benchmarks/law_selection.py``
-  reproduces the grid; ``--fsl``/``--spl``/``--beta-max``/``--lag``/``--drift``/``--neg-gamma`` score later,
-  pre-registered candidates that did not beat (0.8, 0.7) on this set and were not adopted.  A broader selection
-  set (``--broad``: three peak LRs and 2-4x horizon transfer, 124M/209M) prefers (1.0, 0.7), and kappa 0.7 with
-  rho fitted scores about as well there; neither was adopted because both are worse on the MPL protocol below at
-  some size (see README).
-* Evaluation = the MPL paper's protocol (Luo et al. Table 1): fit constant_24000 + cosine_24000 + wsdcon_9 per
-  size, predict the six other curves (incl. 3x horizon).  Mean test R2 / MAE with the defaults:
-  25M 0.99889 / 0.00338, 100M 0.99924 / 0.00280, 400M 0.99858 / 0.00411 (published form fitted the same way:
-  0.99730 / 0.00458, 0.99684 / 0.00528, 0.99609 / 0.00631).
-* Caveat (order of work, stated for transparency): the training-curves-only route was tried first.
-  Cross-validation on the three MPL training curves (mean of leave-one-curve-out MAE and a forward split, fit
-  steps <= 12000 / predict 12000-24000, pooled over sizes) selects rho, kappa fitted as free parameters
-  (``fit(..., rho="fit", kappa="fit")``, bounds ``SHAPE_BOUNDS``) with late-point weights ``step**3``
-  (``late_weight=3``); its held-out MAE is 0.0049 / 0.0048 / 0.0042 and it is unstable on the Schaipp set
-  (MAE 0.016).  Switching to the Schaipp-selection protocol was decided after seeing those held-out numbers;
-  the grid and the criterion above were fixed before the MPL test curves were evaluated for (0.8, 0.7).
-* Trade-off: on the Schaipp set the default predicts the curves best (MAE) but ranks the final losses worse
-  (38 of 54 clear pairs; longest cooldowns predicted worst) than rho = kappa = 0.7 (48) or the published form
-  (52).  Earlier versions used rho = kappa = 0.7, which was picked by looking at the MPL test curves (not
-  honest; held-out MAE 0.0034 / 0.0027 / 0.0036).
+:class:`MPLParams` default; :func:`lrplan.laws.fit` fixes ``DEFAULT_RHO = 0.8``, ``DEFAULT_KAPPA = 0.7`` (chosen on
+the Schaipp/Hägele 124M runs, never on the MPL test curves: ``benchmarks/LAW_SELECTION.md``; with ``kappa < 1``
+the fitted gamma usually goes to 0) or fits them (``rho="fit"``/``kappa="fit"``, within ``SHAPE_BOUNDS``).
 
 ``predict`` is exact on the compressed LR changes when the work is small, otherwise it uses the bounded block
 decomposition of :mod:`lrplan.laws._drops` (``predict_with_bound`` returns the rigorous bound) and, for very many
 query steps, evaluates a subset of anchor steps and interpolates the smooth remainder (error checked at
 midpoints; see ``predict``).
+
+Fitting (:class:`MPLModel`, the law's fit adapter): positive coefficients ``A, B, C`` are optimised in log space,
+the exponents are box-bounded, and the starts are seeded by the LLDL law ``L0 + A S1^-alpha - B (eta_0 - eta_t)``
+as in the official MPL code (:func:`lrplan.laws.window.lldl_fit`).  Loss bound (:func:`loss_bound`): the
+annealing term ``B sum_k delta_k G_k`` has ``0 <= G_k < 1``.
 """
 
 from __future__ import annotations
@@ -55,6 +33,7 @@ from dataclasses import astuple, dataclass, fields
 import numpy as np
 
 from lrplan.laws._drops import ETA_FLOOR_REL, Events, Terms, block_terms, events
+from lrplan.laws.base import FitModel, LawSpec, Prepared
 from lrplan.laws.warmup import lr_through
 
 PARAM_NAMES: tuple[str, ...] = ("L0", "A", "alpha", "B", "C", "beta", "gamma")
@@ -62,6 +41,8 @@ SHAPE_NAMES: tuple[str, ...] = ("rho", "kappa")
 DEFAULT_WARMUP = "area"
 DEFAULT_RHO = 0.8
 DEFAULT_KAPPA = 0.7
+SHAPE_INIT = (0.85, 0.9)  # where a fit of rho / kappa (``"fit"``) starts
+SHAPE_BOUNDS = (0.5, 1.0)  # and the box it stays in
 
 
 @dataclass(frozen=True)
@@ -275,7 +256,7 @@ def predict_naive(params: MPLParams, lr: np.ndarray, steps: np.ndarray, *, warmu
 # ----------------------------------------------------------------------------- fitting rho and kappa (internal)
 class ShapePrep:
     """Per-curve data for fitting ``rho`` and ``kappa`` jointly with the 7 MPL parameters (used by
-    :func:`lrplan.laws.fit.fit` with ``rho="fit"``/``kappa="fit"``).
+    :class:`MPLShapeModel`, i.e. ``lrplan.laws.fit(..., rho="fit", kappa="fit")``).
 
     The block structure ``(q, a, b)`` of :func:`lrplan.laws._drops.block_index` is computed once at the initial
     shape ``(rho0, kappa0)`` and kept fixed; everything else (prefix areas, drop sizes, block centres) is
@@ -381,3 +362,149 @@ def value_and_grad_shape(theta: np.ndarray, prep: ShapePrep) -> tuple[np.ndarray
     J[:, 7] -= B * bc(delta * dGdD * t["D_r"])
     J[:, 8] = -B * bc(t["delta_k"] * G + delta * dGdD * t["D_k"] - gamma * delta * w * t["log_eta_k"])
     return pred, J
+
+
+# ------------------------------------------------------------------------------------ the law for the registry
+DOMAINS = {"L0": (0.0, np.inf, False, True), "A": (0.0, np.inf, False, True), "alpha": (0.0, np.inf, True, True),
+           "B": (0.0, np.inf, False, True), "C": (0.0, np.inf, False, True), "beta": (0.0, np.inf, True, True),
+           "gamma": (0.0, np.inf, False, True), "rho": (0.0, 2.0, True, False), "kappa": (0.0, 2.0, True, False)}
+
+
+class MPLModel(FitModel):
+    """The 7 MPL parameters with ``rho``, ``kappa`` fixed (the fit adapter of :data:`LAW`)."""
+
+    names = PARAM_NAMES
+    log_idx = (1, 3, 4)  # A, B, C
+    bounds = [(None, None), (-10, 5), (0.01, 2.0), (-10, 12), (-12, 8), (0.05, 3.0), (0.0, 1.5)]
+    annealing = ("B", "C", "beta", "gamma")
+    amplitude = "B"
+
+    def __init__(self, warmup: str, rho: float = 1.0, kappa: float = 1.0, theta_blocks: float = 0.05) -> None:
+        self.warmup = warmup
+        self.rho = rho
+        self.kappa = kappa
+        self.theta_blocks = theta_blocks
+
+    @property
+    def lr_shape(self) -> tuple[float, float]:  # type: ignore[override]
+        return (self.rho, self.kappa)
+
+    def prepare(self, c, steps: np.ndarray, y: np.ndarray) -> Prepared:
+        ev = events(c.lr[: int(steps.max()) + 1], self.warmup, self.rho, self.kappa)
+        exact = steps.size * ev.n <= FIT_EXACT_WORK
+        t = block_terms(ev, steps, theta=self.theta_blocks, theta_eta=self.theta_blocks, exact=exact)
+        return Prepared(c.name, steps, y, ev.cs[steps], t)
+
+    def value_jac(self, th: np.ndarray, p: Prepared) -> tuple[np.ndarray, np.ndarray]:
+        return value_and_grad(th, p.S, p.extra)
+
+    def starts(self, lldl: np.ndarray, annealing: bool) -> list[np.ndarray]:
+        """The LLDL fit with 8 (C, beta, gamma) combinations; without annealing, one start."""
+        L0, A, alpha, B = lldl
+        if not annealing:
+            return [np.array([L0, A, alpha, 1e-6, 1.0, 0.5, 0.5])]
+        out = []
+        for C in (0.5, 2.0):
+            for beta in (0.4, 0.7):
+                for gamma in (0.4, 0.6):
+                    out.append(np.array([L0, A, alpha, max(B, 1.0) * 1.3, C, beta, gamma]))
+        return out
+
+    def params(self, th: np.ndarray) -> dict[str, float]:
+        return {**super().params(th), "rho": self.rho, "kappa": self.kappa}
+
+    @property
+    def record(self) -> dict[str, list[str]]:
+        return {"fitted_shape": []}
+
+
+class MPLShapeModel(FitModel):
+    """MPL with ``rho`` and ``kappa`` as fitted parameters (indices 7, 8; box-bounded, a bound ``(v, v)`` holds
+    one at ``v``).  Two stages: the usual multi-start 7-parameter fit at ``(rho0, kappa0)``, then one 9-parameter
+    L-BFGS-B refinement from its optimum with analytic d/drho, d/dkappa (:class:`ShapePrep`; ~2-5x slower)."""
+
+    names = PARAM_NAMES + SHAPE_NAMES
+    log_idx = (1, 3, 4)
+    annealing = MPLModel.annealing
+    amplitude = "B"
+
+    def __init__(self, warmup: str, rho0: float, kappa0: float, rho_bounds: tuple[float, float],
+                 kappa_bounds: tuple[float, float], theta_blocks: float = 0.05) -> None:
+        self.warmup = warmup
+        self.rho0, self.kappa0 = rho0, kappa0
+        self.bounds = list(MPLModel.bounds) + [rho_bounds, kappa_bounds]
+        self.theta_blocks = theta_blocks
+
+    @property
+    def lr_shape(self) -> tuple[float, float]:  # type: ignore[override]
+        return (self.rho0, self.kappa0)
+
+    @property
+    def fixed(self) -> dict[str, float]:
+        return {n: lo for n, (lo, hi) in zip(SHAPE_NAMES, self.bounds[7:]) if lo == hi}
+
+    def prepare(self, c, steps: np.ndarray, y: np.ndarray) -> Prepared:
+        prep = ShapePrep(c.lr[: int(steps.max()) + 1], self.warmup, steps, self.rho0, self.kappa0,
+                         theta=self.theta_blocks)
+        return Prepared(c.name, steps, y, prep.terms(self.rho0, self.kappa0)["S"], prep)
+
+    def value_jac(self, th: np.ndarray, p: Prepared) -> tuple[np.ndarray, np.ndarray]:
+        return value_and_grad_shape(th, p.extra)
+
+    def screening_model(self) -> MPLModel:
+        return MPLModel(self.warmup, self.rho0, self.kappa0, self.theta_blocks)
+
+    def starts(self, lldl: np.ndarray, annealing: bool) -> list[np.ndarray]:
+        return self.screening_model().starts(lldl, annealing)
+
+    def extend(self, z: np.ndarray) -> np.ndarray:
+        return np.r_[z, (self.rho0, self.kappa0)]
+
+    @property
+    def record(self) -> dict[str, list[str]]:
+        return {"fitted_shape": [n for n in SHAPE_NAMES if n not in self.fixed]}
+
+
+def fit_model(warmup: str, rho: float | str | None = None, kappa: float | str | None = None) -> FitModel:
+    """The fit adapter: ``rho``/``kappa`` fixed (default ``DEFAULT_RHO``/``DEFAULT_KAPPA``; 1, 1 is the published
+    MPL) or ``"fit"`` to fit them jointly (from ``SHAPE_INIT``, within ``SHAPE_BOUNDS``)."""
+    raw = [DEFAULT_RHO if rho is None else rho, DEFAULT_KAPPA if kappa is None else kappa]
+    fit_shape, vals = [False, False], []
+    for i, v in enumerate(raw):
+        if isinstance(v, str):
+            if v != "fit":
+                raise ValueError(f"rho/kappa must be a number or 'fit', got {v!r}")
+            fit_shape[i] = True
+            vals.append(SHAPE_INIT[i])
+        else:
+            vals.append(float(v))
+    shape = (vals[0], vals[1])
+    if not all(0.0 < v <= 2.0 for v in shape):
+        raise ValueError(f"rho and kappa must lie in (0, 2], got {shape}")
+    if any(fit_shape):
+        return MPLShapeModel(warmup, shape[0], shape[1], SHAPE_BOUNDS if fit_shape[0] else (shape[0], shape[0]),
+                             SHAPE_BOUNDS if fit_shape[1] else (shape[1], shape[1]))
+    return MPLModel(warmup, *shape)
+
+
+def predict_params(params, lr: np.ndarray, steps: np.ndarray, warmup: str) -> np.ndarray:
+    """:func:`predict` from a parameter mapping (a law file's ``params`` with the defaults filled in)."""
+    return predict(MPLParams(**{k: params[k] for k in PARAM_NAMES + SHAPE_NAMES}), lr, steps, warmup=warmup)
+
+
+def loss_bound(params, peak: float, lr: np.ndarray | None = None) -> float:
+    """``L0`` minus the largest annealing gain within LR ``peak``: with ``gamma = 0`` the ``G_k`` fall with ``k`` and
+    the term is below ``B * peak**kappa`` for any schedule; with ``gamma > 0`` it is below ``B * sum_k max(0,
+    delta_k)`` of the schedule ``lr`` with its LR clipped to the peak (``delta_k``: the drops of ``eta**kappa``)."""
+    kappa = params.get("kappa", 1.0)
+    if params.get("gamma", 0.0) > 0.0 and lr is not None:
+        x = np.minimum(np.asarray(lr, dtype=float), peak) ** kappa
+        gain = params.get("B", 0.0) * float(np.maximum(-np.diff(x), 0.0).sum())
+    else:
+        gain = params.get("B", 0.0) * peak**kappa
+    return params.get("L0", 0.0) - gain
+
+
+LAW = LawSpec(name="multi-power", params=PARAM_NAMES, defaults={"rho": 1.0, "kappa": 1.0}, domains=DOMAINS,
+              default_warmup=DEFAULT_WARMUP, predict=predict_params, loss_bound=loss_bound, fit_model=fit_model,
+              options=("rho", "kappa"))

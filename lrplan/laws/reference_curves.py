@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 if TYPE_CHECKING:  # pragma: no cover
-    from lrplan.laws.fit import Curve
+    from lrplan.laws.fitted import Curve
 
 MPL_PEAK = 3e-4
 MPL_FINAL = 3e-5
@@ -76,12 +76,12 @@ def _read_csv(path: Path) -> tuple[np.ndarray, np.ndarray]:
 
 
 def load_mpl_curves(root: str | Path, size: str) -> dict[str, "Curve"]:
-    """The nine MPL curves of one model size (``"25"``, ``"100"``, ``"400"``) as :class:`~lrplan.laws.fit.Curve`.
+    """The nine MPL curves of one model size (``"25"``, ``"100"``, ``"400"``) as :class:`~lrplan.laws.fitted.Curve`.
 
     ``root`` is the folder holding ``loss_curve_repo/csv_<size>/``.  Like the official loader, a row at the
     final step (e.g. 24000) is dropped.
     """
-    from lrplan.laws.fit import Curve
+    from lrplan.laws.fitted import Curve
 
     out = {}
     for name in MPL_TRAIN + MPL_TEST:
@@ -161,7 +161,7 @@ def schaipp_spec(name: str) -> dict[str, Any]:
 def load_schaipp_curves(root: str | Path, skip_first: int = 0, peak: float = 1e-3) -> dict[str, "Curve"]:
     """All derived Schaipp/Hägele curves in ``root`` (one model, peak LR ``peak``; the 124M SlimPajama runs at
     1e-3 by default) as Curves with per-step LR rebuilt from their names (:func:`schaipp_spec`)."""
-    from lrplan.laws.fit import Curve
+    from lrplan.laws.fitted import Curve
 
     out = {}
     for path in sorted(Path(root).glob("*.csv")):

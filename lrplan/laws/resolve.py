@@ -21,7 +21,7 @@ from lrplan.errors import LrplanError
 if TYPE_CHECKING:  # pragma: no cover
     import numpy as np
 
-    from lrplan.laws.fit import FittedLaw
+    from lrplan.laws.fitted import FittedLaw
 
 DEFAULT_LAW = "builtin:mpl-400m"
 PEAK_TOLERANCE = 1.25  # peak LR within [1/1.25, 1.25] x the law's: no warning
@@ -59,7 +59,7 @@ def load_law_file(path: str | Path) -> ResolvedLaw:
     """Load and validate a law file (``lrplan fit`` output or a built-in's YAML); one-line errors."""
     import yaml
 
-    from lrplan.laws.fit import FittedLaw
+    from lrplan.laws.fitted import FittedLaw
     from lrplan.laws.logs import read_text
 
     p = str(path)
@@ -265,30 +265,14 @@ class OutsideLaw(LrplanError):
 
 def loss_floor(res: ResolvedLaw, lr: "np.ndarray | None" = None) -> float:
     """A loss below which the law's prediction cannot come from a schedule within its fitted peak LR (0 if the
-    peak is not recorded).  Multi-power law: the annealing term is ``B sum_k delta_k G_k`` with ``G < 1`` and
-    ``delta_k`` the drops of ``eta**kappa``; with ``gamma = 0`` the ``G_k`` fall with ``k`` and the term is below
-    ``B * peak**kappa`` for any schedule; with ``gamma > 0`` it is below ``B * sum_k max(0, delta_k)`` of this
-    schedule with its LR clipped to the peak.  Momentum law: ``S2 <= peak / (1 - lam)``.  A prediction below the
-    floor comes from the law's terms outgrowing their range (e.g. a peak LR far above the fitted one)."""
-    import numpy as np
-
-    from lrplan.laws.momentum import DEFAULT_LAMBDA
-
-    p = res.fitted.params
+    peak is not recorded): the law's own ``loss_bound`` (:class:`~lrplan.laws.base.LawSpec`; e.g. multi-power
+    ``L0 - B * peak**kappa``), given this schedule's LR.  A prediction below the floor comes from the law's terms
+    outgrowing their range (e.g. a peak LR far above the fitted one)."""
     rng = law_range(res.meta)
     peak = rng["peak_lr_range"][1] if "peak_lr_range" in rng else rng.get("peak_lr")
     if peak is None:
         return 0.0
-    if res.fitted.law == "multi-power":
-        kappa = p.get("kappa", 1.0)
-        if p.get("gamma", 0.0) > 0.0 and lr is not None:
-            x = np.minimum(np.asarray(lr, dtype=float), peak) ** kappa
-            gain = p.get("B", 0.0) * float(np.maximum(-np.diff(x), 0.0).sum())
-        else:
-            gain = p.get("B", 0.0) * peak**kappa
-    else:
-        gain = p.get("C", 0.0) * peak / (1.0 - p.get("lam", DEFAULT_LAMBDA))
-    return max(p.get("L0", 0.0) - gain, 0.0)
+    return max(res.fitted.law_spec.loss_bound(res.fitted.params, peak, lr), 0.0)
 
 
 def check_predicted(res: ResolvedLaw, y: "np.ndarray", q: "np.ndarray", what: str, context: str = "",

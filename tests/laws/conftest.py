@@ -15,7 +15,7 @@ MPL_DATA = DATA / "multipowerlaw"
 SCHAIPP_DATA = DATA / "schaipp2025_124m"
 TISSUE_DATA = DATA / "tissue2024_fig2"
 
-fitmod = importlib.import_module("lrplan.laws.fit")  # the module; lrplan.laws.fit (attribute) is the function
+fitmod = importlib.import_module("lrplan.laws.driver")  # the generic fit driver (fit, FittedLaw, predict)
 
 
 @pytest.fixture(scope="session")

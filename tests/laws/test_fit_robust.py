@@ -10,10 +10,10 @@ import numpy as np
 import pytest
 
 from lrplan.laws import MPLParams, builtin_laws, predict_mpl
-from lrplan.laws.fit import Curve
+from lrplan.laws import Curve
 from lrplan.laws.reference_curves import mpl_lr
 
-fitmod = importlib.import_module("lrplan.laws.fit")  # the module (the package attribute is the function)
+fitmod = importlib.import_module("lrplan.laws.driver")  # the generic fit driver (fit, FittedLaw, predict)
 TISSUE_DATA = Path(__file__).resolve().parents[1] / "data" / "curves" / "tissue2024_fig2"
 
 TRUE = MPLParams(2.8, 2.0, 0.52, 42.0, 1.7, 1.5, 0.1, rho=0.7, kappa=0.7)

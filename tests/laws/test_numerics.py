@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
-
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -12,9 +10,8 @@ from hypothesis import strategies as st
 from lrplan.laws import momentum as mtl
 from lrplan.laws import multipower as mpl
 from lrplan.laws._drops import block_terms, events
+from lrplan.laws.objective import objective
 from lrplan.laws.reference_curves import mpl_lr
-
-fitmod = importlib.import_module("lrplan.laws.fit")  # the module (the package attribute is the function)
 
 P = mpl.MPLParams(2.4, 0.65, 0.43, 520.0, 2.0, 0.6, 0.63)
 P_RK = mpl.MPLParams(2.57, 2.0, 0.48, 52.0, 2.9, 1.2, 0.1, rho=0.7, kappa=0.7)
@@ -83,20 +80,20 @@ def test_objective_gradient_matches_finite_differences(law, kw, mpl_curves):
     c = mpl_curves["100"]
     curves = [c["constant_24000"], c["cosine_24000"], c["wsdcon_9"]]
     if law == "multi-power":
-        model = fitmod._MPLModel("area", 0.7, 0.7)
+        model = mpl.MPLModel("area", 0.7, 0.7)
         th = np.array([2.8, 2.0, 0.52, 42.0, 1.7, 2.0, 0.1])
     elif law == "multi-power-shape":
-        model = fitmod._MPLShapeModel("area", 0.8, 0.9, (0.5, 1.0), (0.5, 1.0))
+        model = mpl.MPLShapeModel("area", 0.8, 0.9, (0.5, 1.0), (0.5, 1.0))
         th = np.array([2.8, 1.5, 0.5, 200.0, 2.0, 0.8, 0.2, 0.75, 0.85])
     else:
-        model = fitmod._MTLModel("peak", True, 0.999)
+        model = mtl.MTLModel("peak", True, 0.999)
         th = np.array([2.7, 0.6, 0.5, 0.4, 0.998])
     data = [model.prepare(x, x.steps, x.loss) for x in curves]
     for p in data:  # non-uniform (late-point) weights exercise the weighted objective
         p.w = (p.steps / 12000.0) ** 2
     z = model.z(th)
     free = np.ones(z.size, dtype=bool)
-    f = fitmod._objective(model, data, 1e-3, free, z, 1.0)
+    f = objective(model, data, 1e-3, free, z, 1.0)
     v, g = f(z)
     for i in range(z.size):
         h = 1e-7 * max(abs(z[i]), 1e-2)

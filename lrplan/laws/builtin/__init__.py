@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # pragma: no cover
-    from lrplan.laws.fit import FittedLaw
+    from lrplan.laws.fitted import FittedLaw
 
 BUILTIN_DIR = Path(__file__).parent
 
@@ -19,7 +19,7 @@ def load_law(path: str | Path) -> "FittedLaw":
     """Load a :class:`FittedLaw` from a YAML (or JSON) file written by :meth:`FittedLaw.to_dict`."""
     import yaml
 
-    from lrplan.laws.fit import FittedLaw
+    from lrplan.laws.fitted import FittedLaw
 
     data: Any = yaml.safe_load(Path(path).read_text())
     if not isinstance(data, dict):

@@ -1,0 +1,79 @@
+"""``lrplan predict``: the predicted loss of schedules (:func:`lrplan.laws.predicting.predict_schedules`), ranked
+by final loss, and optionally their loss curves as CSV.  Light to import: numpy loads inside the command."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from lrplan.cli import console
+from lrplan.cli.console import Law, Output, PlainPath
+
+
+def predict(
+    specs: Annotated[Optional[list[Path]], typer.Argument(metavar="[SPEC]...", click_type=PlainPath(), help="YAML schedule specs to predict (several: a comparison).", show_default=False)] = None,
+    law: Law = None,
+    output: Output = None,
+    every: Annotated[Optional[int], typer.Option("--every", min=1, metavar="N", help="Curve rows at the steps that are multiples of N (plus the first step after warmup and the last step). Default: every step.", show_default=False)] = None,
+    steps: Annotated[Optional[str], typer.Option("--steps", metavar="STEPS", help="Curve rows at these steps only, e.g. 1000,5000,20000.", show_default=False)] = None,
+    lr_csv: Annotated[Optional[list[Path]], typer.Option("--lr-csv", metavar="FILE", help="A plain LR table (CSV step,lr; sparse rows are interpolated) to predict, like a spec (repeatable).", show_default=False)] = None,
+) -> None:
+    """Predict the loss curve of schedules with a fitted or built-in law; several: ranked by final loss.
+
+    Without --law, uses the built-in [bold]builtin:mpl-400m[/bold] law and says how far the schedule is from the
+    range it was fitted for (peak LR, length, tokens/step). Predictions start after warmup. -o FILE writes the
+    predicted curve (CSV step,lr,loss; a name column first when several schedules).
+
+    Example:
+
+        lrplan predict schedules/wsd.yaml
+
+        lrplan predict schedules/wsd.yaml schedules/cosine.yaml --law mpl-25m
+
+        lrplan predict schedules/wsd.yaml -o pred.csv --every 100
+    """
+    from lrplan.laws.predicting import predict_schedules
+
+    res = predict_schedules(specs or [], lr_csv or [], law=law, curve=bool(output), every=every, steps=steps)
+    if output:
+        from lrplan.output.table import atomic_output
+
+        with atomic_output(output) as fh:
+            fh.write(res.curve_csv().encode())
+    err = console.stderr()
+    for kind, message in res.messages:
+        if kind == "warning":
+            console.warn(message, err)
+        else:
+            err.print(message, soft_wrap=not err.is_terminal, markup=False)
+    out = console.stdout() if output != "-" else err  # -o -: the curve owns stdout
+    if len(res.predicted) == 1 and not res.invalid:
+        p = res.predicted[0]
+        T = p.schedule.lr.size
+        out.print(f"{p.schedule.name}: predicted final loss {p.final:.4f} at step {T - 1:,} ({T:,} steps)", markup=False)
+    else:
+        _ranking(res, out)
+    if output and output != "-":
+        err.print(f"wrote {output} ({res.rows:,} rows)", markup=False)
+
+
+def _ranking(res, out) -> None:
+    """The schedules best first, then those the law cannot evaluate."""
+    from rich.markup import escape
+    from rich.table import Table
+
+    ranked = res.ranked
+    best = ranked[0].final
+    t = Table(title=escape(f"predicted final loss ({res.law.label})"), title_justify="left", header_style="bold")
+    for col in ("#", "schedule", "steps", "peak LR", "final LR", "final loss", "vs best"):
+        t.add_column(col, justify="left" if col == "schedule" else "right")
+    for i, p in enumerate(ranked, 1):
+        lr = p.schedule.lr
+        t.add_row(str(i), escape(p.schedule.name), f"{lr.size:,}", f"{lr.max():.3g}", f"{lr[-1]:.3g}", f"{p.final:.4f}",
+                  "best" if i == 1 else f"+{p.final - best:.4f}")
+    for sch, _ in res.invalid:
+        lr = sch.lr
+        t.add_row("-", escape(sch.name), f"{lr.size:,}", f"{lr.max():.3g}", f"{lr[-1]:.3g}", "n/a", "outside")
+    out.print(t)

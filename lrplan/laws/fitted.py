@@ -1,0 +1,114 @@
+"""What a fit reads and writes: an observed :class:`Curve`, and a :class:`FittedLaw` (the content of a law file:
+law name, parameters, warmup convention, fit window, fit quality) that predicts through its registered law."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from lrplan.laws.base import domain_text, in_domain
+from lrplan.laws.registry import canonical, get_law, law_names
+from lrplan.laws.warmup import WARMUP_CONVENTIONS
+
+if TYPE_CHECKING:  # pragma: no cover
+    from lrplan.laws.base import LawSpec
+
+
+@dataclass(frozen=True)
+class Curve:
+    """One observed loss curve: ``loss[i]`` measured at global step ``steps[i]``; ``lr`` per step from step 0."""
+
+    name: str
+    steps: np.ndarray
+    loss: np.ndarray
+    lr: np.ndarray
+
+    def __post_init__(self) -> None:
+        steps = np.asarray(self.steps).astype(np.int64)
+        loss = np.asarray(self.loss, dtype=float)
+        lr = np.asarray(self.lr, dtype=float)
+        if steps.shape != loss.shape or steps.ndim != 1 or steps.size == 0:
+            raise ValueError(f"curve {self.name!r}: steps and loss must be equal-length 1-D arrays")
+        if steps.max() >= lr.size or steps.min() < 0:
+            raise ValueError(f"curve {self.name!r}: lr (len {lr.size}) must cover steps 0..{steps.max()}")
+        if not np.all(np.isfinite(loss)) or np.any(loss <= 0):
+            raise ValueError(f"curve {self.name!r}: loss must be finite and positive")
+        order = np.argsort(steps, kind="stable")
+        object.__setattr__(self, "steps", steps[order])
+        object.__setattr__(self, "loss", loss[order])
+        object.__setattr__(self, "lr", lr)
+
+
+@dataclass(frozen=True)
+class FittedLaw:
+    """A fitted law: name, parameters, warmup convention, fit window and per-curve fit metrics."""
+
+    law: str
+    params: dict[str, float]
+    warmup: str
+    window: dict[str, Any]
+    metrics: dict[str, dict[str, float]] = field(default_factory=dict)
+    flags: tuple[str, ...] = ()
+    objective: float = float("nan")
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def law_spec(self) -> "LawSpec":
+        """The registered law (:mod:`lrplan.laws.registry`)."""
+        return get_law(self.law)
+
+    def predict(self, lr: np.ndarray, steps: np.ndarray) -> np.ndarray:
+        """Predicted loss at ``steps`` for the per-step LR array ``lr``."""
+        return predict(self, lr, steps)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain-python dict (YAML/JSON-safe)."""
+        return {"law": self.law, "params": {k: float(v) for k, v in self.params.items()}, "warmup": self.warmup,
+                "window": _plain(self.window), "metrics": _plain(self.metrics), "flags": list(self.flags),
+                "objective": float(self.objective), "meta": _plain(self.meta)}
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> "FittedLaw":
+        """Validate a law file's mapping (law name, parameter names and domains, warmup convention)."""
+        law = canonical(str(d["law"]))
+        if law is None:
+            raise ValueError(f"unknown law {d['law']!r}; choose from {sorted(law_names())}")
+        spec = get_law(law)
+        params = {str(k): float(v) for k, v in d["params"].items()}
+        missing = [n for n in spec.params if n not in params]
+        if missing:
+            raise ValueError(f"law {law!r}: missing params {missing}")
+        allowed = spec.all_params
+        unknown = [k for k in params if k not in allowed]
+        if unknown:
+            raise ValueError(f"law {law!r} has no parameter {unknown[0][:40]!r} (its parameters: {', '.join(allowed)})")
+        for k, v in params.items():
+            if not in_domain(v, spec.domains[k]):
+                raise ValueError(f"parameter {k} = {v:g} is outside its domain {domain_text(*spec.domains[k])}")
+        if d.get("warmup") not in WARMUP_CONVENTIONS:
+            raise ValueError(f"unknown warmup convention {d.get('warmup')!r}; choose from {WARMUP_CONVENTIONS}")
+        return cls(law=law, params=params, warmup=str(d["warmup"]), window=dict(d.get("window", {})),
+                   metrics={k: dict(v) for k, v in d.get("metrics", {}).items()},
+                   flags=tuple(d.get("flags", ())), objective=float(d.get("objective", float("nan"))),
+                   meta=dict(d.get("meta", {})))
+
+
+def _plain(x: Any) -> Any:
+    if isinstance(x, dict):
+        return {str(k): _plain(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        return [_plain(v) for v in x]
+    if isinstance(x, (np.floating, float)):
+        return float(x)
+    if isinstance(x, (np.integer, int)) and not isinstance(x, bool):
+        return int(x)
+    return x
+
+
+def predict(law: FittedLaw, lr: np.ndarray, steps: np.ndarray) -> np.ndarray:
+    """Predict with a :class:`FittedLaw`: its registered law's formula, with the law's defaults for the
+    parameters the law file leaves out."""
+    spec = law.law_spec
+    return spec.predict({**spec.defaults, **law.params}, lr, steps, law.warmup)
