@@ -264,8 +264,17 @@ class LRPlanScheduler(LRScheduler):
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
         """Restore the position from :meth:`state_dict` and set the groups' LRs for it (so the order of loading
         the optimizer and the scheduler does not matter). Refuses a checkpoint of a different spec or scales."""
-        if "spec_fingerprint" not in state_dict or "last_epoch" not in state_dict:
+        if not isinstance(state_dict, dict) or "spec_fingerprint" not in state_dict or "last_epoch" not in state_dict:
             raise ScheduleMismatchError("this is not an LRPlanScheduler state dict (no spec_fingerprint/last_epoch)")
+        try:
+            self._load_checked(state_dict)
+        except ScheduleMismatchError:
+            raise
+        except (TypeError, ValueError, OverflowError) as e:  # a corrupted checkpoint: say so, not a raw TypeError
+            raise ScheduleMismatchError(f"the scheduler state is corrupted ({type(e).__name__}: {str(e)[:200]}); "
+                                        "resume from an intact checkpoint") from None
+
+    def _load_checked(self, state_dict: dict[str, Any]) -> None:
         theirs = state_dict["spec_fingerprint"]
         if theirs != self.fingerprint:
             raise ScheduleMismatchError(

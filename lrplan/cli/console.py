@@ -81,8 +81,9 @@ def user_errors(fn: F) -> F:
                 sys.stderr.write(f"error: {line}\n")
             raise typer.Exit(2) from None
         except MemoryError:  # e.g. a framework config of 1e11 steps, simulated per step
-            sys.stderr.write("error: out of memory: the run is too long to process on this machine; use a shorter "
-                             "budget (or --every N where the command has it)\n")
+            sys.stderr.write("error: out of memory: the input is too large for this machine (a very long run, a "
+                             "huge log or config); use a shorter budget, --every N where the command has it, or a "
+                             "smaller input\n")
             raise typer.Exit(2) from None
         except KeyboardInterrupt:  # Ctrl-C: any temporary output file was removed on the way out
             sys.stderr.write("error: interrupted; nothing was written\n")

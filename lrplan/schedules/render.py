@@ -13,6 +13,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from lrplan.schedules.segments import Segment
 
 CHUNK = 1 << 20
+MAX_IN_MEMORY = 200_000_000  # updates whose LRs render() holds at once (1.6 GB of float64)
 
 
 @dataclass(frozen=True)
@@ -144,8 +145,11 @@ class SchedulePlan:
             yield Chunk(steps, self.tokens_at(steps), lr, phase)
 
     def render(self) -> Rendered:
-        if self.total_steps > 200_000_000:
-            raise LrplanError(f"{self.total_steps:,} steps is too many to hold in memory; stream with chunks() or the CLI")
+        if self.total_steps > MAX_IN_MEMORY:
+            src = getattr(self.spec, "source", None)
+            raise LrplanError(f"{src + ': ' if src else ''}{self.total_steps:,} steps is too many to hold in memory at "
+                              f"once (up to {MAX_IN_MEMORY:,}): framework configs, conventions and loss predictions "
+                              "need every update's LR; `lrplan render` of the table streams any length")
         steps = np.arange(self.total_steps, dtype=np.int64)
         lr = np.empty(self.total_steps, dtype=np.float64)
         with np.errstate(all="ignore"):

@@ -47,6 +47,8 @@ def read_bytes(path: str | Path, what: str, limit: int | None = None) -> bytes:
         raise InputError(f"{name}: cannot read {what}: it is a directory") from None
     except OSError as e:
         raise InputError(f"{name}: cannot read {what}: {e.strerror or e}") from None
+    except ValueError:  # a NUL byte in the name
+        raise InputError(f"{name!r}: cannot read {what}: the file name contains a NUL byte") from None
     try:
         st = os.fstat(fd)
         if stat.S_ISDIR(st.st_mode):

@@ -27,7 +27,7 @@ def _looks_like_path(text: str) -> bool:
         return True
     try:
         return Path(text).is_file()
-    except OSError:  # e.g. a long one-line YAML string: not a file name
+    except (OSError, ValueError):  # e.g. a long one-line YAML string, or a NUL byte: not a file name
         return False
 
 
@@ -60,7 +60,7 @@ def load_spec(source: Union[str, Path, dict]) -> Spec:
             name = "<string>"
         data, node = load_yaml(text, name)
     else:
-        raise TypeError(f"load_spec takes a path, a YAML string or a dict, not {type(source).__name__}")
+        raise SpecError([Problem((), f"load_spec takes a path, a YAML string or a dict, not {type(source).__name__}")])
     try:
         spec = from_data(data, source=name, base_dir=base_dir, node=node)
     except SpecError as e:
