@@ -9,6 +9,11 @@ class LrplanError(Exception):
     """A problem the user can fix (bad input, infeasible request). The CLI exits with status 2."""
 
 
+class DataError(LrplanError, ValueError):
+    """Bad data given to a library function (a curve, an LR array, law parameters): an :class:`LrplanError`,
+    and a ``ValueError`` as the function's contract has always said."""
+
+
 @dataclass(frozen=True)
 class Problem:
     """One problem in a spec: the field path (``schedule.decay``), the message, and where it is."""

@@ -49,3 +49,41 @@ def test_torch_scheduler_junk_state_is_a_mismatch_error():
         with pytest.raises(ScheduleMismatchError):
             sched.load_state_dict(bad)
     sched.load_state_dict(good)  # an intact state still loads
+
+
+def _law():
+    import numpy as np
+
+    from lrplan.laws import Curve
+
+    steps = np.arange(100, 1000, 10)
+    return lrplan.fit([Curve("c", steps, 3 + 1 / np.sqrt(steps), np.full(1000, 3e-4))])
+
+
+@pytest.mark.parametrize("junk", [None, [], [None], "x", [1, 2], 5, {"a": 1}, b"x", [object()]], ids=repr)
+def test_fit_junk_raises_lrplan_errors(junk):
+    with pytest.raises(lrplan.LrplanError):
+        lrplan.fit(junk)
+
+
+def test_predict_junk_raises_lrplan_errors_and_never_returns_inf():
+    import numpy as np
+
+    law = _law()
+    lr = np.concatenate([np.zeros(10), np.full(90, 3e-4)])
+    for a, s in [(None, [1]), ([], [1]), (lr, [500]), (lr, [-1]), (lr, ["a"]), (np.full(100, np.nan), [50]),
+                 ("x", [1]), (lr, None), (lr, [2.5]), (-lr, [50])]:
+        with pytest.raises(lrplan.LrplanError):
+            lrplan.predict(law, a, s)
+    with pytest.raises(lrplan.LrplanError, match=r"no finite prediction at step 5: no LR has been applied by then"):
+        lrplan.predict(law, lr, [5, 50])  # was: inf at step 5, silently
+    for bad_law in (None, "law.yaml", 5):
+        with pytest.raises(lrplan.LrplanError, match="needs a FittedLaw"):
+            lrplan.predict(bad_law, lr, [50])
+    assert np.isfinite(lrplan.predict(law, lr, [50, 99])).all()
+
+
+def test_data_errors_are_still_value_errors():
+    """The library's documented ``ValueError`` stays true: DataError is both."""
+    with pytest.raises(ValueError):
+        lrplan.fit([])

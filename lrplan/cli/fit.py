@@ -56,12 +56,14 @@ def fit(
         lrplan fit YOUR_RUN.csv --schedule schedules/wsd.yaml --law mtl
     """
     from lrplan.laws.fitting import fit_logs
-    from lrplan.output.table import atomic_output
+    from lrplan.output.table import atomic_output, check_output
 
+    inputs = [*logs, *(schedule or [])]
+    check_output(output, inputs)  # before the fit: -o naming a log (or an empty -o) is refused at once
     res = fit_logs(logs, law=law, schedules=schedule, step_col=step_col, loss_col=loss_col, lr_col=lr_col,
                    run_col=run_col, runs=runs, from_step=from_step, to_step=to_step, warmup=warmup,
                    max_points=max_points)
-    with atomic_output(output) as fh:
+    with atomic_output(output, inputs) as fh:
         fh.write(res.text.encode())
     err = console.stderr()
     for kind, message in res.messages:

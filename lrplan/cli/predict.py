@@ -36,11 +36,13 @@ def predict(
     """
     from lrplan.laws.predicting import predict_schedules
 
+    from lrplan.output.table import atomic_output, check_output
+
+    inputs = [*(specs or []), *(lr_csv or []), *([law] if law else [])]
+    check_output(output, inputs)
     res = predict_schedules(specs or [], lr_csv or [], law=law, curve=bool(output), every=every, steps=steps)
     if output:
-        from lrplan.output.table import atomic_output
-
-        with atomic_output(output) as fh:
+        with atomic_output(output, inputs) as fh:
             fh.write(res.curve_csv().encode())
     err = console.stderr()
     for kind, message in res.messages:

@@ -20,6 +20,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from lrplan.errors import DataError
 from lrplan.laws.base import FitModel, Prepared
 from lrplan.laws.fitted import Curve, FittedLaw, predict
 from lrplan.laws.metrics import curve_metrics
@@ -54,30 +55,35 @@ def fit(curves: Sequence[Curve], law: str = "multi-power", window: Any = "auto",
             ``lam`` (:func:`lrplan.laws.momentum.fit_model`).
     """
     spec = get_law(law)
+    if isinstance(curves, (str, bytes, dict)) or not hasattr(curves, "__iter__"):
+        raise DataError(f"fit takes a list of lrplan.laws.Curve, not {type(curves).__name__}")
     curves = list(curves)
+    odd = [type(c).__name__ for c in curves if not isinstance(c, Curve)]
+    if odd:
+        raise DataError(f"fit takes a list of lrplan.laws.Curve; got {', '.join(sorted(set(odd)))}")
     if not curves:
-        raise ValueError("fit needs at least one curve")
+        raise DataError("fit needs at least one curve")
     if len({c.name for c in curves}) != len(curves):
-        raise ValueError("curve names must be unique")
+        raise DataError("curve names must be unique")
     conv = warmup or spec.default_warmup
     if conv not in WARMUP_CONVENTIONS:
-        raise ValueError(f"unknown warmup convention {conv!r}; choose from {WARMUP_CONVENTIONS}")
+        raise DataError(f"unknown warmup convention {conv!r}; choose from {WARMUP_CONVENTIONS}")
     options = {k: v for k, v in options.items() if v is not None}
     unknown = [k for k in options if k not in spec.options]
     if unknown:
-        raise ValueError(f"{', '.join(unknown)}: not an option of the {spec.name} law "
+        raise DataError(f"{', '.join(unknown)}: not an option of the {spec.name} law "
                          f"(its options: {', '.join(spec.options) or 'none'})")
     model = spec.fit_model(conv, **options)
     p_late = float(DEFAULT_LATE_WEIGHT if late_weight is None else late_weight)
     if not 0.0 <= p_late <= 4.0:
-        raise ValueError(f"late_weight must lie in [0, 4], got {p_late}")
+        raise DataError(f"late_weight must lie in [0, 4], got {p_late}")
     win = resolve_window(curves, window, conv, huber_delta, model.lr_shape)
     starts = {c.name: max(win["start"], post_warmup(c) + 1) for c in curves}
     sel = []
     for c in curves:
         m = c.steps >= starts[c.name]
         if m.sum() < 3:
-            raise ValueError(f"curve {c.name!r} has fewer than 3 points in the fit window (start {starts[c.name]})")
+            raise DataError(f"curve {c.name!r} has fewer than 3 points in the fit window (start {starts[c.name]})")
         sel.append((c, c.steps[m], c.loss[m]))
     win["per_curve"] = {c.name: [int(st[0]), int(st[-1]), int(st.size)] for c, st, _ in sel}
     annealing = any(_has_decrease(c, st, conv) for c, st, _ in sel)  # identifiability

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from lrplan.errors import DataError
 from lrplan.laws.base import domain_text, in_domain
 from lrplan.laws.registry import canonical, get_law, law_names
 from lrplan.laws.warmup import WARMUP_CONVENTIONS
@@ -26,15 +27,18 @@ class Curve:
     lr: np.ndarray
 
     def __post_init__(self) -> None:
-        steps = np.asarray(self.steps).astype(np.int64)
-        loss = np.asarray(self.loss, dtype=float)
-        lr = np.asarray(self.lr, dtype=float)
+        try:
+            steps = np.asarray(self.steps).astype(np.int64)
+            loss = np.asarray(self.loss, dtype=float)
+            lr = np.asarray(self.lr, dtype=float)
+        except (TypeError, ValueError, OverflowError):
+            raise DataError(f"curve {self.name!r}: steps, loss and lr must be arrays of numbers") from None
         if steps.shape != loss.shape or steps.ndim != 1 or steps.size == 0:
-            raise ValueError(f"curve {self.name!r}: steps and loss must be equal-length 1-D arrays")
+            raise DataError(f"curve {self.name!r}: steps and loss must be equal-length 1-D arrays")
         if steps.max() >= lr.size or steps.min() < 0:
-            raise ValueError(f"curve {self.name!r}: lr (len {lr.size}) must cover steps 0..{steps.max()}")
+            raise DataError(f"curve {self.name!r}: lr (len {lr.size}) must cover steps 0..{steps.max()}")
         if not np.all(np.isfinite(loss)) or np.any(loss <= 0):
-            raise ValueError(f"curve {self.name!r}: loss must be finite and positive")
+            raise DataError(f"curve {self.name!r}: loss must be finite and positive")
         order = np.argsort(steps, kind="stable")
         object.__setattr__(self, "steps", steps[order])
         object.__setattr__(self, "loss", loss[order])
@@ -60,8 +64,10 @@ class FittedLaw:
         return get_law(self.law)
 
     def predict(self, lr: np.ndarray, steps: np.ndarray) -> np.ndarray:
-        """Predicted loss at ``steps`` for the per-step LR array ``lr``."""
-        return predict(self, lr, steps)
+        """Predicted loss at ``steps`` for the per-step LR array ``lr`` (unchecked: the callers in lrplan refuse
+        non-finite values with their own context; :func:`predict` is the checked public form)."""
+        spec = self.law_spec
+        return spec.predict({**spec.defaults, **self.params}, lr, steps, self.warmup)
 
     def to_dict(self) -> dict[str, Any]:
         """Plain-python dict (YAML/JSON-safe)."""
@@ -74,21 +80,21 @@ class FittedLaw:
         """Validate a law file's mapping (law name, parameter names and domains, warmup convention)."""
         law = canonical(str(d["law"]))
         if law is None:
-            raise ValueError(f"unknown law {d['law']!r}; choose from {sorted(law_names())}")
+            raise DataError(f"unknown law {d['law']!r}; choose from {sorted(law_names())}")
         spec = get_law(law)
         params = {str(k): float(v) for k, v in d["params"].items()}
         missing = [n for n in spec.params if n not in params]
         if missing:
-            raise ValueError(f"law {law!r}: missing params {missing}")
+            raise DataError(f"law {law!r}: missing params {missing}")
         allowed = spec.all_params
         unknown = [k for k in params if k not in allowed]
         if unknown:
-            raise ValueError(f"law {law!r} has no parameter {unknown[0][:40]!r} (its parameters: {', '.join(allowed)})")
+            raise DataError(f"law {law!r} has no parameter {unknown[0][:40]!r} (its parameters: {', '.join(allowed)})")
         for k, v in params.items():
             if not in_domain(v, spec.domains[k]):
-                raise ValueError(f"parameter {k} = {v:g} is outside its domain {domain_text(*spec.domains[k])}")
+                raise DataError(f"parameter {k} = {v:g} is outside its domain {domain_text(*spec.domains[k])}")
         if d.get("warmup") not in WARMUP_CONVENTIONS:
-            raise ValueError(f"unknown warmup convention {d.get('warmup')!r}; choose from {WARMUP_CONVENTIONS}")
+            raise DataError(f"unknown warmup convention {d.get('warmup')!r}; choose from {WARMUP_CONVENTIONS}")
         return cls(law=law, params=params, warmup=str(d["warmup"]), window=dict(d.get("window", {})),
                    metrics={k: dict(v) for k, v in d.get("metrics", {}).items()},
                    flags=tuple(d.get("flags", ())), objective=float(d.get("objective", float("nan"))),
@@ -108,7 +114,33 @@ def _plain(x: Any) -> Any:
 
 
 def predict(law: FittedLaw, lr: np.ndarray, steps: np.ndarray) -> np.ndarray:
-    """Predict with a :class:`FittedLaw`: its registered law's formula, with the law's defaults for the
-    parameters the law file leaves out."""
-    spec = law.law_spec
-    return spec.predict({**spec.defaults, **law.params}, lr, steps, law.warmup)
+    """Predict with a :class:`FittedLaw` (``lrplan.predict``): its registered law's formula, with the law's
+    defaults for the parameters the law file leaves out. ``lr`` is the LR of every update from step 0 (finite,
+    non-negative), ``steps`` whole steps in ``[0, len(lr))``. Bad input, or a step with no finite prediction (no
+    LR applied yet), raises :class:`lrplan.errors.DataError`."""
+    if not isinstance(law, FittedLaw):
+        raise DataError(f"predict needs a FittedLaw (from lrplan.fit or a law file), not {type(law).__name__}")
+    try:
+        lr_a = np.asarray(lr, dtype=np.float64)
+        st = np.asarray(steps, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise DataError("predict: lr must be an array of numbers (the LR of every update) and steps whole step "
+                        "numbers") from None
+    if lr_a.ndim != 1 or lr_a.size == 0 or not np.all(np.isfinite(lr_a)) or np.any(lr_a < 0):
+        raise DataError("predict: lr must be a non-empty 1-D array of finite, non-negative LRs, one per update")
+    st = np.atleast_1d(st)
+    if st.ndim != 1 or st.size == 0 or not np.all(np.isfinite(st)) or np.any(st != np.round(st)):
+        raise DataError("predict: steps must be whole step numbers")
+    if st.min() < 0 or st.max() >= lr_a.size:
+        raise DataError(f"predict: steps must lie in 0..{lr_a.size - 1} (the LR array has {lr_a.size:,} updates)")
+    st_i = st.astype(np.int64)
+    with np.errstate(all="ignore"):
+        y = np.asarray(law.predict(lr_a, st_i), dtype=np.float64)
+    bad = ~np.isfinite(y)
+    if bad.any():
+        k = int(st_i[np.argmax(bad)])
+        nz = np.flatnonzero(lr_a > 0)
+        why = (f"no LR has been applied by then (the first update with LR > 0 is {int(nz[0]):,})"
+               if nz.size and k <= int(nz[0]) else "the law's terms overflow there")
+        raise DataError(f"predict: no finite prediction at step {k:,}: {why}")
+    return y

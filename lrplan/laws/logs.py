@@ -86,13 +86,13 @@ def _err(path: str, msg: str, line: int | None = None) -> LrplanError:
 
 def read_text(path: str | Path, what: str = "log") -> tuple[str, str]:
     """``(text, sha256)`` of a UTF-8 file; one-line errors for unreadable, empty or non-UTF-8 files."""
+    from lrplan.spec.files import InputError, read_bytes
+
     p = str(path)
     try:
-        raw = Path(path).read_bytes()
-    except IsADirectoryError:
-        raise _err(p, f"is a directory, not a {what} file") from None
-    except OSError as e:
-        raise _err(p, f"cannot read the {what}: {e.strerror or e}") from None
+        raw = read_bytes(path, what)
+    except InputError as e:  # not a regular file, too large, unreadable: one line naming the file
+        raise _err(p, str(e).split(": ", 1)[1].replace(f"cannot read {what}: ", f"cannot read the {what}: ")) from None
     csv_like = what in ("log", "LR table")
     if not raw.strip():
         raise _err(p, f"empty file: a {what} needs a header row and data rows" if csv_like

@@ -18,6 +18,8 @@ import importlib
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from lrplan.errors import DataError
+
 if TYPE_CHECKING:  # pragma: no cover
     from lrplan.laws.base import LawSpec
 
@@ -74,7 +76,7 @@ def get_law(name: str) -> "LawSpec":
     """The :class:`~lrplan.laws.base.LawSpec` of a registered law (by name or alias); ``ValueError`` if unknown."""
     law = canonical(name)
     if law is None:
-        raise ValueError(f"unknown law {name!r}; choose from {sorted(accepted_names())}")
+        raise DataError(f"unknown law {name!r}; choose from {sorted(accepted_names())}")
     entry = LAWS[law]
     if isinstance(entry.law, str):
         return importlib.import_module(entry.law).LAW

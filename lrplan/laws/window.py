@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from lrplan.errors import DataError
 from lrplan.laws.objective import loss_and_grad
 from lrplan.laws.optimise import lbfgs
 from lrplan.laws.warmup import law_lr, warmup_length
@@ -120,4 +121,4 @@ def resolve_window(curves: "list[Curve]", window: Any, warmup: str, delta: float
         return {"rule": "post-warmup", "start": int(max(post_warmup(c) for c in curves) + 1)}
     if isinstance(window, (int, np.integer)):
         return {"rule": "fixed", "start": int(window)}
-    raise ValueError(f"window must be 'auto', 'post-warmup', None or a start step (int), got {window!r}")
+    raise DataError(f"window must be 'auto', 'post-warmup', None or a start step (int), got {window!r}")

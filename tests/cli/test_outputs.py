@@ -39,3 +39,15 @@ def test_empty_output_name_is_one_clear_line():
     res = runner.invoke(app, ["render", str(ROOT / "schedules/wsd.yaml"), "-q", "-o", ""])
     assert res.exit_code == 2
     assert res.stderr == "error: -o needs a file name (got an empty one); give a path, or - for stdout\n"
+
+
+def test_fit_and_predict_refuse_an_output_naming_an_input(tmp_path):
+    log = tmp_path / "log.csv"
+    log.write_bytes((ROOT / "tests/data/logs/mpl25m_runs.csv").read_bytes())
+    before = log.read_bytes()
+    res = runner.invoke(app, ["fit", str(log), "--run-col", "run", "-o", str(log)])
+    assert res.exit_code == 2 and res.stderr.startswith(f"error: -o {log} is the input {log}") and log.read_bytes() == before
+    spec = tmp_path / "w.yaml"
+    spec.write_text((ROOT / "schedules/wsd.yaml").read_text())
+    res = runner.invoke(app, ["predict", str(spec), "-o", str(spec)])
+    assert res.exit_code == 2 and "is the input" in res.stderr and spec.read_text() == (ROOT / "schedules/wsd.yaml").read_text()
