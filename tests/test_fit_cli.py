@@ -616,3 +616,16 @@ def test_prediction_inside_warmup_does_not_depend_on_later_queries(tmp_path):
     b = run("predict", s, "--law", mtl, "--steps", "1,2,10,20001", "-o", "-")
     assert a.exit_code == 0 and b.exit_code == 0, (a.stderr, b.stderr)
     assert b.stdout.splitlines()[:4] == a.stdout.splitlines()[:4]
+
+
+def test_a_subnormal_loss_names_its_row(tmp_path):
+    """A loss of 1e-320 is no loss in nats: the error names the file and row (was 'the fit did not converge')."""
+    lines = (ROOT / "tests/data/logs/cosine_sparse_lr.csv").read_text().splitlines()
+    cells = lines[60].split(",")
+    cells[2] = "1e-320"
+    lines[60] = ",".join(cells)
+    log = tmp_path / "tiny.csv"
+    log.write_text("\n".join(lines) + "\n")
+    res = runner.invoke(app, ["fit", str(log), "--loss-col", "val_loss", "-q", "-o", str(tmp_path / "law.yaml")])
+    assert res.exit_code == 2
+    assert res.stderr.startswith(f"error: {log}:61: val_loss 9.99989e-321 is too small for a loss in nats")

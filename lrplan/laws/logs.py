@@ -37,6 +37,7 @@ from lrplan.errors import LrplanError
 MIN_POINTS = 5
 MAX_STEP = 20_000_000  # a per-step LR array of this length is 160 MB: far beyond any log we expect to fit
 MAX_LOSS = 1e4  # nats per token; larger values are almost certainly perplexities or a wrong column
+MIN_LOSS = 1e-6  # nats per token; smaller is no language-model loss (a logged 0, underflow, a wrong column)
 MAX_LR = 1e3
 DEFAULT_MAX_POINTS = 500
 
@@ -259,6 +260,9 @@ def _one_curve(p: str, digest: str, name: str, run: str | None, rows: list[tuple
             if v is not None:
                 if v <= 0:
                     raise _err(p, f"{header[i_loss]} {v:g} is not positive (a loss in nats is > 0)", line)
+                if v < MIN_LOSS:
+                    raise _err(p, f"{header[i_loss]} {v:g} is too small for a loss in nats (below {MIN_LOSS:g}: an "
+                               "underflow or a wrong column?); fix or remove the row", line)
                 if v > MAX_LOSS:
                     raise _err(p, f"{header[i_loss]} {v:.4g} is implausibly large for a loss in nats (a perplexity?)",
                                line)
