@@ -37,7 +37,7 @@ from lrplan.errors import LrplanError
 MIN_POINTS = 5
 MAX_STEP = 20_000_000  # a per-step LR array of this length is 160 MB: far beyond any log we expect to fit
 MAX_LOSS = 1e4  # nats per token; larger values are almost certainly perplexities or a wrong column
-MIN_LOSS = 1e-6  # nats per token; smaller is no language-model loss (a logged 0, underflow, a wrong column)
+MIN_LOSS = 1e-12  # nats per token; smaller is no language-model loss (an underflow, a wrong column)
 MAX_LR = 1e3
 DEFAULT_MAX_POINTS = 500
 
