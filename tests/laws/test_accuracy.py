@@ -20,6 +20,8 @@ import importlib
 import numpy as np
 import pytest
 
+pytestmark = pytest.mark.slow  # fits on real curves: seconds each
+
 from lrplan.laws.metrics import curve_metrics, mean_metrics
 from lrplan.laws.reference_curves import MPL_TEST, SCHAIPP_TRAIN
 

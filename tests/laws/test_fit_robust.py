@@ -45,6 +45,7 @@ def test_constant_only_fit_is_flagged_not_nan(law, mpl_curves):
     assert np.all(np.isfinite(fl.predict(cos, np.arange(2200, 24000, 100))))
 
 
+@pytest.mark.slow
 def test_noisy_train_loss_with_spikes_recovers_clean_curves():
     """Per-step-like noise (1 % lognormal ~ 0.03 nats, like Schaipp train_loss) plus 8 spikes of +0.2..1 per
     curve: the law predicted for unseen schedules (incl. 3x horizon) stays close to the noise-free truth, and the
@@ -66,6 +67,7 @@ def test_noisy_train_loss_with_spikes_recovers_clean_curves():
         assert np.abs(pred - fl0.predict(lr, steps)).max() < 0.003, name
 
 
+@pytest.mark.slow
 def test_shape_fit_recovers_rho_kappa_on_clean_synthetic_curves():
     """rho/kappa fitted jointly (analytic gradients) recover the generating values on noise-free curves, with
     and without late-point weights."""

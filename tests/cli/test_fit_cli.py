@@ -19,7 +19,7 @@ from typer.testing import CliRunner  # noqa: E402
 from lrplan.cli import app  # noqa: E402
 
 runner = CliRunner()
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 LOGS = ROOT / "tests" / "data" / "logs"
 MPL25 = ROOT / "tests" / "data" / "curves" / "multipowerlaw" / "loss_curve_repo" / "csv_25"
 WSD = ROOT / "schedules" / "wsd.yaml"

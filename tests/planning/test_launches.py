@@ -14,7 +14,7 @@ from lrplan.frameworks.export import simulate
 from lrplan.planning.launches import launches
 from lrplan.planning.planner import make_plan
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 runner = CliRunner()
 
 

@@ -9,7 +9,7 @@ import pytest
 import lrplan
 from lrplan.spec.clock import Clock, megatron_rampup
 
-FIXTURES = Path(__file__).parent / "data" / "conformance" / "megatron.json"
+FIXTURES = Path(__file__).parent.parent / "data" / "conformance" / "megatron.json"
 
 
 def test_small_rampup_hand_checked():
