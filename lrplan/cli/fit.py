@@ -81,11 +81,10 @@ def fit(
 
 def _summary(res, out, label: str) -> None:
     """The written law in one line, its parameters, and the fit quality per curve with the fitted points."""
-    from rich.markup import escape
     from rich.table import Table
 
-    from lrplan.laws.metrics import METRIC_COLUMNS, metric_cells
     from lrplan.laws.resolve import law_description
+    from lrplan.output.laws import metrics_table
 
     out.print(law_description(res.resolved(label)), markup=False)
     t = Table(title="parameters", title_justify="left", header_style="bold")
@@ -93,10 +92,5 @@ def _summary(res, out, label: str) -> None:
         t.add_column(k, justify="right")
     t.add_row(*[f"{v:.4g}" for v in res.fitted.params.values()])
     out.print(t)
-    t = Table(title="fit quality per curve", title_justify="left", header_style="bold")
-    for col in ("curve", *METRIC_COLUMNS, "points, steps"):
-        t.add_column(col, justify="left" if col == "curve" else "right")
     points = {k: f"{n}, {first:,}..{last:,}" for k, (first, last, n) in res.per_curve.items()}
-    for name, m in res.fitted.metrics.items():
-        t.add_row(escape(str(name)), *metric_cells(m), points.get(name, ""))
-    out.print(t)
+    out.print(metrics_table(res.fitted.metrics, "fit quality per curve", ("points, steps", points)))

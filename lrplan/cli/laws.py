@@ -96,14 +96,6 @@ def _show_law(res, out) -> None:
 
 
 def _metrics_table(metrics: dict[str, dict[str, float]], out, title: str) -> None:
-    from rich.markup import escape
-    from rich.table import Table
+    from lrplan.output.laws import metrics_table
 
-    from lrplan.laws.metrics import METRIC_COLUMNS, metric_cells
-
-    t = Table(title=title, title_justify="left", header_style="bold")
-    for col in ("curve", *METRIC_COLUMNS):
-        t.add_column(col, justify="left" if col == "curve" else "right")
-    for name, m in metrics.items():
-        t.add_row(escape(str(name)), *metric_cells(m))
-    out.print(t)
+    out.print(metrics_table(metrics, title))

@@ -108,7 +108,7 @@ def parse_steps(text: str) -> list[int]:
 def load_schedules(specs: Sequence[str | Path] = (), lr_tables: Sequence[str | Path] = ()
                    ) -> tuple[list[Schedule], list[tuple[str, str]]]:
     """The schedules of spec files and plain LR tables (``step,lr``), with distinct names, and their notes."""
-    from lrplan.output.plot import spec_label, unique_labels  # (labels as plot legends show them)
+    from lrplan.spec.labels import spec_label, unique_labels
     from lrplan.spec.loading import load_spec
 
     out: list[Schedule] = []

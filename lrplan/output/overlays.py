@@ -15,7 +15,8 @@ def convention_series(specs: "list[Spec]", width: int, x: str, framework: str) -
     import numpy as np
 
     from lrplan.frameworks.export import export
-    from lrplan.output.plot import Series, spec_series, spec_label, unique_labels
+    from lrplan.output.plot import Series, spec_series
+    from lrplan.spec.labels import spec_label, unique_labels
 
     planned = spec_series(specs, width, "tokens" if x == "tokens" else "step")
     out = []
@@ -41,7 +42,8 @@ def loss_series(specs: "list[Spec]", width: int, x: str, law: Optional[str]) -> 
     from lrplan.errors import LrplanError
     from lrplan.laws.resolve import check_predicted, law_description, range_check, resolve_law
     from lrplan.laws import warmup_length
-    from lrplan.output.plot import SAMPLES_PER_COLUMN, Series, sample_steps, spec_label, unique_labels
+    from lrplan.output.plot import SAMPLES_PER_COLUMN, Series, sample_steps
+    from lrplan.spec.labels import spec_label, unique_labels
 
     res = resolve_law(law)
     notes = ["loss: " + law_description(res)]

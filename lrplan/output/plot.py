@@ -16,13 +16,13 @@ from __future__ import annotations
 import math
 import threading
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import TYPE_CHECKING, Iterable, Literal, Sequence
 
 import numpy as np
 from rich.cells import cell_len
 
 from lrplan.errors import LrplanError
+from lrplan.spec.labels import spec_label, unique_labels  # noqa: F401  (legends; re-exported)
 from lrplan.spec.units import si
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -95,24 +95,6 @@ def plan_series(plan: "SchedulePlan", label: str, width: int = 200, x: XAxis = "
             )
         return Series(label, plan.tokens_at(steps).astype(np.float64), lr, plan.tokens_at(starts).astype(np.float64))
     return Series(label, steps.astype(np.float64), lr, starts.astype(np.float64))
-
-
-def spec_label(spec: "Spec") -> str:
-    """Legend label of a spec: its ``name``, else its file's stem."""
-    if spec.name:
-        return spec.name
-    return Path(spec.source).stem if spec.source and not spec.source.startswith("<") else "spec"
-
-
-def unique_labels(labels: Sequence[str]) -> list[str]:
-    """Make repeated labels distinct (``a``, ``a #2``, ...)."""
-    out: list[str] = []
-    for lab in labels:
-        cand, k = lab, 2
-        while cand in out:
-            cand, k = f"{lab} #{k}", k + 1
-        out.append(cand)
-    return out
 
 
 def downsample(x: np.ndarray, y: np.ndarray, buckets: int, keep_x: np.ndarray = _EMPTY) -> tuple[np.ndarray, np.ndarray]:
