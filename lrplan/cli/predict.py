@@ -18,6 +18,7 @@ def predict(
     output: Output = None,
     every: Annotated[Optional[int], typer.Option("--every", min=1, metavar="N", help="Curve rows at the steps that are multiples of N (plus the first step after warmup and the last step). Default: every step.", show_default=False)] = None,
     steps: Annotated[Optional[str], typer.Option("--steps", metavar="STEPS", help="Curve rows at these steps only, e.g. 1000,5000,20000.", show_default=False)] = None,
+    show_plot: Annotated[bool, typer.Option("--plot", help="Also plot the predicted loss curves, overlaid (under the ranking).")] = False,
     lr_csv: Annotated[Optional[list[Path]], typer.Option("--lr-csv", metavar="FILE", help="A plain LR table (CSV step,lr; sparse rows are interpolated) to predict, like a spec (repeatable).", show_default=False)] = None,
 ) -> None:
     """Predict the loss curve of schedules with a fitted or built-in law; several: ranked by final loss.
@@ -33,6 +34,8 @@ def predict(
         lrplan predict schedules/wsd.yaml schedules/cosine.yaml --law mpl-25m
 
         lrplan predict schedules/wsd.yaml -o pred.csv --every 100
+
+        lrplan predict schedules/wsd.yaml schedules/cosine.yaml --plot
     """
     from lrplan.laws.predicting import predict_schedules
 
@@ -40,6 +43,8 @@ def predict(
 
     inputs = [*(specs or []), *(lr_csv or []), *([law] if law else [])]
     check_output(output, inputs)
+    if show_plot:  # a terminal too small for the plot: say so before any work
+        console.check_plot_room(max_height=30)
     res = predict_schedules(specs or [], lr_csv or [], law=law, curve=bool(output), every=every, steps=steps)
     if output:
         with atomic_output(output, inputs) as fh:
@@ -59,6 +64,14 @@ def predict(
         _ranking(res, out)
     if output and output != "-":
         err.print(f"wrote {output} ({res.rows:,} rows)", markup=False)
+    if show_plot and res.predicted:
+        import sys
+
+        from lrplan.output.plot import prediction_plot
+
+        stream = sys.stderr if output == "-" else sys.stdout  # -o -: the curve owns stdout
+        w, h = console.plot_size(None, None, max_height=30)
+        stream.write(prediction_plot(res, w, h, color=console.want_color(False, stream)) + "\n")
 
 
 def _ranking(res, out) -> None:

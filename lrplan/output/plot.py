@@ -28,6 +28,7 @@ from lrplan.spec.units import si
 if TYPE_CHECKING:  # pragma: no cover
     from lrplan.schedules.render import SchedulePlan
     from lrplan.spec.models import Spec
+    from lrplan.laws.predicting import Prediction
     from lrplan.planning.planner import PlanResult
 
 MIN_WIDTH = 40
@@ -247,8 +248,9 @@ def plot_series(
     right_label: str = "loss",
     right_log: bool = False,
     edge_label: str = "phase start",
+    left_zero: bool = True,
 ) -> str:
-    """Draw the ``series`` (LR, left axis) and optional ``right`` series (e.g. predicted loss, right axis)
+    """Draw the ``series`` (LR, left axis; from 0 unless not ``left_zero``) and optional ``right`` series (e.g. predicted loss, right axis)
     into text at most ``width`` columns wide and ``height`` rows (the legend included).
 
     Without ``color`` the text has no escape codes and every series has its own marker character
@@ -302,7 +304,8 @@ def plot_series(
                           "--height/--width or fewer specs")
     if title is None:
         title = f"learning rate by {x_label}" + (" (log scale)" if log_y else "")
-    text = _draw(data, len(left), markers, edges, width, plot_h, log_y, right_log, color, x_label, y_label, right_label, title, x0, x1)
+    text = _draw(data, len(left), markers, edges, width, plot_h, log_y, right_log, color, x_label, y_label, right_label,
+                 title, x0, x1, left_zero=left_zero)
     return "\n".join([text.rstrip("\n"), *legend])
 
 
@@ -352,6 +355,7 @@ def _draw(
     title: str,
     x0: float,
     x1: float,
+    left_zero: bool = True,
 ) -> str:
     """All plotext calls live here (plotext >= 6 figure API)."""
     plt = _plotext()
@@ -370,7 +374,7 @@ def _draw(
             for side, sl, logged in ((0, slice(0, n_left), log_y), (1, slice(n_left, None), right_log)):
                 ys = [d[1] for d in data[sl]]
                 if any(a.size for a in ys):
-                    limits[side] = _y_limits(ys, logged, zero_floor=side == 0)
+                    limits[side] = _y_limits(ys, logged, zero_floor=side == 0 and left_zero)
             # phase starts: dotted vertical segments drawn first, so the curves sit on top of them
             ylo, yhi = limits.get(0, limits.get(1, (0.0, 1.0)))
             eside = "left" if 0 in limits else "right"
@@ -472,3 +476,21 @@ def sparkline(plan: "SchedulePlan", width: int = 60) -> str:
         return SPARK[0] * width
     idx = np.clip(np.rint(mean / peak * (len(SPARK) - 1)).astype(int), 0, len(SPARK) - 1)
     return "".join(SPARK[i] for i in idx)
+
+
+def prediction_plot(res: "Prediction", width: int, height: int, color: bool) -> str:
+    """``lrplan predict --plot``: the predicted loss of each schedule against step, overlaid (from the end of
+    its warmup, where predictions start), so a comparison reads at a glance."""
+    from lrplan.laws.warmup import warmup_length
+
+    series = []
+    for p in res.predicted:
+        lr = p.schedule.lr
+        first = max(warmup_length(lr), int(np.argmax(lr > 0)))
+        steps = np.unique(np.linspace(first, lr.size - 1, SAMPLES_PER_COLUMN * width).round().astype(np.int64))
+        with np.errstate(all="ignore"):
+            y = np.asarray(res.law.fitted.predict(lr, steps), dtype=np.float64)
+        ok = np.isfinite(y)
+        series.append(Series(p.schedule.name, steps[ok].astype(np.float64), y[ok]))
+    return plot_series(series, width, height, color=color, x_label="step", y_label="predicted loss",
+                       title=f"predicted loss ({res.law.label})", left_zero=False)

@@ -102,3 +102,16 @@ def test_plot_messages_stay_on_screen():
     lines = screen(["plot", "schedules/wsd.yaml", "--loss", "--law", "builtin:mpl-25m"], 80, 24)
     assert len([ln for ln in lines if ln.strip()]) <= 24
     assert lines[-1].startswith(("warning:", "loss:")) or any(ln.startswith("warning:") for ln in lines[-4:])
+
+
+@pytest.mark.parametrize("cols,rows", SIZES)
+def test_predict_plot_overlays_the_loss_curves(cols, rows):
+    lines = screen(["predict", "schedules/wsd.yaml", "schedules/cosine.yaml", "--law", "builtin:mpl-25m", "--plot"],
+                   cols, rows)
+    assert any("predicted final loss" in ln for ln in lines)  # the ranking first
+    legend = next(ln for ln in lines if "wsd-100B" in ln and "cosine" in ln)
+    assert legend.strip().startswith(("*", "+", "o", "▪", "•")) or "wsd-100B" in legend
+    plot = [ln for ln in lines if ln.startswith(("│", " │")) or "┤" in ln]
+    assert len(plot) >= 5 and all(len(ln) <= cols for ln in lines)
+    ticks = [float(ln.split("┤")[0]) for ln in lines if "┤" in ln and ln.split("┤")[0].strip()]
+    assert ticks and min(ticks) > 1.0  # the loss axis spans the losses, not 0..5
