@@ -65,5 +65,7 @@ def test_new_user_journey(tmp_path):
     out_dir = tmp_path / "out"
     out_dir.mkdir()
     for cmd in _commands(_block_after("<!-- journey -->")):
+        if re.match(r"^[A-Z_]+=", cmd):  # `OUT=$(mktemp -d)`: each command runs in its own shell; $OUT is set below
+            continue
         res = run(cmd.replace("$OUT", str(out_dir)))
         assert res.stdout.strip() or res.stderr.strip(), cmd
