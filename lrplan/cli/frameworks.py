@@ -46,8 +46,21 @@ def _err(line: str) -> None:
     sys.stderr.write(line + "\n")
 
 
+def _same_terminal() -> bool:
+    """stdout and stderr are one terminal (what a person running lrplan sees): each line on it once."""
+    import os
+
+    try:
+        if not (sys.stdout.isatty() and sys.stderr.isatty()):
+            return False
+        return os.ttyname(sys.stdout.fileno()) == os.ttyname(sys.stderr.fileno())
+    except (AttributeError, OSError, ValueError):  # a replaced stream (tests), no file descriptor
+        return False
+
+
 def _print_export(e: "Export", quiet: bool, what: str) -> None:
-    """The stderr summary: warnings always, the rest unless ``quiet``."""
+    """The stderr summary: warnings always, the rest unless ``quiet``. (``render --format FW`` on a terminal skips it
+    when the snippet carries it as comments: :func:`render_framework`.)"""
     if e.exact:
         if not quiet:
             _err(f"{e.framework} {e.version}: exact — every update's LR equals the spec ({what})")
@@ -76,11 +89,15 @@ def render_framework(
     every: Optional[int],
     quiet: bool,
 ) -> None:
-    """``render --format <framework>`` (snippet) or ``render --convention <framework>`` (per-step table)."""
+    """``render --format <framework>`` (snippet) or ``render --convention <framework>`` (per-step table).
+
+    The report (exact / NOT EXACT, differences, warnings, notes, recipe) goes to stderr; the snippet also carries
+    it as comments (except DeepSpeed's JSON, which has none). When the snippet goes to a terminal, stderr shows there
+    too: the report is then printed once, in the snippet."""
     from lrplan.errors import LrplanError
     from lrplan.frameworks.export import export
+    from lrplan.output.table import atomic_output, check_output
     from lrplan.spec.models import load_spec
-    from lrplan.output.table import atomic_output
 
     if convention is not None and fmt not in ("csv", "json"):
         raise LrplanError(f"--convention writes a per-step table: use it with --format csv or json, not {fmt}")
@@ -88,11 +105,14 @@ def render_framework(
     if (version is not None or sample_based) and fw not in frameworks.names() and convention is None:
         raise LrplanError("--framework-version and --sample-based need --format <framework> or --convention <framework>")
     frameworks.resolve(fw, version)  # unknown framework / version: one line, before any work
+    check_output(output, [spec_path])  # -o SPEC: refused before any work (atomic_output checks again)
     spec = load_spec(spec_path)
     e = export(spec, fw, version, sample_based)
     if convention is None:
-        _print_export(e, quiet, "snippet checked with lrplan's simulator")
-        with atomic_output(output) as fh:
+        one_screen = output in (None, "-") and _same_terminal()
+        if not (one_screen and e.annotated):
+            _print_export(e, quiet, "snippet checked with lrplan's simulator")
+        with atomic_output(output, inputs=[spec_path]) as fh:
             fh.write(e.snippet.encode())
         return
     from lrplan.output.table import table_chunks
@@ -102,7 +122,7 @@ def render_framework(
     if output is None and every is None and sys.stdout.isatty():  # a preview, like plain render on a terminal
         every = max(1, plan.total_steps // 8)
         _err("(a preview; the full table: add -o FILE, or pipe the output)")
-    with atomic_output(output) as fh:
+    with atomic_output(output, inputs=[spec_path]) as fh:
         for chunk in table_chunks(plan, fmt, every):  # type: ignore[arg-type]
             fh.write(chunk)
 
@@ -158,16 +178,19 @@ def import_(
         lrplan import hf schedules/data/hf_training_args.yaml
     """
     from lrplan.errors import LrplanError
-    from lrplan.output.table import atomic_output
+    from lrplan.output.table import atomic_output, check_output
 
     fw = framework.lower().replace("_", "-")
     args = list(args or [])
     if fw not in frameworks.importable():
         raise LrplanError(f"unknown framework {framework!r} for import; known: {', '.join(frameworks.importable())}")
+    # -o naming the config it reads (a file argument) is refused, before any work; Megatron's arguments name no
+    # file lrplan reads, but an -o that is one of them is refused all the same
+    check_output(output, args)
     imp = frameworks.get(fw).importer.from_cli(args)
     for n in imp.notes:
         _err(f"note: {n}")
     if not imp.exact:  # pragma: no cover - the phases fallback is exact by construction
         _err(f"warning: the spec deviates from what {fw} runs by up to {imp.max_abs_dev:.3g}")
-    with atomic_output(output) as fh:
+    with atomic_output(output, inputs=args) as fh:
         fh.write(imp.yaml.encode())

@@ -4,8 +4,8 @@ Each framework is one folder, ``lrplan/frameworks/<folder>/``:
 
 * ``simulator.py``: the framework's own LR scheduler re-implemented in numpy, citing the source lines it follows:
   ``validate(config) -> list[str]`` (the framework's refusals) and ``simulate(config, n_updates=None)``
-  (float64, row ``s-1`` = the LR of the ``s``-th update, quirks and off-by-ones included;
-  ``shared/notes/frameworks.md`` section 0). ``config`` is the framework's native config as a dict (the shape of
+  (float64, row ``s-1`` = the LR of the ``s``-th update, quirks and off-by-ones included: the order of the
+  framework's own training loop, cited in the simulator's docstring). ``config`` is the framework's native config as a dict (the shape of
   ``tests/data/conformance/<folder>.json``);
 * ``export.py``: the native configs to try for a spec (``candidates``), the ready-to-paste text (``snippet``)
   and what the framework lacks (``why``, ``notes``, ``RECIPE``); :func:`lrplan.frameworks.export.export` runs
@@ -90,6 +90,8 @@ def _key(name: str) -> Optional[str]:
 def get(name: str) -> Framework:
     """The framework called ``name`` (any case, ``_`` for ``-``, or an alias); an unknown name raises one line
     listing the known ones."""
+    if not isinstance(name, str):
+        raise LrplanError(f"a framework is named by a string, not {_what(name)}; known: {', '.join(NAMES)}")
     key = _key(name)
     if key is None:
         raise LrplanError(f"unknown framework {name!r}; known: {', '.join(NAMES)}")
@@ -103,6 +105,9 @@ def resolve(framework: str, version: Optional[str] = None) -> tuple[str, str]:
     known = fw.versions
     if version is None:
         return fw.name, known[0]
+    if not isinstance(version, str):
+        raise LrplanError(f"a {fw.name} version is a string such as {known[0]!r}, not {_what(version)}; "
+                          f"known: {', '.join(known)} (default {known[0]})")
     v = version.strip().lstrip("v")
     for k in known:
         if v == k or v.startswith(k + "."):
@@ -136,7 +141,15 @@ def import_config(
 ) -> "Imported":
     """Import a native config (the simulator's dict form) of an importable framework (:func:`importable`): the
     lrplan spec that reproduces what it runs (:mod:`lrplan.frameworks.importing`)."""
+    if not isinstance(framework, str):
+        raise LrplanError(f"a framework is named by a string, not {_what(framework)}; importable: {', '.join(importable())}")
     key = framework.lower().replace("_", "-")
     if key not in importable():
         raise LrplanError(f"cannot import {framework!r}; importable: {', '.join(importable())}")
     return _load(key).importer.import_config(config, notes, budget, name, seq_len, label=framework)
+
+
+def _what(value: object) -> str:
+    from lrplan.frameworks.importing import what
+
+    return what(value)

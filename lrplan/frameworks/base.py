@@ -28,8 +28,8 @@ if TYPE_CHECKING:  # pragma: no cover
 
 
 class Simulator(Protocol):
-    """``<folder>/simulator.py``: the framework's scheduler, quirks and off-by-ones included
-    (``shared/notes/frameworks.md`` section 0), citing the framework source lines it follows."""
+    """``<folder>/simulator.py``: the framework's scheduler, quirks and off-by-ones included (which LR the
+    ``s``-th update uses in the framework's training loop), citing the framework source lines it follows."""
 
     def validate(self, config: Mapping[str, Any]) -> list[str]:
         """The framework's own refusals of ``config``, one message each (empty: it runs)."""
@@ -49,7 +49,10 @@ class Exporter(Protocol):
     * ``warnings(native) -> list[str]``: what the framework will warn about when it loads ``native``
       (TorchTitan's clamps; default none);
     * ``relaunch(i, checkpoint, decay, resume_step) -> str``: the recipe line of launch ``i`` (0-based) of a
-      per-segment export; required when ``candidates`` can return a list (a framework with ``wsd-s`` natively).
+      per-segment export; required when ``candidates`` can return a list (a framework with ``wsd-s`` natively);
+    * ``ANNOTATED: bool`` (default True): the snippet carries the report (:func:`lrplan.frameworks.common.header`
+      comments), so ``lrplan render`` does not repeat it on stderr when both go to one terminal; False for a
+      format without comments (DeepSpeed's JSON), whose report goes to stderr only.
     """
 
     RECIPE: str

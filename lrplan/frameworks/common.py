@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import math
+import sys
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Optional, Union
 
@@ -32,7 +33,7 @@ TORCH_RECIPE = (
 
 __all__ = [
     "Candidate", "Export", "Facts", "Native", "RTOL", "TORCH_RECIPE", "compare", "facts", "fmt_num", "header", "near_shapes",
-    "pretty", "py_value", "scalar", "short_num", "start_note",
+    "percent", "pretty", "py_value", "scalar", "short_num", "start_note",
 ]
 
 
@@ -44,6 +45,8 @@ class Export:
     schedule needs one relaunch per segment (WSD-S). ``snippet``: ready-to-paste text. ``exact``: every update's LR
     equals the spec's (rtol 1e-12). ``differences``: human-readable, empty when exact. ``recipe``: what to do
     instead when not exact (or how to launch the segments). ``lr``: the LR of every update the framework will run.
+    ``annotated``: the snippet carries this report (exact / NOT EXACT, differences, warnings, notes, recipe) as
+    comments (:func:`header`); False for a format without comments (DeepSpeed's JSON), whose report is only here.
     """
 
     framework: str
@@ -60,13 +63,16 @@ class Export:
     warnings: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     label: str = ""
+    annotated: bool = True
 
 
 # ------------------------------------------------------------------------------------------------ helpers
 
 
 def compare(got: "np.ndarray", want: "np.ndarray") -> tuple[bool, float, float, Optional[int]]:
-    """``(exact, max_abs_dev, max_rel_dev, first_diff)``; exact at rtol 1e-12 (atol 1e-300)."""
+    """``(exact, max_abs_dev, max_rel_dev, first_diff)``; exact at rtol 1e-12 (atol 1e-300). The relative
+    deviation is over the updates whose spec LR is a normal float (> ~2.2e-308: relative to an LR of ~0 it is
+    undefined)."""
     import numpy as np
 
     if got.shape != want.shape:
@@ -75,8 +81,9 @@ def compare(got: "np.ndarray", want: "np.ndarray") -> tuple[bool, float, float, 
     close = dev <= RTOL * np.abs(want) + 1e-300
     exact = bool(close.all())
     mx = float(dev.max()) if dev.size else 0.0
-    pos = want > 0
-    mr = float((dev[pos] / want[pos]).max()) if pos.any() else 0.0
+    pos = want >= np.finfo(np.float64).tiny
+    with np.errstate(over="ignore"):
+        mr = float((dev[pos] / want[pos]).max()) if pos.any() else 0.0
     first = None if exact else int(np.argmin(close))
     return exact, (0.0 if exact else mx), (0.0 if exact else mr), first
 
@@ -111,6 +118,23 @@ def pretty(x: float) -> float:
 def short_num(x: float) -> str:
     """Six significant digits, for messages."""
     return f"{x:.6g}"
+
+
+def percent(num: float, den: float) -> Optional[str]:
+    """``num / den`` as a percentage for messages (``12.500%``), or None when it is undefined: ``den`` is 0,
+    subnormal (an LR of ~1e-310: the quotient overflows or means nothing) or the quotient is not finite. Messages
+    never print ``inf%`` or ``nan%``.
+
+    >>> percent(1.0, 8.0), percent(1e-3, 1e-320), percent(0.0, 0.0)
+    ('12.500%', None, None)
+    """
+    num, den = float(num), float(den)
+    if not (math.isfinite(num) and math.isfinite(den)) or abs(den) < sys.float_info.min:  # 0, or subnormal
+        return None
+    q = num / den
+    if not math.isfinite(q):
+        return None
+    return f"{q:.3%}" if abs(q) < 1e4 else f"{q * 100:.3g}%"
 
 
 # -------------------------------------------------------------------------------------------- spec facts

@@ -6,8 +6,12 @@ to ``spec.render().lr``: the exact one when the framework can express the schedu
 schedule, reported with ``exact=False``, the differences and the maximum deviation (never a silent mismatch).
 ``convention(spec, framework)`` is the per-update LR array that config runs.
 
-Framework names: :func:`lrplan.frameworks.names` (``shared/notes/frameworks.md``; support matrix in
-``schedules.md`` §12).
+Framework names: :func:`lrplan.frameworks.names`; what each runs natively: its
+:class:`lrplan.frameworks.base.Framework` entry (``native_kinds``, ``native_shapes``). WSD-S (Wen et al. 2024,
+arXiv 2410.05192) exports as one launch per decay where the framework has WSD.
+
+Bad input (an unknown framework or version, a value of the wrong type, a spec that does not load) raises
+:class:`lrplan.errors.LrplanError` only.
 
 >>> from lrplan.spec.models import load_spec
 >>> s = load_spec({"budget": {"steps": 100}, "schedule": {"kind": "cosine", "peak_lr": 1e-3, "warmup": 10}})
@@ -22,9 +26,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from lrplan.errors import LrplanError
+from lrplan.errors import LrplanError, SpecError
 from lrplan.frameworks import Framework, get, names, resolve
-from lrplan.frameworks.common import RTOL, Export, Facts, Native, compare, facts, fmt_num, pretty, short_num
+from lrplan.frameworks.common import RTOL, Export, Facts, Native, compare, facts, fmt_num, percent, pretty, short_num
 
 if TYPE_CHECKING:  # pragma: no cover
     from pathlib import Path
@@ -63,18 +67,29 @@ def export(spec: "Spec | str | Path | dict", framework: str, version: str | None
     ``version`` picks the snippet form (TorchTitan ``0.2`` TOML or ``0.3`` Python; default the newest).
     ``sample_based`` (Megatron only) writes ``--train-samples`` etc. instead of iterations.
     """
-    name, ver = resolve(framework, version)
-    fw = get(name)
-    if sample_based and not fw.samples:
-        raise LrplanError(f"--sample-based applies to --format {' or '.join(n for n in names() if get(n).samples)} only")
+    from pathlib import Path
+
     from lrplan.spec.models import Spec, load_spec
 
+    if not isinstance(spec, (Spec, str, Path, dict)):
+        from lrplan.frameworks.importing import what
+
+        raise LrplanError(f"the spec must be a Spec, a path, a YAML string or a dict, not {what(spec)}")
+    name, ver = resolve(framework, version)
+    fw = get(name)
+    if isinstance(sample_based, (str, bytes)) or sample_based not in (True, False):
+        raise LrplanError(f"sample_based must be True or False, not {sample_based!r:.40}")
+    if sample_based and not fw.samples:
+        raise LrplanError(f"--sample-based applies to --format {' or '.join(n for n in names() if get(n).samples)} only")
     if not isinstance(spec, Spec):
         spec = load_spec(spec)
     f = facts(spec)
     want = spec.render().lr
     exporter = fw.exporter
-    cands = exporter.candidates(f, sample_based)
+    try:
+        cands = exporter.candidates(f, sample_based)
+    except SpecError as err:  # a field the framework needs (Megatron --sample-based: budget.batch_size): file:line
+        raise spec.locate(err) from None
     if not cands:  # pragma: no cover - every exporter returns something
         raise LrplanError(f"{name} cannot express a {f.kind} schedule")
     best = None
@@ -104,9 +119,11 @@ def export(spec: "Spec | str | Path | dict", framework: str, version: str | None
     notes: list[str] = []
     recipe = None
     if not ex:
+        of_peak = percent(mx, f.peak)
         warnings.append(
             f"{name} cannot run this {f.kind} schedule exactly; nearest native schedule: {label}, "
-            f"max deviation {short_num(mx)} ({mx / f.peak:.3%} of peak) from update {first + 1 if first is not None else '?'}"
+            f"max deviation {short_num(mx)}{f' ({of_peak} of peak)' if of_peak else ''} from update "
+            f"{first + 1 if first is not None else '?'}"
         )
         recipe = exporter.RECIPE
     if isinstance(native, list):
@@ -114,7 +131,8 @@ def export(spec: "Spec | str | Path | dict", framework: str, version: str | None
     for cfg in native if isinstance(native, list) else [native]:
         warnings += fw.export_warnings(cfg)
     notes += exporter.notes(f, native, got, want)
-    e = Export(name, ver, native, "", ex, diffs, mx, mr, first, recipe, got, warnings, notes, label)
+    e = Export(name, ver, native, "", ex, diffs, mx, mr, first, recipe, got, warnings, notes, label,
+               annotated=getattr(exporter, "ANNOTATED", True))
     e.snippet = exporter.snippet(e, f, spec)
     return e
 
@@ -184,14 +202,31 @@ def describe(got: "np.ndarray", want: "np.ndarray", f: Facts) -> list[str]:
     n = int(bad.sum())
     k = int(np.argmax(np.abs(got - want)))
     dev = float(abs(got[k] - want[k]))
-    pos = want > 0
-    rel = float((np.abs(got - want)[pos] / want[pos]).max()) if pos.any() else 0.0
+    tiny = np.finfo(np.float64).tiny  # the smallest normal float: relative to an LR below it is undefined
+    pos = want >= tiny
+    with np.errstate(over="ignore"):
+        rel = float((np.abs(got - want)[pos] / want[pos]).max()) if pos.any() else 0.0
     zeros = int(((want == 0) & bad).sum())
-    out.append(
-        f"{n:,} of {want.size:,} updates differ, the first at update {int(np.argmax(bad)) + 1}; max abs deviation "
-        f"{short_num(dev)} ({dev / f.peak:.3%} of peak) at update {k + 1}; max rel deviation {rel:.3%}"
-        + (f" where the spec's LR is > 0 ({zeros} update{'s' if zeros > 1 else ''} run at LR > 0 where the spec has 0)" if zeros else "")
-    )
+    near0 = int(((want > 0) & (want < tiny) & bad).sum())  # subnormal spec LRs (~1e-310) that differ
+    of_peak = percent(dev, f.peak)
+    rel_text = percent(rel, 1.0) if pos.any() else None
+    line = (f"{n:,} of {want.size:,} updates differ, the first at update {int(np.argmax(bad)) + 1}; max abs deviation "
+            f"{short_num(dev)}{f' ({of_peak} of peak)' if of_peak else ''} at update {k + 1}; ")
+    if rel_text is None:
+        line += "the relative deviation is undefined (the spec's LR is 0 or ~0, below 2.2e-308)"
+    else:
+        line += f"max rel deviation {rel_text}"
+        if zeros or near0:
+            line += " where the spec's LR is > 0" if not near0 else " where the spec's LR is not ~0"
+        aside = []
+        if zeros:
+            aside.append(f"{zeros} update{'s' if zeros > 1 else ''} run at LR > 0 where the spec has 0")
+        if near0:
+            aside.append(f"{near0} differing update{'s' if near0 > 1 else ''} where the spec's LR is ~0, below 2.2e-308: "
+                         "the relative deviation is undefined there")
+        if aside:
+            line += f" ({'; '.join(aside)})"
+    out.append(line)
     return out
 
 
@@ -204,5 +239,5 @@ def _recipe_segments(fw: Framework, segs: list, f: Facts) -> str:
         lines.append(relaunch(i, ck, d, prev))
         prev = ck
     lines.append("  launch i+1 resumes from launch i's final (decayed) checkpoint at step C_i; the LR jumps straight back to "
-                 "peak (WSD-S with rewarmup 0, schedules.md §12); launch i's final checkpoint is the model for budget i")
+                 "peak (WSD-S with rewarmup 0, Wen et al. 2024, arXiv 2410.05192); launch i's final checkpoint is the model for budget i")
     return "\n".join(lines)

@@ -7,13 +7,16 @@ machinery every ``lrplan/frameworks/<folder>/importer.py`` shares.
 (dict and YAML text) and whether ``load_spec(spec).render().lr`` equals the framework's LRs at rtol 1e-12. When no
 family reproduces the run, the spec is ``kind: phases`` (linear and constant pieces, one per update where nothing
 else fits, :func:`phases_from_lr`), always checked against the simulator. Configs the framework itself would
-refuse raise :class:`lrplan.errors.LrplanError`, one line per problem.
+refuse raise :class:`lrplan.errors.LrplanError`, one line per problem; so does any other bad input (a value
+of the wrong type, a config file that cannot be read: :func:`read_text`).
 
 ``lrplan.frameworks.import_config(name, config)`` picks the framework by name.
 """
 
 from __future__ import annotations
 
+import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Optional, Union
@@ -25,7 +28,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
     import numpy as np
 
-__all__ = ["Imported", "import_native", "phases_from_lr", "read_text"]
+__all__ = ["Imported", "argv", "config_path", "import_native", "in_file", "phases_from_lr", "read_text", "what"]
 
 
 @dataclass
@@ -41,12 +44,54 @@ class Imported:
     notes: list[str] = field(default_factory=list)
 
 
+def what(value: object) -> str:
+    """A value of the wrong type, for messages: ``None``, ``int 0``, ``dict {'a': 1}`` (at most 40 characters)."""
+    if value is None:
+        return "None"
+    text = repr(value)
+    return f"{type(value).__name__} {text if len(text) <= 40 else text[:37] + '...'}"
+
+
+def config_path(source: object, framework: str, kind: str) -> str:
+    """``source`` as a path string, or one line saying what a config file argument takes (``kind``: ``TOML``)."""
+    if isinstance(source, os.PathLike):
+        source = os.fspath(source)
+    if not isinstance(source, str):
+        raise LrplanError(
+            f"import_{framework} takes the path of a {framework} {kind} file (a str or pathlib.Path), not {what(source)}; "
+            f"for a config dict use lrplan.frameworks.import_config({framework!r}, config)"
+        )
+    if not source.strip():
+        raise LrplanError(f"give the {framework} {kind} file to import (got an empty file name)")
+    return source
+
+
+def argv(args: object, framework: str) -> list[str]:
+    """Command-line arguments as a list of strings, or one line saying what they must be."""
+    if not isinstance(args, (list, tuple)):
+        hint = " (split a command line with shlex.split)" if isinstance(args, str) else ""
+        raise LrplanError(f"{framework}'s arguments are a list of strings such as ['--lr', '3e-4'], not {what(args)}{hint}")
+    for a in args:
+        if not isinstance(a, str):
+            raise LrplanError(f"{framework}'s arguments are strings; got {what(a)} among them")
+    return list(args)
+
+
+def in_file(source: str, err: LrplanError) -> LrplanError:
+    """``err`` with each line naming the config file ``source`` (``cfg.toml: ...``) unless it already does."""
+    lines = [ln if ln.startswith(f"{source}:") else f"{source}: {ln}" for ln in str(err).splitlines()]
+    return LrplanError("\n".join(lines))
+
+
 def read_text(source: Union[str, Path]) -> str:
-    """A config file's text; unreadable or non-UTF-8 files raise one line."""
+    """A config file's text (``-``: standard input), read through :func:`lrplan.spec.files.read_bytes` (a regular
+    file of at most ``LIMITS["config"]``: ``/dev/zero``, a FIFO or a directory is one line, not a hang);
+    unreadable or non-UTF-8 files raise one line."""
+    from lrplan.spec.files import read_bytes
+
+    data = read_bytes(source, "config")
     try:
-        return Path(source).read_text(encoding="utf-8")
-    except OSError as e:
-        raise LrplanError(f"cannot read {source}: {e.strerror or e}") from None
+        return data.decode("utf-8")
     except UnicodeDecodeError as e:
         raise LrplanError(f"{source}: not UTF-8 text (byte {e.start}); save the config as UTF-8") from None
 
@@ -138,6 +183,15 @@ def import_native(
     from lrplan.spec.models import load_spec
 
     mod = simulator
+    if not isinstance(config, Mapping):
+        raise LrplanError(f"the {framework} config must be a dict of its fields (the simulator's form), not {what(config)}")
+    if notes is not None and (not isinstance(notes, (list, tuple)) or not all(isinstance(n, str) for n in notes)):
+        raise LrplanError(f"notes must be a list of strings, not {what(notes)}")
+    if budget is not None and not isinstance(budget, Mapping):
+        raise LrplanError(f"budget must be a dict of spec budget fields (steps, tokens, batch_size, ...), not {what(budget)}")
+    if name is not None and not isinstance(name, str):
+        raise LrplanError(f"name must be a string, not {what(name)}")
+    budget = dict(budget) if budget is not None else None
     notes = list(notes or [])
     try:
         problems = mod.validate(config)
@@ -149,6 +203,10 @@ def import_native(
     except (TypeError, ValueError, OverflowError, ZeroDivisionError, KeyError, AttributeError) as e:
         # a value of the wrong type or range that the framework's own code would choke on
         raise LrplanError(f"{framework} would fail on this config ({type(e).__name__}: {e}); check the field types and values") from None
+    odd = np.flatnonzero(~np.isfinite(truth))
+    if odd.size:
+        k = int(odd[0])
+        raise LrplanError(f"this {framework} config runs a non-finite LR ({truth[k]}) from update {k + 1}; fix the config")
     neg = np.flatnonzero(truth < 0)
     if neg.size:
         k = int(neg[0])

@@ -347,7 +347,7 @@ def test_cli_import_files(tmp_path):
          "error: megatron would refuse this config: --lr-decay-samples cannot be used with --train-iters (expected iteration-based decay)"),
         (["import", "jax", "x"], "error: unknown framework 'jax' for import; known: megatron, torchtitan, hf"),
         (["import", "hf"], "error: give one hf YAML file, e.g. lrplan import hf config.yaml"),
-        (["import", "hf", "/nonexistent.yaml"], "error: cannot read /nonexistent.yaml: No such file or directory"),
+        (["import", "hf", "/nonexistent.yaml"], "error: /nonexistent.yaml: cannot read config: No such file or directory"),
     ],
 )
 def test_cli_import_errors(args, msg):

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING
 
-from lrplan.frameworks.common import TORCH_RECIPE, Candidate, Export, Facts, Native, header, pretty, start_note
+from lrplan.frameworks.common import TORCH_RECIPE, Candidate, Export, Facts, Native, pretty, start_note
 
 if TYPE_CHECKING:  # pragma: no cover
     import numpy as np
@@ -19,7 +19,11 @@ if TYPE_CHECKING:  # pragma: no cover
 
 RECIPE = TORCH_RECIPE + "; pass it to deepspeed.initialize(lr_scheduler=sched) and drop the \"scheduler\" section"
 
-__all__ = ["RECIPE", "candidates", "notes", "snippet", "why"]
+ANNOTATED = False
+"""The snippet is plain JSON (``json.load`` and DeepSpeed read it as it is): JSON has no comments, so the report
+(exact / NOT EXACT, the differences, notes, recipe) is not in it; ``lrplan render`` prints it on stderr."""
+
+__all__ = ["ANNOTATED", "RECIPE", "candidates", "notes", "snippet", "why"]
 
 
 def candidates(f: Facts, sample_based: bool = False) -> list[Candidate]:
@@ -60,14 +64,9 @@ def notes(f: Facts, native: Native, got: "np.ndarray", want: "np.ndarray") -> li
 
 
 def snippet(e: Export, f: Facts, spec: "Spec") -> str:
-    """The ds_config ``"optimizer"`` and ``"scheduler"`` sections as JSON (a ``//`` header only when not exact)."""
+    """The ds_config ``"optimizer"`` and ``"scheduler"`` sections as JSON, exact or not (valid JSON either way:
+    the report goes to stderr, see :data:`ANNOTATED`)."""
     cfg = e.native
     assert isinstance(cfg, dict)
     doc = {"optimizer": cfg["optimizer"], "scheduler": cfg["scheduler"]}
-    body = json.dumps(doc, indent=2) + "\n"
-    if e.exact:
-        return body  # JSON has no comments; the summary goes to stderr
-    # not exact: a // header (delete it before use) so the mismatch cannot go unnoticed
-    head = header(e, f, spec, "//")
-    head.append("// delete these // lines before use (JSON has no comments)")
-    return "\n".join(head) + "\n" + body
+    return json.dumps(doc, indent=2) + "\n"

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any, Optional, Union
 
 from lrplan.errors import LrplanError
-from lrplan.frameworks.importing import Imported, import_native, read_text
+from lrplan.frameworks.importing import Imported, argv, config_path, import_native, in_file, read_text
 
 __all__ = ["HF_KEYS", "family", "from_cli", "import_config", "import_hf", "load_hf"]
 
@@ -93,9 +93,11 @@ def family(cfg: dict) -> dict | None:
 
 
 def load_hf(source: Union[str, Path]) -> tuple[dict, list[str]]:
-    """The LR-relevant ``TrainingArguments`` fields of an HF YAML file."""
+    """The LR-relevant ``TrainingArguments`` fields of an HF YAML file; a field of the wrong type is one line
+    naming the file, the line and the field."""
     import yaml
 
+    source = config_path(source, "hf", "YAML")
     text = read_text(source)
     try:
         data = yaml.safe_load(text)
@@ -104,15 +106,28 @@ def load_hf(source: Union[str, Path]) -> tuple[dict, list[str]]:
         where = f"{source}:{mark.line + 1}" if mark is not None else str(source)
         what = " ".join(str(x) for x in (getattr(e, "context", None), getattr(e, "problem", None)) if x) or str(e)
         raise LrplanError(f"{where}: invalid YAML: {' '.join(what.split())}") from None
+
+    def problem(path: tuple, message: str) -> LrplanError:
+        where = _where(source, text, path) if path or data is not None else source
+        return LrplanError(f"{where}: {'.'.join(str(p) for p in path) + ': ' if path else ''}{message}")
+
     if not isinstance(data, dict):
-        raise LrplanError(f"{source}: expected a mapping of TrainingArguments fields")
+        got = "an empty file" if data is None else f"a {type(data).__name__}"
+        raise problem((), f"expected a mapping of TrainingArguments fields (learning_rate: ..., max_steps: ...), got {got}")
     notes: list[str] = []
     cfg: dict[str, Any] = {}
     for k in HF_KEYS:
         if k in data:
             cfg[k] = data[k]
     if "warmup_ratio" in data and not cfg.get("warmup_steps"):
-        cfg["warmup_steps"] = float(data["warmup_ratio"])
+        r = data["warmup_ratio"]
+        try:
+            r = float(r) if isinstance(r, str) else r
+        except ValueError:
+            pass
+        if isinstance(r, bool) or not isinstance(r, (int, float)) or not 0 <= r <= 1:
+            raise problem(("warmup_ratio",), f"{data['warmup_ratio']!r:.40} is not a ratio in [0, 1] (of max_steps)")
+        cfg["warmup_steps"] = float(r)
         notes.append("warmup_ratio (transformers 4.x) read as warmup_steps < 1 (a ratio of max_steps)")
     for k in ("learning_rate", "warmup_steps"):
         v = cfg.get(k)
@@ -120,24 +135,45 @@ def load_hf(source: Union[str, Path]) -> tuple[dict, list[str]]:
             try:
                 cfg[k] = float(v) if k == "learning_rate" or not v.strip().isdigit() else int(v)
             except ValueError:
-                raise LrplanError(f"{source}: {k} {v!r} is not a number") from None
+                raise problem((k,), f"{v!r:.40} is not a number") from None
             notes.append(f"{k}: {v!r} is a string in YAML (write it with a dot, e.g. 3.0e-4); read as {cfg[k]!r}")
     if isinstance(cfg.get("lr_scheduler_kwargs"), str):
         try:
             cfg["lr_scheduler_kwargs"] = json.loads(cfg["lr_scheduler_kwargs"])
         except json.JSONDecodeError as e:
-            raise LrplanError(f"{source}: lr_scheduler_kwargs is not JSON: {e}") from None
-    if "max_steps" not in cfg or not isinstance(cfg["max_steps"], int) or cfg["max_steps"] <= 0:
-        raise LrplanError(
-            f"{source}: set max_steps (> 0); an epoch-based run's length depends on the dataloader, which lrplan cannot know"
-        )
+            raise problem(("lr_scheduler_kwargs",), f"not JSON: {e}") from None
+    from lrplan.frameworks.hf.simulator import field_problems
+
+    typed = field_problems(cfg)
+    if typed:
+        raise LrplanError("\n".join(str(problem(*t)) for t in typed))
+    if "max_steps" not in cfg or cfg["max_steps"] <= 0:
+        why = "an epoch-based run's length depends on the dataloader, which lrplan cannot know"
+        if "max_steps" in cfg:
+            raise problem(("max_steps",), f"{cfg['max_steps']} is not > 0 (HF then trains by epochs); {why}: set "
+                                          "max_steps to the run's optimizer steps")
+        raise LrplanError(f"{source}: set max_steps (> 0); {why}")
     if "learning_rate" not in cfg:
         notes.append("learning_rate is not set; HF's default 5e-5 is used")
         cfg["learning_rate"] = 5e-5
-    skipped = sorted(set(data) - set(HF_KEYS) - {"warmup_ratio"})
+    skipped = sorted(set(map(str, data)) - set(HF_KEYS) - {"warmup_ratio"})
     if skipped:
         notes.append(f"ignored {len(skipped)} field{'s' if len(skipped) > 1 else ''} unrelated to the LR schedule")
     return cfg, notes
+
+
+def _where(source: str, text: str, path: tuple) -> str:
+    """``file:line`` of the field ``path`` in the YAML ``text`` (``file`` when the line is unknown)."""
+    import yaml
+
+    from lrplan.spec.yamlio import line_of
+
+    try:
+        node = yaml.compose(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+    except yaml.YAMLError:  # pragma: no cover - the text loaded above
+        node = None
+    line = line_of(node, path) if node is not None else None
+    return f"{source}:{line}" if line else source
 
 
 def import_config(config: dict, notes: Optional[list[str]] = None, budget: Optional[dict] = None,
@@ -149,13 +185,18 @@ def import_config(config: dict, notes: Optional[list[str]] = None, budget: Optio
 
 
 def import_hf(source: Union[str, Path]) -> Imported:
-    """The lrplan spec of an HF ``TrainingArguments`` YAML file."""
+    """The lrplan spec of an HF ``TrainingArguments`` YAML file; what transformers would refuse names the file."""
+    source = config_path(source, "hf", "YAML")
     cfg, notes = load_hf(source)
-    return import_config(cfg, notes, name=f"imported from {Path(source).name}")
+    try:
+        return import_config(cfg, notes, name=f"imported from {Path(source).name}")
+    except LrplanError as e:
+        raise in_file(source, e) from None
 
 
 def from_cli(args: list[str]) -> Imported:
     """``lrplan import hf FILE.yaml``."""
+    args = argv(args, "hf")
     if len(args) != 1:
         raise LrplanError("give one hf YAML file, e.g. lrplan import hf config.yaml")
     return import_hf(args[0])

@@ -46,7 +46,56 @@ SCHEDULER_TYPES = tuple(KWARGS)
 NOT_PLANNABLE = ("reduce_lr_on_plateau", "greedy")  # metric-driven
 WSD_TYPES = ("linear", "cosine", "1-sqrt")
 
-__all__ = ["KWARGS", "SCHEDULER_TYPES", "lr_lambda", "scheduler_kwargs", "simulate", "validate", "warmup_steps"]
+# lr_scheduler_kwargs that the schedule functions compute with: numbers (timescale and num_stable_steps may be None,
+# their defaults in optimization.py)
+NUMBER_KWARGS = ("num_cycles", "min_lr", "min_lr_rate", "warmup_lr_rate", "lr_end", "power", "timescale",
+                 "num_decay_steps", "num_stable_steps", "min_lr_ratio")
+
+__all__ = ["KWARGS", "NUMBER_KWARGS", "SCHEDULER_TYPES", "field_problems", "lr_lambda", "scheduler_kwargs", "simulate",
+           "validate", "warmup_steps"]
+
+
+def _number(v: Any) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+
+
+def field_problems(config: Mapping[str, Any]) -> list[tuple[tuple[str, ...], str]]:
+    """``(field path, message)`` for each field whose type transformers' arithmetic cannot use (a list for
+    ``learning_rate``, a string for ``max_steps``, ...): what ``validate`` reports first, and what ``lrplan import
+    hf`` reports with the file and line."""
+    out: list[tuple[tuple[str, ...], str]] = []
+    lr = config.get("learning_rate", 5e-5)
+    if not _number(lr):
+        out.append((("learning_rate",), f"{lr!r:.40} is not a finite number; give the peak LR, e.g. 3.0e-4"))
+    elif lr < 0:
+        out.append((("learning_rate",), f"{lr!r} is negative; give the peak LR (>= 0)"))
+    n = config.get("max_steps")
+    if n is not None and (not isinstance(n, int) or isinstance(n, bool)):
+        out.append((("max_steps",), f"{n!r:.40} is not an integer; give the run's optimizer steps as an integer (> 0)"))
+    w = config.get("warmup_steps", 0)
+    if not _number(w):
+        out.append((("warmup_steps",), f"{w!r:.40} is not a number; give the warmup steps (or a ratio of max_steps below 1)"))
+    t = config.get("lr_scheduler_type", "linear")
+    if not isinstance(t, str):
+        out.append((("lr_scheduler_type",), f"{t!r:.40} is not a scheduler name; choose from {', '.join(SCHEDULER_TYPES)}"))
+    kw = config.get("lr_scheduler_kwargs")
+    if isinstance(kw, str):
+        try:
+            kw = json.loads(kw)
+        except json.JSONDecodeError as e:
+            return [*out, (("lr_scheduler_kwargs",), f"not JSON ({e}); give a mapping, e.g. {{\"min_lr_rate\": 0.1}}")]
+    if kw is not None and not isinstance(kw, Mapping):
+        out.append((("lr_scheduler_kwargs",), f"{kw!r:.40} is not a mapping of the scheduler's keyword arguments, "
+                                              "e.g. {min_lr_rate: 0.1}"))
+    elif kw:
+        for k, v in kw.items():
+            if not isinstance(k, str):
+                out.append((("lr_scheduler_kwargs",), f"the key {k!r:.40} is not an argument name"))
+            elif k in NUMBER_KWARGS and not (v is None and k in ("timescale", "num_stable_steps")) and not _number(v):
+                out.append((("lr_scheduler_kwargs", k), f"{v!r:.40} is not a finite number"))
+            elif k in ("warmup_type", "decay_type") and not isinstance(v, str):
+                out.append((("lr_scheduler_kwargs", k), f"{v!r:.40} is not a string; expected one of {WSD_TYPES}"))
+    return out
 
 
 def scheduler_kwargs(config: Mapping[str, Any]) -> dict[str, Any]:
@@ -68,7 +117,11 @@ def warmup_steps(config: Mapping[str, Any]) -> int:
 def validate(config: Mapping[str, Any]) -> list[str]:
     """transformers' own refusals: unknown ``lr_scheduler_type``, kwargs the schedule function
     does not take (TypeError), the ValueErrors of ``optimization.py``, and the ZeroDivisionError of
-    ``polynomial`` when ``warmup == max_steps``. ``max_steps`` must be set (> 0) to plan."""
+    ``polynomial`` when ``warmup == max_steps``. ``max_steps`` must be set (> 0) to plan. Fields of the
+    wrong type (:func:`field_problems`) come first, each named."""
+    typed = field_problems(config)
+    if typed:
+        return [f"{'.'.join(path)}: {msg}" for path, msg in typed]
     out: list[str] = []
     t = config.get("lr_scheduler_type", "linear")
     lr = config.get("learning_rate", 5e-5)

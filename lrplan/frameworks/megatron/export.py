@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Callable, Optional
 
-from lrplan.errors import LrplanError
+from lrplan.errors import spec_error
 from lrplan.frameworks.common import (
     TORCH_RECIPE,
     Candidate,
@@ -143,7 +143,8 @@ def candidates(f: Facts, sample_based: bool) -> list[Candidate]:
         out.append(("constant", cfg(lr_decay_style="constant")))
     if sample_based:
         if not f.batch_size:
-            raise LrplanError("--sample-based needs budget.batch_size (sequences per step) in the spec")
+            raise spec_error(("budget",), "--sample-based needs budget.batch_size (sequences per step): add "
+                             "`batch_size: N` under budget, or drop --sample-based")
         out = [(lab, _to_samples(n, f.batch_size)) for lab, n in out]
     return out
 

@@ -17,7 +17,7 @@ import difflib
 from typing import Any, Optional
 
 from lrplan.errors import LrplanError
-from lrplan.frameworks.importing import Imported, import_native
+from lrplan.frameworks.importing import Imported, argv as _argv, import_native, what
 from lrplan.frameworks.megatron import MEGATRON_WSD
 
 __all__ = ["family", "from_cli", "import_config", "import_megatron", "parse_megatron_args"]
@@ -38,6 +38,7 @@ def parse_megatron_args(argv: list[str]) -> tuple[dict, dict, list[str]]:
     """Parse Megatron-LM arguments the way its argparse does (``--flag value`` or ``--flag=value``, the last
     occurrence wins). Returns ``(config, extra, notes)``: the LR-schedule arguments (simulator dict), budget
     facts (``seq_length``...), and notes. Unknown LR-looking flags and bad values raise LrplanError."""
+    argv = _argv(argv, "Megatron")
     cfg: dict[str, Any] = {}
     extra: dict[str, Any] = {}
     notes: list[str] = []
@@ -186,12 +187,17 @@ def import_config(config: dict, notes: Optional[list[str]] = None, budget: Optio
     """The lrplan spec of a Megatron config dict (argparse ``dest`` names, the simulator's form)."""
     from lrplan.frameworks.megatron import simulator
 
+    if seq_len is not None and (not isinstance(seq_len, int) or isinstance(seq_len, bool) or seq_len <= 0):
+        raise LrplanError(f"seq_len must be a positive integer (tokens per sample), not {what(seq_len)}")
     return import_native(label, config, simulator, lambda c: family(c, seq_len), notes, budget, name)
 
 
 def import_megatron(argv: list[str]) -> Imported:
-    """The lrplan spec of a Megatron command line (its LR-schedule and budget arguments)."""
+    """The lrplan spec of a Megatron command line (its LR-schedule and budget arguments: a list of strings)."""
     cfg, extra, notes = parse_megatron_args(argv)
+    for k in ("seq_length", "micro_batch_size"):
+        if extra.get(k) is not None and extra[k] <= 0:
+            raise LrplanError(f"--{k.replace('_', '-')} {extra[k]} must be positive")
     budget: dict[str, Any] = {}
     q = extra.get("seq_length")
     if cfg.get("train_samples") and q and cfg.get("global_batch_size"):
@@ -226,6 +232,7 @@ def import_megatron(argv: list[str]) -> Imported:
 
 def from_cli(args: list[str]) -> Imported:
     """``lrplan import megatron -- ARGS``."""
+    args = _argv(args, "Megatron")
     if not args:
         raise LrplanError("give Megatron's arguments after --, e.g. lrplan import megatron -- --lr 3e-4 --train-iters 1000 ...")
     return import_megatron(args)

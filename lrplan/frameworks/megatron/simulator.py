@@ -118,11 +118,58 @@ def _rampup_problems(a: Mapping[str, Any]) -> list[str]:
     return out
 
 
+_INTS = ("lr_warmup_iters", "lr_warmup_samples", "lr_decay_iters", "lr_decay_samples", "lr_wsd_decay_iters",
+         "lr_wsd_decay_samples", "train_iters", "train_samples", "global_batch_size")
+_FLOATS = ("lr", "min_lr", "lr_warmup_init", "lr_warmup_fraction")
+_STRS = ("lr_decay_style", "lr_wsd_decay_style", "step_batch_size_schedule")
+
+
+def _flag(dest: str) -> str:
+    return "--" + dest.replace("_", "-")
+
+
+def _type_problems(config: Mapping[str, Any]) -> list[str]:
+    """The argparse types (``type=int`` / ``float`` / ``str``, ``nargs=3``) of the arguments ``config`` sets."""
+    out = []
+    for k, v in config.items():
+        if v is None:  # argparse's default
+            continue
+        is_int = isinstance(v, int) and not isinstance(v, bool)
+        if k in _INTS and not is_int:
+            out.append(f"{_flag(k)} must be an integer, got {v!r:.40}")
+        elif k in _FLOATS and (isinstance(v, bool) or not isinstance(v, (int, float))):
+            out.append(f"{_flag(k)} must be a number, got {v!r:.40}")
+        elif k in _STRS and not isinstance(v, str):
+            out.append(f"{_flag(k)} must be a string, got {v!r:.40}")
+        elif k == "rampup_batch_size" and (
+            not isinstance(v, (list, tuple)) or len(v) != 3 or not all(isinstance(x, int) and not isinstance(x, bool) for x in v)
+        ):
+            out.append(f"--rampup-batch-size expects three integers START INCR SAMPLES, got {v!r:.40}")
+    return out
+
+
+def _decay_source(a: Mapping[str, Any]) -> str:
+    """The argument that sets the LR decay length (``--lr-decay-iters 0``, or ``--train-iters -5`` by default)."""
+    if a["train_iters"]:
+        k = "lr_decay_iters" if a["lr_decay_iters"] is not None else "train_iters"
+    else:
+        k = "lr_decay_samples" if a["lr_decay_samples"] is not None else "train_samples"
+    return f"{_flag(k)} {a[k]}"
+
+
 def validate(config: Mapping[str, Any]) -> list[str]:
     """Megatron's own refusals of ``config``: argparse/``validate_args`` asserts, the
     ``OptimizerParamScheduler`` and ramp-up calculator asserts, and unknown styles."""
     out = [f"unknown Megatron argument {k!r}" for k in config if k not in DEFAULTS]
+    out += _type_problems({k: v for k, v in config.items() if k in DEFAULTS})
+    if out:
+        return out
     a = _args(config)
+    for k, unit in (("train_iters", "iterations"), ("train_samples", "samples")):
+        if a[k] is not None and a[k] < 0:  # (0 is "not given", as Megatron's `if args.train_iters:` reads it)
+            out.append(f"{_flag(k)} {a[k]} must be positive (the run's length in {unit})")
+    if out:
+        return out
     if a["lr"] is None:
         out.append("--lr is required")
     gbs = a["global_batch_size"]
@@ -170,7 +217,7 @@ def validate(config: Mapping[str, Any]) -> list[str]:
     out += _rampup_problems(a)
     if out:
         return out
-    bad = [f"--{k.replace('_', '-')} {a[k]} is not a finite number" for k in ("lr", "min_lr", "lr_warmup_init")
+    bad = [f"--{k.replace('_', '-')} {a[k]} is not a finite number" for k in ("lr", "min_lr", "lr_warmup_init", "lr_warmup_fraction")
            if isinstance(a.get(k), float) and not math.isfinite(a[k])]
     if bad:
         return bad
@@ -183,10 +230,16 @@ def validate(config: Mapping[str, Any]) -> list[str]:
     if not s.init_lr <= s.max_lr:
         out.append(f"--lr-warmup-init ({s.init_lr}) must be <= --lr ({s.max_lr})")
     if not s.decay > 0:
-        out.append(f"the LR decay length must be positive, got {s.decay} samples")
+        out.append(f"{_decay_source(a)} must be positive (the LR decay length; Megatron asserts lr_decay_steps > 0)")
     elif not s.warmup < s.decay:
-        out.append(f"the warmup (--lr-warmup-iters/-samples/-fraction: {s.warmup} samples) must be shorter than the "
-                   f"LR decay (--lr-decay-iters/-samples, default the whole run: {s.decay} samples)")
+        if a["train_iters"]:  # iteration-based: say it in iterations, as the arguments are
+            gbs = int(a["global_batch_size"] or 1)
+            w, d, unit = s.warmup / gbs, s.decay // gbs, "iterations"
+        else:
+            w, d, unit = s.warmup, s.decay, "samples"
+        w = int(w) if float(w).is_integer() else w
+        out.append(f"the warmup (--lr-warmup-iters/-samples/-fraction: {w} {unit}) must be shorter than the "
+                   f"LR decay (--lr-decay-iters/-samples, default the whole run: {d} {unit})")
     if s.style == "WSD" and s.wsd_decay is None:
         out.append("--lr-decay-style WSD requires --lr-wsd-decay-iters (or --lr-wsd-decay-samples)")
     return out

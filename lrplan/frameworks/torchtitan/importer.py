@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any, Optional, Union
 
 from lrplan.errors import LrplanError
-from lrplan.frameworks.importing import Imported, import_native, read_text
+from lrplan.frameworks.importing import Imported, argv, config_path, import_native, in_file, read_text
 from lrplan.frameworks.torchtitan import TT_DECAY
 
 __all__ = ["family", "from_cli", "import_config", "import_torchtitan", "load_torchtitan"]
@@ -48,6 +48,7 @@ def load_torchtitan(source: Union[str, Path]) -> tuple[dict, list[str]]:
     except ModuleNotFoundError:  # Python 3.10: the same parser, packaged as tomli
         import tomli as tomllib  # type: ignore[no-redef]
 
+    source = config_path(source, "torchtitan", "TOML")
     text = read_text(source)
     try:
         data = tomllib.loads(text)
@@ -101,13 +102,18 @@ def import_config(config: dict, notes: Optional[list[str]] = None, budget: Optio
 
 
 def import_torchtitan(source: Union[str, Path]) -> Imported:
-    """The lrplan spec of a TorchTitan TOML file."""
+    """The lrplan spec of a TorchTitan TOML file; what TorchTitan would refuse names the file."""
+    source = config_path(source, "torchtitan", "TOML")
     cfg, notes = load_torchtitan(source)
-    return import_config(cfg, notes, name=f"imported from {Path(source).name}")
+    try:
+        return import_config(cfg, notes, name=f"imported from {Path(source).name}")
+    except LrplanError as e:
+        raise in_file(source, e) from None
 
 
 def from_cli(args: list[str]) -> Imported:
     """``lrplan import torchtitan FILE.toml``."""
+    args = argv(args, "torchtitan")
     if len(args) != 1:
         raise LrplanError("give one torchtitan TOML file, e.g. lrplan import torchtitan config.toml")
     return import_torchtitan(args[0])

@@ -129,8 +129,15 @@ def _type_problems(config: Mapping[str, Any], sched: Mapping[str, Any], steps: A
 def validate(config: Mapping[str, Any]) -> list[str]:
     """TorchTitan's own refusals: an unknown ``decay_type`` (ValueError, line 180; the Config's
     ``Literal``), and reaching the decay branch with ``decay_steps == 0`` (AssertionError, 168-170),
-    which happens when ``training.steps`` runs past ``total_steps`` with no decay phase."""
-    out = []
+    which happens when ``training.steps`` runs past ``total_steps`` with no decay phase. Sections and fields of
+    the wrong type come first (``training.steps = "x"``), each named."""
+    out = [f"{k} must be a table of its fields, got {v!r:.40}" for k in ("lr_scheduler", "optimizer", "training")
+           if (v := config.get(k)) is not None and not isinstance(v, Mapping)]
+    if out:
+        return out
+    raw = (config.get("training") or {}).get("steps", TRAINING_STEPS_DEFAULT)
+    if isinstance(raw, bool) or not isinstance(raw, (int, float)) or not math.isfinite(raw):
+        return [f"training.steps must be a positive integer, got {raw!r:.40}"]
     sched, steps, _ = sections(config)
     unknown = set(config.get("lr_scheduler") or {}) - set(LR_SCHEDULER_DEFAULTS)
     if unknown:
