@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Annotated, Optional
 import typer
 
 from lrplan import frameworks
-from lrplan.cli.console import PlainText
+from lrplan.cli.console import Output, PlainText
 
 if TYPE_CHECKING:  # pragma: no cover
     import numpy as np
@@ -162,10 +162,15 @@ def _import_args() -> str:
     return "; ".join(f"{n}: {frameworks.get(n).import_args}" for n in frameworks.importable())
 
 
+def complete_importable(incomplete: str) -> list[str]:
+    """Shell completion for import's FRAMEWORK: the frameworks that can be imported (from the registry)."""
+    return [n for n in frameworks.importable() if n.startswith(incomplete)]
+
+
 def import_(
-    framework: Annotated[str, typer.Argument(metavar="FRAMEWORK", click_type=PlainText(), help=f"{_or(frameworks.importable())}.", show_default=False)],
+    framework: Annotated[str, typer.Argument(metavar="FRAMEWORK", click_type=PlainText(), autocompletion=complete_importable, help=f"{_or(frameworks.importable())}.", show_default=False)],
     args: Annotated[Optional[list[str]], typer.Argument(metavar="ARGS", click_type=PlainText(), help=f"{_import_args()}.", show_default=False)] = None,
-    output: Annotated[Optional[str], typer.Option("-o", "--output", metavar="FILE", help="Write the spec to FILE (atomically) instead of stdout.")] = None,
+    output: Output = None,
 ) -> None:
     """Print the lrplan spec (YAML) equivalent to a framework config: what the framework really runs.
 

@@ -39,3 +39,10 @@ def test_completion_offers_known_values(words, want):
 def test_framework_versions_complete():
     got = complete("lrplan render x.yaml --framework-version 0.")
     assert "0.2" in got and "0.3" in got and "0.16" in got
+
+
+def test_import_completes_the_importable_frameworks():
+    from lrplan.frameworks import importable
+
+    assert complete("lrplan import ") == list(importable())
+    assert complete("lrplan import t") == ["torchtitan"]
