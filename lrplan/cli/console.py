@@ -56,6 +56,16 @@ def note(message: str, console: "Console | None" = None) -> None:
     say(f"[yellow]note:[/yellow] {_escape(message)}", console or stderr())
 
 
+def show(messages: "list[tuple[str, str]]", console: "Console | None" = None) -> None:
+    """The library's ``("note" | "warning", text)`` messages, in order, on stderr: warnings marked, notes plain."""
+    err = console or stderr()
+    for kind, message in messages:
+        if kind == "warning":
+            warn(message, err)
+        else:
+            err.print(message, soft_wrap=not err.is_terminal, markup=False)
+
+
 def say(markup: str, console: "Console") -> None:
     """Print rich markup: word-wrapped to the terminal's width on a terminal, one line otherwise."""
     console.print(markup, soft_wrap=not console.is_terminal)

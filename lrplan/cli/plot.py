@@ -75,12 +75,7 @@ def write_plot(specs: "list[Spec]", stream: TextIO, **kwargs) -> None:
     stream.flush()
     stream.write(text + "\n")
     stream.flush()
-    err = console.stderr()
-    for kind, message in messages:
-        if kind == "warning":
-            console.warn(message, err)
-        else:
-            err.print(message, soft_wrap=not err.is_terminal, markup=False)
+    console.show(messages)
 
 
 def plot(

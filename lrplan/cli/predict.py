@@ -50,11 +50,7 @@ def predict(
         with atomic_output(output, inputs) as fh:
             fh.write(res.curve_csv().encode())
     err = console.stderr()
-    for kind, message in res.messages:
-        if kind == "warning":
-            console.warn(message, err)
-        else:
-            err.print(message, soft_wrap=not err.is_terminal, markup=False)
+    console.show(res.messages, err)
     out = console.stdout() if output != "-" else err  # -o -: the curve owns stdout
     if len(res.predicted) == 1 and not res.invalid:
         p = res.predicted[0]
