@@ -24,13 +24,14 @@ LawName = Annotated[str, typer.Option("--law", metavar="LAW", help=cli_help(), a
 
 
 def fit(
-    logs: Annotated[list[Path], typer.Argument(metavar="LOG...", click_type=PlainPath(), help="CSV logs with a header: step and loss columns, and an lr column (or --schedule).", show_default=False)],
+    logs: Annotated[list[Path], typer.Argument(metavar="LOG...", click_type=PlainPath(), help="Logs: step/loss/lr CSV, HF trainer_state.json, Megatron-LM stdout, TensorBoard event files, a W&B CSV export, or a directory of these (format detected from the content).", show_default=False)],
+    log_format: Annotated[Optional[str], typer.Option("--format", metavar="csv|hf|megatron|tensorboard|wandb", help="Read every LOG as this format (default: detected from the content).", show_default=False)] = None,
     law: LawName = law_names()[0],
     output: Output = None,
     schedule: Annotated[Optional[list[Path]], typer.Option("--schedule", metavar="SPEC", help="The run's schedule spec, one per log in order (repeat the option); replaces the lr column.", show_default=False)] = None,
     step_col: Annotated[str, typer.Option("--step-col", metavar="COL", help="Step column (global optimizer step).")] = "step",
-    loss_col: Annotated[str, typer.Option("--loss-col", metavar="COL", help="Loss column (nats/token; validation loss is best).")] = "loss",
-    lr_col: Annotated[str, typer.Option("--lr-col", metavar="COL", help="LR column (every step or every N steps).")] = "lr",
+    loss_col: Annotated[str, typer.Option("--loss-col", metavar="COL", help="Loss column (nats/token; validation loss is best); for a framework log, the series (tag or key) to fit (default: its validation loss, else train loss).")] = "loss",
+    lr_col: Annotated[str, typer.Option("--lr-col", metavar="COL", help="LR column (every step or every N steps); for a framework log, the LR series (default: its own).")] = "lr",
     run_col: Annotated[str, typer.Option("--run-col", metavar="COL", help="Run-name column of multi-run files.")] = "run",
     runs: Annotated[Optional[str], typer.Option("--runs", metavar="RUNS", help="Runs to use from a multi-run file, e.g. a,b (each is its own curve; default all).", show_default=False)] = None,
     from_step: Annotated[Optional[int], typer.Option("--from-step", min=0, metavar="STEP", help="First step of the fit window (default: automatic, after warmup and the early transient).", show_default=False)] = None,
@@ -42,7 +43,10 @@ def fit(
     """Fit a loss law to training logs: a law.yaml that [bold]lrplan predict[/bold] and [bold]lrplan plan[/bold] use.
 
     Each log is a CSV with a header (step, loss, and lr unless --schedule gives the run's schedule: the
-    third example fits the momentum law to a log without an lr column). Fit runs
+    third example fits the momentum law to a log without an lr column), or what a framework wrote: a Hugging
+    Face trainer_state.json, a Megatron-LM stdout log, TensorBoard event files (pip install
+    'lrplan[tensorboard]'), a W&B CSV export, or a directory of these; each framework's step convention is
+    mapped onto lrplan's (README, "Predicting loss"). Fit runs
     with different schedules together (a constant and a cosine run at least, to identify the annealing terms).
     law.yaml (to -o FILE, else stdout) records the parameters, the fit window, the inputs with their sha256 and
     the fit quality per curve.
@@ -54,6 +58,8 @@ def fit(
         lrplan fit tests/data/logs/cosine_sparse_lr.csv --loss-col val_loss
 
         lrplan fit YOUR_RUN.csv --schedule schedules/wsd.yaml --law mtl
+
+        lrplan fit tests/data/logs/frameworks/megatron_stdout.log
     """
     from lrplan.laws.fitting import fit_logs
     from lrplan.output.table import atomic_output, check_output
@@ -62,7 +68,7 @@ def fit(
     check_output(output, inputs)  # before the fit: -o naming a log (or an empty -o) is refused at once
     res = fit_logs(logs, law=law, schedules=schedule, step_col=step_col, loss_col=loss_col, lr_col=lr_col,
                    run_col=run_col, runs=runs, from_step=from_step, to_step=to_step, warmup=warmup,
-                   max_points=max_points)
+                   max_points=max_points, fmt=log_format)
     with atomic_output(output, inputs) as fh:
         fh.write(res.text.encode())
     err = console.stderr()

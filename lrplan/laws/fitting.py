@@ -18,7 +18,8 @@ import numpy as np
 from lrplan.errors import LrplanError
 from lrplan.laws.driver import fit
 from lrplan.laws.fitted import FittedLaw
-from lrplan.laws.logs import DEFAULT_MAX_POINTS, MIN_POINTS, read_log
+from lrplan.laws.logformats import read_any
+from lrplan.laws.logs import DEFAULT_MAX_POINTS, MIN_POINTS
 from lrplan.laws.registry import canonical, choices_text
 from lrplan.laws.resolve import ResolvedLaw
 from lrplan.laws.warmup import WARMUP_CONVENTIONS, warmup_length
@@ -65,13 +66,16 @@ def split_runs(text: str | None) -> list[str] | None:
 def fit_logs(logs: Sequence[str | Path], *, law: str = "multi-power", schedules: Sequence[str | Path] | None = None,
              step_col: str = "step", loss_col: str = "loss", lr_col: str = "lr", run_col: str = "run",
              runs: str | Sequence[str] | None = None, from_step: int | None = None, to_step: int | None = None,
-             warmup: str | None = None, max_points: int = DEFAULT_MAX_POINTS) -> LogFit:
+             warmup: str | None = None, max_points: int = DEFAULT_MAX_POINTS, fmt: str | None = None) -> LogFit:
     """Fit ``law`` (a registered name or alias, any case) to the curves of ``logs`` (CSV; one curve per run),
     each with its LR from its ``lr_col`` or from its schedule spec (``schedules``, one per log).
 
     The window is ``from_step`` (default: automatic, after warmup and the early transient) to ``to_step``
     (default: the end of each log); the fit never uses warmup points and needs ``MIN_POINTS`` points per curve.
     ``runs``: the runs to use from multi-run logs (a list, or ``--runs`` text ``"a,b"``).
+    ``fmt``: the log format (:data:`lrplan.laws.logformats.FORMATS`; default: detected from each log's content; a
+    directory is every log in it).  A ``loss_col``/``lr_col`` other than the default also names the series (tag, key)
+    of a framework log; by default its reader picks them.
     """
     law_name = canonical(law.strip().lower())
     if law_name is None:
@@ -91,9 +95,11 @@ def fit_logs(logs: Sequence[str | Path], *, law: str = "multi-power", schedules:
         specs = [load_spec(s) for s in schedules]
     curves = []
     for path, spec in zip(logs, specs):
-        curves.extend(read_log(path, step_col=step_col, loss_col=loss_col, lr_col=lr_col, run_col=run_col,
+        curves.extend(read_any(path, fmt=fmt, step_col=step_col, loss_col=loss_col, lr_col=lr_col, run_col=run_col,
                                runs=run_names, schedule=spec, max_points=max_points,
-                               require_run_col=run_col != "run", window=(from_step, to_step)))
+                               require_run_col=run_col != "run", window=(from_step, to_step),
+                               loss_key=None if loss_col == "loss" else loss_col,
+                               lr_key=None if lr_col == "lr" else lr_col))
     seen: dict[str, int] = {}
     for c in curves:  # unique curve names (same file stem in two folders)
         k = seen.get(c.name, 0)

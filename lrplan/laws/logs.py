@@ -275,9 +275,23 @@ def _one_curve(p: str, digest: str, name: str, run: str | None, rows: list[tuple
                     raise _err(p, f"{header[i_lr]} {v:g} is not a learning rate (must be in [0, {MAX_LR:g}])", line)
                 rs.append(st)
                 rv.append(v)
+    return build_curve(p, digest, name, run, ls, lv, rs, rv, header[i_loss] if i_loss is not None else None,
+                       header[i_lr] if i_lr is not None else None, schedule, need_loss, max_points, window, notes)
+
+
+def build_curve(p: str, digest: str, name: str, run: str | None, ls: Sequence[int], lv: Sequence[float],
+                rs: Sequence[int], rv: Sequence[float], loss_label: str | None, lr_label: str | None, schedule: Any,
+                need_loss: bool, max_points: int | None, window: tuple[int | None, int | None] = (None, None),
+                notes: list[str] | None = None, lr_hint: str = "give the schedule with --schedule SPEC.yaml"
+                ) -> LogCurve:
+    """A :class:`LogCurve` from checked loss points ``(ls, lv)`` and LR points ``(rs, rv)`` on lrplan's steps
+    (any order, duplicates averaged): the per-step LR, the warmup/zero-LR rules, the window and the thinning.
+    ``loss_label``/``lr_label`` name the series in messages (``lr_label=None``: no LR series)."""
+    where = f"{p}" + (f" (run {run})" if run is not None else "")
+    notes = [] if notes is None else notes
     if need_loss:
         if not ls:
-            raise _err(where, f"no loss values in column {header[i_loss]!r}")  # type: ignore[index]
+            raise _err(where, f"no loss values in column {loss_label!r}")
         steps, loss, dup, unsorted = _dedupe(np.array(ls, dtype=np.int64), np.array(lv, dtype=float))
         if unsorted:
             notes.append("rows were not in step order: sorted by step")
@@ -290,8 +304,8 @@ def _one_curve(p: str, digest: str, name: str, run: str | None, rows: list[tuple
     if schedule is not None:
         lr = _schedule_lr(schedule)
         src = f"schedule:{getattr(schedule, 'source', None) or schedule}"
-        if i_lr is not None:
-            notes.append(f"the {header[i_lr]!r} column is ignored: the LR comes from the schedule")
+        if lr_label is not None:
+            notes.append(f"the {lr_label!r} column is ignored: the LR comes from the schedule")
         if need_loss:
             past = steps >= lr.size
             if past.any():
@@ -303,16 +317,15 @@ def _one_curve(p: str, digest: str, name: str, run: str | None, rows: list[tuple
                 steps, loss = steps[~past], loss[~past]
     else:
         if not rv:
-            raise _err(where, f"no way to know the LR: column {header[i_lr]!r} has no values; "  # type: ignore[index]
-                              "give the schedule with --schedule SPEC.yaml")
-        lr_name = header[i_lr]  # type: ignore[index]
+            raise _err(where, f"no way to know the LR: column {lr_label!r} has no values; {lr_hint}")
+        lr_name = str(lr_label)
         _refuse_runs_merged(where, lr_name, np.array(rs, dtype=np.int64), np.array(rv, dtype=float))
         rsteps, rvals, rdup, _ = _dedupe(np.array(rs, dtype=np.int64), np.array(rv, dtype=float))
         if rdup and not need_loss:
             notes.append(f"{rdup} duplicate step(s): their LRs were averaged")
         length = int(max(steps.max() if steps.size else 0, rsteps.max())) + 1
         lr, assumed, held = lr_from_points(rsteps, rvals, length)
-        src = "column:" + header[i_lr]  # type: ignore[index]
+        src = "column:" + lr_name
         if rsteps.size < int(rsteps[-1] - rsteps[0]) + 1:
             notes.append(f"LR logged at {rsteps.size:,} of the {int(rsteps[-1] - rsteps[0]) + 1:,} steps "
                          f"{int(rsteps[0]):,}..{int(rsteps[-1]):,}: linearly interpolated between them")

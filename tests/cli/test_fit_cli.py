@@ -629,3 +629,41 @@ def test_a_subnormal_loss_names_its_row(tmp_path):
     res = runner.invoke(app, ["fit", str(log), "--loss-col", "val_loss", "-q", "-o", str(tmp_path / "law.yaml")])
     assert res.exit_code == 2
     assert res.stderr.startswith(f"error: {log}:61: val_loss 9.99989e-321 is too small for a loss in nats")
+
+
+# --- framework logs (issue 17 point 1)
+FW = LOGS / "frameworks"
+
+
+def test_fit_framework_logs_detected():
+    pytest.importorskip("tensorboard")
+    res = run("fit", FW / "megatron_stdout.log", FW / "megatron_tb", *FAST, "-q")
+    assert res.exit_code == 0, res.stderr
+    law = yaml.safe_load(res.stdout)
+    assert [i["curve"] for i in law["inputs"]] == ["megatron_stdout", "megatron_tb"]
+    assert law["inputs"][0]["lr_source"] == "column:learning rate"
+    assert "Megatron-LM convention" in res.stderr
+    again = run("fit", FW / "megatron_stdout.log", FW / "megatron_tb", *FAST, "-q")
+    assert again.stdout == res.stdout  # deterministic
+
+
+def test_fit_format_forced_and_bad(tmp_path):
+    fails(run("fit", FW / "hf" / "trainer_state.json", "--format", "megatron"), "trainer_state.json",
+          "no Megatron-LM")
+    fails(run("fit", FW / "bad" / "not_hf.json"), "not_hf.json", "JSON with keys", "--format")
+    fails(run("fit", FW / "megatron_stdout.log", "--format", "xml"), "--format 'xml'")
+    pytest.importorskip("tensorboard")
+    fails(run("fit", FW / "bad" / "tb_no_loss"), "tb_no_loss", "TensorBoard events with tags: grad_norm, throughput",
+          "--loss-col")
+
+
+def test_fit_directory(tmp_path):
+    d = tmp_path / "logs"
+    d.mkdir()
+    shutil.copy(FW / "megatron_stdout.log", d / "a.log")
+    shutil.copy(LOGS / "cosine_sparse_lr.csv", d / "b.csv")
+    res = run("fit", d, *FAST, "-q", "--loss-col", "val_loss")
+    assert res.exit_code == 2 and "a.log" in res.stderr  # --loss-col val_loss names a series: not in the Megatron log
+    res = run("fit", d / "a.log", d, *FAST, "-q", "--format", "megatron")
+    assert res.exit_code == 0, res.stderr
+    assert [i["curve"] for i in yaml.safe_load(res.stdout)["inputs"]] == ["a", "a.log"]
