@@ -72,11 +72,7 @@ def fit(
     with atomic_output(output, inputs) as fh:
         fh.write(res.text.encode())
     err = console.stderr()
-    for kind, message in res.messages:
-        if kind == "warning":
-            console.warn(message, err)
-        else:
-            err.print(message, soft_wrap=not err.is_terminal, markup=False)
+    console.show(res.messages, err)
     to_file = bool(output) and output != "-"
     if not quiet:
         out = console.stdout() if to_file else err  # -o -: the law file owns stdout
