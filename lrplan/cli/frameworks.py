@@ -16,7 +16,6 @@ from lrplan import frameworks
 from lrplan.cli.console import Output, PlainText
 
 if TYPE_CHECKING:  # pragma: no cover
-    import numpy as np
 
     from lrplan.frameworks.export import Export
 
@@ -118,40 +117,15 @@ def render_framework(
     from lrplan.output.table import table_chunks
 
     _print_export(e, quiet, f"the table is what {e.framework} runs with the config of --format {e.framework}")
-    plan = ConventionPlan(spec.schedule_plan(), e.lr)
+    from lrplan.schedules.render import with_lrs
+
+    plan = with_lrs(spec.schedule_plan(), e.lr)
     if output is None and every is None and sys.stdout.isatty():  # a preview, like plain render on a terminal
         every = max(1, plan.total_steps // 8)
         _err("(a preview; the full table: add -o FILE, or pipe the output)")
     with atomic_output(output, inputs=[spec_path]) as fh:
         for chunk in table_chunks(plan, fmt, every):  # type: ignore[arg-type]
             fh.write(chunk)
-
-
-def ConventionPlan(plan, lr: "np.ndarray"):  # noqa: N802 - a factory that looks like a class
-    """A copy of ``plan`` (phases, tokens) whose LRs are ``lr``: a framework's per-update LRs."""
-    import copy
-    import dataclasses
-
-    import numpy as np
-
-    base = type(plan)
-
-    class _Plan(base):  # type: ignore[valid-type, misc]
-        # both ways a table reads LRs: whole chunks, and single steps (--every, the terminal preview)
-        def chunks(self, start: int = 0, stop: int | None = None, size: int = 1 << 20):
-            for ch in base.chunks(self, start, stop, size):
-                a = int(ch.step[0]) if ch.step.size else 0
-                yield dataclasses.replace(ch, lr=lr[a : a + ch.step.size])
-
-        def lr_at(self, steps: "np.ndarray") -> "np.ndarray":
-            return lr[np.asarray(steps, dtype=np.int64)]
-
-        def _check(self, lr_, steps) -> None:  # the framework's values are what they are
-            return None
-
-    out = copy.copy(plan)
-    out.__class__ = _Plan
-    return out
 
 
 def _or(names: tuple[str, ...]) -> str:

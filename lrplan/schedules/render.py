@@ -162,3 +162,29 @@ class SchedulePlan:
         """First step of every phase and the last step of the run."""
         pts = {s.start for s in self.segments} | {self.total_steps - 1}
         return np.array(sorted(p for p in pts if 0 <= p < self.total_steps), dtype=np.int64)
+
+
+def with_lrs(plan: "SchedulePlan", lr: np.ndarray) -> "SchedulePlan":
+    """A copy of ``plan`` (phases, tokens, chunking) whose LRs are ``lr``, e.g. the LRs a framework really runs
+    (``render --convention FW``); they are taken as they are (no range check)."""
+    import copy
+    import dataclasses
+
+    base = type(plan)
+
+    class _Plan(base):  # type: ignore[valid-type, misc]
+        # both ways a table reads LRs: whole chunks, and single steps (--every, the terminal preview)
+        def chunks(self, start: int = 0, stop: int | None = None, size: int = 1 << 20):
+            for ch in base.chunks(self, start, stop, size):
+                a = int(ch.step[0]) if ch.step.size else 0
+                yield dataclasses.replace(ch, lr=lr[a : a + ch.step.size])
+
+        def lr_at(self, steps: "np.ndarray") -> "np.ndarray":
+            return lr[np.asarray(steps, dtype=np.int64)]
+
+        def _check(self, lr_, steps) -> None:  # the framework's values are what they are
+            return None
+
+    out = copy.copy(plan)
+    out.__class__ = _Plan
+    return out
