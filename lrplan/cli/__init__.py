@@ -106,20 +106,28 @@ def main() -> None:
     before = _stdout_kind()
     try:
         rv = app(standalone_mode=False)
+        sys.stdout.flush()  # a full disk behind stdout fails here, not in the interpreter's exit
     except _Terminated as e:
         name = signal.Signals(e.signum).name
-        sys.stderr.write(f"error: stopped by {name}; nothing was written\n")
+        sys.stderr.write(f"error: stopped by {name}; no output file was left half-written\n")
         sys.exit(128 + e.signum)
+    except UnicodeEncodeError as e:  # e.g. PYTHONIOENCODING=ascii: the tables' box characters cannot be shown
+        _silence_stdout()
+        sys.stderr.write(f"error: the output's encoding ({e.encoding}) cannot show lrplan's output; set "
+                         "PYTHONIOENCODING=utf-8 (or a UTF-8 locale, LANG=C.UTF-8)\n")
+        sys.exit(2)
+    except OSError as e:
+        if e.errno == getattr(__import__("errno"), "EPIPE", 32):  # a closed pipe: not an error (see above)
+            _silence_stdout()
+            sys.exit(0)
+        _silence_stdout()
+        sys.stderr.write(f"error: cannot write the output: {e.strerror or e}\n")
+        sys.exit(2)
     except SystemExit as e:
         # rich answers a closed pipe by pointing stdout at /dev/null and raising SystemExit(1)
         if e.code == 1 and before is not None and _stdout_kind() != before and _stdout_kind() == _devnull():
             sys.exit(0)
         raise
-    except BrokenPipeError:  # a closed pipe outside a command (e.g. typer's own help output)
-        try:
-            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        finally:
-            sys.exit(0)
     except KeyboardInterrupt:
         sys.stderr.write("error: interrupted\n")
         sys.exit(130)
@@ -137,6 +145,18 @@ def main() -> None:
             sys.exit(1)
         raise
     sys.exit(rv if isinstance(rv, int) else 0)
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null, so the interpreter's final flush of what could not be written stays quiet."""
+    try:
+        sys.stdout.flush()
+    except (OSError, ValueError):
+        pass
+    try:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
 
 
 def _devnull() -> tuple[int, int]:

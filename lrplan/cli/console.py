@@ -227,6 +227,12 @@ def complete_framework(incomplete: str) -> list[str]:
     return _starting(framework_names(), incomplete)
 
 
+def complete_plan_export(incomplete: str) -> list[str]:
+    from lrplan.frameworks import exportable_plans
+
+    return _starting(list(exportable_plans()), incomplete)
+
+
 def complete_format(incomplete: str) -> list[str]:
     return _starting(["csv", "json", *framework_names()], incomplete)
 

@@ -23,9 +23,15 @@ def _complete_law(incomplete: str) -> list[str]:
 LawName = Annotated[str, typer.Option("--law", metavar="LAW", help=cli_help(), autocompletion=_complete_law)]
 
 
+def _complete_format(incomplete: str) -> list[str]:
+    from lrplan.laws.logformats import FORMATS
+
+    return [f for f in FORMATS if f.startswith(incomplete)]
+
+
 def fit(
     logs: Annotated[list[Path], typer.Argument(metavar="LOG...", click_type=PlainPath(), help="Logs: step/loss/lr CSV, HF trainer_state.json, Megatron-LM stdout, TensorBoard event files, a W&B CSV export, or a directory of these (format detected from the content).", show_default=False)],
-    log_format: Annotated[Optional[str], typer.Option("--format", metavar="csv|hf|megatron|tensorboard|wandb", help="Read every LOG as this format (default: detected from the content).", show_default=False)] = None,
+    log_format: Annotated[Optional[str], typer.Option("--format", metavar="FORMAT", autocompletion=_complete_format, help="Read every LOG as this format: csv, hf, megatron, tensorboard or wandb (default: detected from the content).", show_default=False)] = None,
     law: LawName = law_names()[0],
     output: Output = None,
     schedule: Annotated[Optional[list[Path]], typer.Option("--schedule", metavar="SPEC", help="The run's schedule spec, one per log in order (repeat the option); replaces the lr column.", show_default=False)] = None,
@@ -45,7 +51,7 @@ def fit(
     Each log is a CSV with a header (step, loss, and lr unless --schedule gives the run's schedule: the
     third example fits the momentum law to a log without an lr column), or what a framework wrote: a Hugging
     Face trainer_state.json, a Megatron-LM stdout log, TensorBoard event files (pip install
-    'lrplan[tensorboard]'), a W&B CSV export, or a directory of these; each framework's step convention is
+    'lrplan\\[tensorboard]'), a W&B CSV export, or a directory of these; each framework's step convention is
     mapped onto lrplan's (README, "Predicting loss"). Fit runs
     with different schedules together (a constant and a cosine run at least, to identify the annealing terms).
     law.yaml (to -o FILE, else stdout) records the parameters, the fit window, the inputs with their sha256 and

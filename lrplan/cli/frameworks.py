@@ -96,7 +96,7 @@ def render_framework(
     from lrplan.errors import LrplanError
     from lrplan.frameworks.export import export
     from lrplan.output.table import atomic_output, check_output
-    from lrplan.spec.models import load_spec
+    from lrplan.spec.loading import load_spec
 
     if convention is not None and fmt not in ("csv", "json"):
         raise LrplanError(f"--convention writes a per-step table: use it with --format csv or json, not {fmt}")

@@ -27,7 +27,7 @@ def plan(
     law: Law = None,
     no_law: Annotated[bool, typer.Option("--no-law", help="Skip loss predictions.")] = False,
     optimize: Annotated[bool, typer.Option("--optimize", help="Choose the decay fraction and shape per budget that minimise predicted loss.")] = False,
-    export: Annotated[Optional[str], typer.Option("--export", metavar="FW", autocompletion=console.complete_framework, help=f"Write one config per branch/segment for {console.PLAN_FRAMEWORKS_HELP} into -o DIR.")] = None,
+    export: Annotated[Optional[str], typer.Option("--export", metavar="FW", autocompletion=console.complete_plan_export, help=f"Write one config per branch/segment for {console.PLAN_FRAMEWORKS_HELP} into -o DIR.")] = None,
     show_plot: Annotated[bool, typer.Option("--plot", help="Plot the run with its checkpoints marked.")] = False,
 ) -> None:
     """Plan WSD branch points or WSD-S checkpoints for several budgets: positions, compute, predicted loss.

@@ -13,7 +13,7 @@ arXiv 2410.05192) exports as one launch per decay where the framework has WSD.
 Bad input (an unknown framework or version, a value of the wrong type, a spec that does not load) raises
 :class:`lrplan.errors.LrplanError` only.
 
->>> from lrplan.spec.models import load_spec
+>>> from lrplan.spec.loading import load_spec
 >>> s = load_spec({"budget": {"steps": 100}, "schedule": {"kind": "cosine", "peak_lr": 1e-3, "warmup": 10}})
 >>> e = export(s, "megatron")
 >>> e.exact, e.native["lr_decay_style"], e.native["lr_warmup_iters"]
@@ -69,7 +69,8 @@ def export(spec: "Spec | str | Path | dict", framework: str, version: str | None
     """
     from pathlib import Path
 
-    from lrplan.spec.models import Spec, load_spec
+    from lrplan.spec.loading import load_spec
+    from lrplan.spec.models import Spec
 
     if not isinstance(spec, (Spec, str, Path, dict)):
         from lrplan.frameworks.importing import what

@@ -180,7 +180,7 @@ def import_native(
     import yaml
 
     from lrplan.frameworks.common import compare
-    from lrplan.spec.models import load_spec
+    from lrplan.spec.loading import load_spec
 
     mod = simulator
     if not isinstance(config, Mapping):

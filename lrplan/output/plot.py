@@ -4,7 +4,7 @@ The drawing function works on :class:`Series` (a label, x and y arrays, and the 
 starts), so anything that yields arrays can be plotted: a spec (:func:`plan_series`), what a framework
 really runs, or a predicted loss on the right-hand axis.
 
->>> from lrplan.spec.models import load_spec
+>>> from lrplan.spec.loading import load_spec
 >>> spec = load_spec({"budget": {"steps": 1000}, "schedule": {"kind": "cosine", "peak_lr": 1.0, "warmup": 100}})
 >>> text = plot_series([plan_series(spec.schedule_plan(), "demo")], 60, 15)
 >>> "learning rate" in text and "* demo" in text

@@ -25,6 +25,9 @@ LIMITS = {  # the largest file of each kind lrplan reads
 }
 
 
+_STDIN: bytes | None = None
+
+
 class InputError(LrplanError):
     """An input file that cannot be read: missing, not a regular file, or too large."""
 
@@ -37,7 +40,10 @@ def read_bytes(path: str | Path, what: str, limit: int | None = None) -> bytes:
     most = limit if limit is not None else LIMITS.get(what, 16 * MiB)
     name = str(path)
     if name == "-":
-        data = sys.stdin.buffer.read(most + 1)
+        global _STDIN
+        if _STDIN is None:  # standard input can be read once: a second reader (format detection, then the
+            _STDIN = sys.stdin.buffer.read(most + 1)  # parser) gets the same bytes
+        data = _STDIN
         if len(data) > most:
             raise InputError(f"<stdin>: the {what} is larger than {_size(most)}; lrplan reads {what}s up to that size")
         return data

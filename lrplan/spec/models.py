@@ -420,6 +420,14 @@ FRAMEWORK_KEYS: dict[str, tuple[str, str]] = {
     "seq_length": ("Megatron's", "budget.seq_len: 4096"),
     "seq_len": ("TorchTitan's", "budget.seq_len: 4096 (in budget:, not in schedule:)"),
     "rampup_batch_size": ("Megatron's", "budget.rampup: {start: 32, increment: 32, samples: 1M}"),
+    "lr_decay_samples": ("Megatron's", "the decay length: for cosine it ends at the budget; for a shorter decay use kind: wsd with decay: '10M samples'"),
+    "num_decay_steps": ("HF's WSD", "schedule.decay: 2000 (steps; kind: wsd)"),
+    "num_stable_steps": ("HF's WSD", "the stable phase: kind: wsd fills the run between warmup and decay"),
+    "warmup_stable_steps": ("a common", "schedule.warmup (the warmup) and schedule.decay (kind: wsd); the stable phase fills the rest"),
+    "cooldown_steps": ("a common", "schedule.decay: 2000 (steps; kind: wsd)"),
+    "warmup_tokens": ("a common", "schedule.warmup: '1B tokens'"),
+    "lr_end": ("HF's polynomial", "schedule.min_lr: 1.0e-7"),
+    "micro_batch_size": ("Megatron's", "nothing: lrplan needs the global batch only, budget.batch_size (sequences per optimizer step)"),
 }
 
 
@@ -557,12 +565,3 @@ def from_data(data: Any, *, source: str | None = None, base_dir: Path | None = N
     spec._node = node
     spec.schedule_plan()
     return spec
-
-
-def __getattr__(name: str) -> Any:  # transitional: ``load_spec`` moved to lrplan.spec.loading
-    if name in ("load_spec", "load_yaml", "line_of"):
-        import importlib
-
-        mod = "lrplan.spec.yamlio" if name in ("load_yaml", "line_of") else "lrplan.spec.loading"
-        return getattr(importlib.import_module(mod), name)
-    raise AttributeError(f"module 'lrplan.spec.models' has no attribute {name!r}")

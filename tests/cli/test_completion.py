@@ -27,6 +27,8 @@ def complete(words: str) -> list[str]:
     ("lrplan render x.yaml --convention t", ["torchtitan"]),
     ("lrplan plot x.yaml --convention ", list(names())),
     ("lrplan plan x.yaml --export m", ["megatron"]),
+    ("lrplan plan x.yaml --export ", ["megatron", "torchtitan", "hf"]),  # only what plan --export writes
+    ("lrplan fit log.csv --format t", ["tensorboard"]),
     ("lrplan list ", [*FAMILIES, "shapes"]),
     ("lrplan list wsd", ["wsd", "wsdc", "wsd-s"]),
     ("lrplan plot x.yaml --law builtin:mpl-4", ["builtin:mpl-400m"]),

@@ -667,3 +667,15 @@ def test_fit_directory(tmp_path):
     res = run("fit", d / "a.log", d, *FAST, "-q", "--format", "megatron")
     assert res.exit_code == 0, res.stderr
     assert [i["curve"] for i in yaml.safe_load(res.stdout)["inputs"]] == ["a", "a.log"]
+
+
+def test_fit_reads_a_log_from_stdin():
+    """``lrplan fit -`` (format detection reads the log once, the parser again: stdin is read once and kept)."""
+    import subprocess
+    import sys
+
+    log = (ROOT / "tests/data/logs/mpl25m_runs.csv").read_text()
+    r = subprocess.run([sys.executable, "-m", "lrplan", "fit", "-", "--run-col", "run", "-q", "-o", "-"], input=log,
+                       capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.startswith("law: multi-power") or "law: multi-power" in r.stdout

@@ -27,7 +27,7 @@ from lrplan.errors import LrplanError
 from lrplan.frameworks import NAMES as FRAMEWORKS
 from lrplan.frameworks.export import compare, export, simulate
 from lrplan.frameworks.megatron import simulator as megatron
-from lrplan.spec.models import load_spec
+from lrplan.spec.loading import load_spec
 
 RTOL = 1e-12
 

@@ -29,7 +29,7 @@ from lrplan import frameworks
 from lrplan.cli import app
 from lrplan.errors import LrplanError, SpecError
 from lrplan.frameworks.export import export
-from lrplan.spec.models import load_spec
+from lrplan.spec.loading import load_spec
 
 ROOT = Path(__file__).resolve().parents[2]
 SCHEDULES = ROOT / "schedules"

@@ -27,7 +27,7 @@ from lrplan.frameworks.importing import phases_from_lr
 from lrplan.frameworks.megatron import simulator as megatron
 from lrplan.frameworks.megatron.importer import import_megatron, parse_megatron_args
 from lrplan.frameworks.torchtitan.importer import import_torchtitan
-from lrplan.spec.models import load_spec
+from lrplan.spec.loading import load_spec
 
 DATA = Path(__file__).resolve().parent.parent / "data" / "conformance"
 runner = CliRunner()

@@ -111,6 +111,11 @@ def test_length_forms(text, value, unit):
     ("lr_min", "schedule.min_lr_ratio: 0.1 (TorchTitan's lr_min is a fraction of lr)"),
     ("train_iters", "(Megatron's name); in lrplan write budget: {steps: N}"),
     ("max_steps", "(HF's name); in lrplan write budget: {steps: N}"),
+    ("num_decay_steps", "in lrplan write schedule.decay: 2000"),
+    ("lr_decay_samples", "(Megatron's name)"),
+    ("warmup_tokens", "in lrplan write schedule.warmup: '1B tokens'"),
+    ("micro_batch_size", "lrplan needs the global batch only"),
+    ("cooldown_steps", "in lrplan write schedule.decay"),
 ])
 def test_framework_keys_say_how_lrplan_writes_them(key, want):
     """Keys users bring from Megatron, TorchTitan and HF get the lrplan spelling, not a near-miss suggestion
