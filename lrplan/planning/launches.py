@@ -136,6 +136,18 @@ def _prepare_dir(out_dir: Path, planned: set[str]) -> None:
                           "remove them")
 
 
+def _with_flag(snippet: str, flag: str) -> str:
+    """A command-line snippet (``--a 1 \\`` lines, comments before) with ``flag`` added as its last argument, so a
+    resumed launch pasted as written carries it (Megatron: ``--override-opt-param-scheduler``)."""
+    lines = snippet.rstrip("\n").split("\n")
+    last = max((i for i, ln in enumerate(lines) if ln.strip() and not ln.lstrip().startswith("#")), default=None)
+    if last is None:
+        return snippet
+    lines[last] = lines[last].rstrip() + " \\"
+    lines.insert(last + 1, flag)
+    return "\n".join(lines) + "\n"
+
+
 def export_plan(spec: "Spec", res: "PlanResult", framework: str, out_dir: Path, version: str | None = None) -> list[Path]:
     """Write the launches' configs, a LAUNCH.md with the order and resume points, and the per-step CSV(s)."""
     from lrplan.output.table import atomic_output, table_chunks
@@ -147,6 +159,10 @@ def export_plan(spec: "Spec", res: "PlanResult", framework: str, out_dir: Path, 
     planned = {f"{n}.{e}" for n, e in exts.items()} | {"LAUNCH.md"}
     planned |= {"wsd-s-run.csv"} if res.kind == "wsd-s" else {f"{j.name}.csv" for j in jobs if j.name.startswith("branch")}
     _prepare_dir(out_dir, planned)
+    from lrplan.output.table import check_output
+
+    for name in sorted(planned):  # an export never replaces its own spec (e.g. a spec named branch-1.csv)
+        check_output(str(out_dir / name), [spec.source] if spec.source else [])
     written: list[Path] = []
     lines = [f"# {spec.name or spec.source or 'plan'}: {res.kind} for {len(res.checkpoints)} budgets on {framework}", ""]
     for i, j in enumerate(jobs, 1):
@@ -161,8 +177,12 @@ def export_plan(spec: "Spec", res: "PlanResult", framework: str, out_dir: Path, 
         keep = (f"; save its final checkpoint (after update {j.end_step:,}): {' and '.join(j.needed_by)} "
                 f"{'start' if len(j.needed_by) > 1 else 'starts'} from it" if j.needed_by else "")
         head = f"# launch {i} of {len(jobs)} ({j.name}): {resume}; train to update {j.end_step:,}{keep}; {verdict}\n"
+        snippet = j.export.snippet if j.export.snippet.endswith("\n") else j.export.snippet + "\n"
+        args = [ln for ln in snippet.splitlines() if not ln.lstrip().startswith("#")]
+        if plan_export.resume_flag and j.resume_step and not any(plan_export.resume_flag in ln for ln in args):
+            snippet = _with_flag(snippet, plan_export.resume_flag)
         with atomic_output(str(path)) as fh:
-            fh.write(head.encode() + j.export.snippet.encode() + (b"" if j.export.snippet.endswith("\n") else b"\n"))
+            fh.write(head.encode() + snippet.encode())
         written.append(path)
         lines.append(f"{i}. `{path.name}`: {resume}; train to update {j.end_step:,}{keep}; {verdict}.")
     if res.kind == "wsd-s":

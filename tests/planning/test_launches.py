@@ -99,3 +99,19 @@ def test_wsd_export_saves_the_trunk_checkpoints_the_branches_resume_from(fw, tmp
     launch = (out / "LAUNCH.md").read_text()
     assert "save its final checkpoint (after update 11,158): trunk-2 and branch-1 start from it" in launch
     assert "(trunk-2's final checkpoint)" in launch
+
+
+def test_resumed_megatron_launches_carry_the_override_flag_and_the_spec_is_never_replaced(tmp_path):
+    out = tmp_path / "exp"
+    res = runner.invoke(app, ["plan", str(ROOT / "schedules/plan-wsd.yaml"), "--no-law", "--export", "megatron", "-o", str(out)])
+    assert res.exit_code == 0, res.stderr
+    for f in sorted(out.glob("*.args")):
+        args = [ln for ln in f.read_text().splitlines() if not ln.startswith("#")]
+        resumed = f.name != "trunk-1.args"
+        assert ("--override-opt-param-scheduler" in args) == resumed, f.name  # pasted as written, it resumes
+        assert all(ln.endswith(" \\") for ln in args[:-1]) and not args[-1].endswith("\\")
+    spec = out / "branch-1.csv"  # a spec named like one of the files the export writes
+    spec.write_text((ROOT / "schedules/plan-wsd.yaml").read_text())
+    res = runner.invoke(app, ["plan", str(spec), "--no-law", "--export", "megatron", "-o", str(out)])
+    assert res.exit_code == 2 and "is the input" in res.stderr
+    assert spec.read_text() == (ROOT / "schedules/plan-wsd.yaml").read_text()
