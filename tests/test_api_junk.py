@@ -87,3 +87,12 @@ def test_data_errors_are_still_value_errors():
     """The library's documented ``ValueError`` stays true: DataError is both."""
     with pytest.raises(ValueError):
         lrplan.fit([])
+
+
+@pytest.mark.parametrize("junk", [None, 5, "/nonexistent/law.yaml", "/tmp", "/dev/zero", "pyproject.toml",
+                                  "schedules/wsd.yaml"], ids=repr)
+def test_load_law_junk_raises_lrplan_errors(junk):
+    from lrplan.laws import load_law
+
+    with pytest.raises(lrplan.LrplanError):
+        load_law(junk)

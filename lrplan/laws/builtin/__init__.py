@@ -16,15 +16,31 @@ BUILTIN_DIR = Path(__file__).parent
 
 
 def load_law(path: str | Path) -> "FittedLaw":
-    """Load a :class:`FittedLaw` from a YAML (or JSON) file written by :meth:`FittedLaw.to_dict`."""
+    """Load a :class:`FittedLaw` from a YAML (or JSON) file written by :meth:`FittedLaw.to_dict` (a built-in's,
+    or ``lrplan fit``'s; for user files :func:`lrplan.laws.resolve.resolve_law` checks more). Bad input raises
+    :class:`lrplan.errors.DataError`."""
     import yaml
 
+    from lrplan.errors import DataError
     from lrplan.laws.fitted import FittedLaw
+    from lrplan.spec.files import InputError, read_bytes
 
-    data: Any = yaml.safe_load(Path(path).read_text())
+    if not isinstance(path, (str, Path)):
+        raise DataError(f"load_law takes a path, not {type(path).__name__}")
+    try:
+        data: Any = yaml.safe_load(read_bytes(path, "law").decode("utf-8"))
+    except InputError as e:
+        raise DataError(str(e)) from None
+    except (yaml.YAMLError, UnicodeDecodeError, RecursionError) as e:
+        raise DataError(f"{path}: not a law file ({type(e).__name__}: {str(e).splitlines()[0][:200] if str(e) else ''})") from None
     if not isinstance(data, dict):
-        raise ValueError(f"{path}: expected a mapping, got {type(data).__name__}")
-    return FittedLaw.from_dict(data)
+        raise DataError(f"{path}: expected a mapping, got {type(data).__name__}")
+    try:
+        return FittedLaw.from_dict(data)
+    except DataError:
+        raise
+    except (TypeError, KeyError, AttributeError, ValueError, OverflowError) as e:
+        raise DataError(f"{path}: not a valid law file: {str(e)[:200]}") from None
 
 
 def builtin_names() -> list[str]:
