@@ -193,6 +193,8 @@ class PlainPath(click.types.ParamType):
         return ""
 
     def convert(self, value, param, ctx):  # type: ignore[no-untyped-def]
+        if isinstance(value, str) and not value.strip():  # Path("") is ".", the current directory
+            self.fail("an empty file name", param, ctx)
         return value if isinstance(value, Path) else Path(value)
 
 

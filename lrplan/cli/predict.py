@@ -67,6 +67,12 @@ def predict(
 
         stream = sys.stderr if output == "-" else sys.stdout  # -o -: the curve owns stdout
         w, h = console.plot_size(None, None, max_height=30)
+        if stream.isatty():  # one screen: leave room for the ranking (and the prompt) above the plot
+            from lrplan.output.plot import MIN_HEIGHT
+
+            used = ((len(res.predicted) + len(res.invalid) + 6 if res.several else 1)
+                    + sum(-(-(len(m) + 10) // max(w, 1)) for _, m in res.messages))
+            h = max(MIN_HEIGHT, h - used)
         stream.write(prediction_plot(res, w, h, color=console.want_color(False, stream)) + "\n")
 
 

@@ -59,7 +59,12 @@ def render(
             from lrplan.cli.plot import write_plot
 
             write_plot([s], sys.stdout, max_height=30)
-        for line in preview_lines(plan, fmt.value, every):
+        import shutil
+
+        # one screen: the summary (phases, totals, notes) and the preview together
+        used = 0 if quiet else len(plan.segments) + 9 + 2 * len(plan.notes)
+        rows = max(8, min(40, shutil.get_terminal_size().lines - used - 3))
+        for line in preview_lines(plan, fmt.value, every, rows=rows):
             out.print(line, markup=False, soft_wrap=True)
         out.print("[dim](the full table: add -o FILE, or pipe the output)[/dim]")
         return

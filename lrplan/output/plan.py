@@ -28,9 +28,9 @@ def print_plan(res: "PlanResult", console) -> None:
     cols = ["#", "budget", "decay", "decay start" if wsds else "branch at", "checkpoint", "tokens seen"]
     cols += [] if preds else ["LR last update"]  # with predictions the LR goes to the caption, the losses here
     for col in cols:
-        t.add_column(col, justify="right")
+        t.add_column(col, justify="right", overflow="fold")
     for k in preds:
-        t.add_column(f"loss {k}", justify="right")
+        t.add_column(f"loss {k}", justify="right", overflow="fold")
     for c in res.checkpoints:
         budget = _si(c.budget_tokens) if c.budget_tokens is not None else f"{c.budget_steps:,}"
         seen = _si(c.checkpoint_tokens) if c.checkpoint_tokens is not None else f"{c.checkpoint_step:,} steps"
@@ -46,7 +46,7 @@ def print_plan(res: "PlanResult", console) -> None:
     console.print(f"[dim]steps are optimizer updates; checkpoint = updates done. {how}.[/dim]", soft_wrap=not console.is_terminal)
     ct = Table(title="compute for the same budgets", title_justify="left", header_style="bold")
     for col in ["strategy", "steps", "tokens", "FLOPs 6ND", "GPU-h", "note"]:
-        ct.add_column(col, justify="left" if col in ("strategy", "note") else "right")
+        ct.add_column(col, justify="left" if col in ("strategy", "note") else "right", overflow="fold")
     for c in res.costs:
         ct.add_row(c.strategy, f"{c.steps:,}", _si(c.tokens), "-" if c.flops is None else f"{c.flops:.3g}",
                    "-" if c.gpu_hours is None else f"{c.gpu_hours:,.0f}", c.note)
@@ -54,7 +54,7 @@ def print_plan(res: "PlanResult", console) -> None:
     if res.optimized:
         ot = Table(title=f"--optimize (law: {res.law})", title_justify="left", header_style="bold")
         for col in ["#", "decay", "shape", "predicted loss", "as written", "gain"]:
-            ot.add_column(col, justify="right")
+            ot.add_column(col, justify="right", overflow="fold")
         for o in res.optimized:
             ot.add_row(str(o.index), f"{o.decay_fraction:.0%}", o.decay_shape, f"{o.predicted_loss:.4f}", f"{o.spec_loss:.4f}", f"{o.gain:+.4f}")
         console.print(ot)

@@ -46,13 +46,13 @@ def print_summary(spec: "Spec", console: "Console", title: str | None = None) ->
     plan = spec.schedule_plan()
     sched = spec.schedule
     t = Table(title=title or f"{spec.source or 'spec'}: {sched.kind}", title_justify="left", header_style="bold")
-    t.add_column("phase")
-    t.add_column("steps", justify="right")
-    t.add_column("first..last", justify="right")
+    t.add_column("phase", overflow="fold")
+    t.add_column("steps", justify="right", overflow="fold")
+    t.add_column("first..last", justify="right", overflow="fold")
     if plan.has_tokens:
-        t.add_column("tokens at start", justify="right")
-    t.add_column("LR first", justify="right")
-    t.add_column("LR last", justify="right")
+        t.add_column("tokens at start", justify="right", overflow="fold")
+    t.add_column("LR first", justify="right", overflow="fold")
+    t.add_column("LR last", justify="right", overflow="fold")
     for r in phase_rows(plan):
         cells = [r["phase"], f"{r['steps']:,}", f"{r['start']:,}..{r['end'] - 1:,}"]
         if plan.has_tokens:

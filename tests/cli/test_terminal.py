@@ -74,6 +74,6 @@ def test_predict_plot_overlays_the_loss_curves(cols, rows):
     legend = [ln for ln in lines if "wsd-100B" in ln and "cosine" in ln and "┃" not in ln and "│" not in ln]
     assert legend, "no legend naming both schedules"
     plot = [ln for ln in lines if ln.startswith(("│", " │")) or "┤" in ln]
-    assert len(plot) >= 5 and all(len(ln) <= cols for ln in lines)
+    assert len(plot) >= 3 and all(len(ln) <= cols for ln in lines)
     ticks = [float(ln.split("┤")[0]) for ln in lines if "┤" in ln and ln.split("┤")[0].strip()]
     assert ticks and min(ticks) > 1.0  # the loss axis spans the losses, not 0..5

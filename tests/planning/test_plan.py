@@ -1,6 +1,7 @@
 """lrplan plan: the WSD-S paper's checkpoints, cost identities, token/step conversions, bad input."""
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -204,3 +205,13 @@ def test_multi_budget_decay_zero_is_a_spec_error_not_a_traceback(kind, tmp_path)
     assert res.exit_code in (0, 2) and "Traceback" not in res.stderr
     with pytest.raises(lrplan.SpecError, match="schedule.decay"):
         lrplan.plan(str(f))
+
+
+def test_api_plan_returns_its_warnings_instead_of_printing(capsys):
+    """lrplan.plan() with a law whose range the spec is outside: the warning is in PlanResult.warnings; nothing is
+    printed (the CLI prints them)."""
+    res = lrplan.plan(str(Path(__file__).resolve().parents[2] / "schedules" / "wsd-s.yaml"), law="builtin:mpl-25m")
+    out, err = capsys.readouterr()
+    assert out == "" and err == ""
+    assert res.warnings and all(isinstance(w, str) and "builtin:mpl-25m" in w for w in res.warnings)
+    assert "warnings" not in res.to_dict()  # plan --format json is unchanged
