@@ -464,10 +464,14 @@ def _value_at(data: Any, loc: tuple) -> Any:
     return cur
 
 
+_BRANCH_TYPE_ERRORS = {"string_type", "list_type", "float_type", "int_type", "float_parsing", "dict_type"}
+
+
 def _problems(err: ValidationError, data: Any, prefix: tuple = (), full: Any = None) -> list[Problem]:
     """Readable problems from a pydantic error; ``prefix`` is where ``data`` sits in the whole spec ``full``."""
     probs: list[Problem] = []
     seen: set[tuple] = set()
+    kinds: list[str] = []
     data_for_names = full if full is not None else data
     for e in err.errors(include_url=False):
         loc = prefix + _clean_loc(tuple(e["loc"]), data)
@@ -498,7 +502,12 @@ def _problems(err: ValidationError, data: Any, prefix: tuple = (), full: Any = N
             continue
         seen.add(key)
         probs.append(Problem(loc, msg))
-    return probs
+        kinds.append(kind)
+    # a union field (a file name or a list of values): when the value is of one branch's type, the other
+    # branch's bare type error ("Input should be a valid string") only misleads; keep the deeper problems
+    deeper = [q.path for q in probs]
+    return [q for q, k in zip(probs, kinds)
+            if not (k in _BRANCH_TYPE_ERRORS and any(len(d) > len(q.path) and d[: len(q.path)] == q.path for d in deeper))]
 
 
 def _known_fields(loc: tuple, data: Any) -> list[str]:

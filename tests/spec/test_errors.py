@@ -124,3 +124,11 @@ def test_framework_keys_say_how_lrplan_writes_them(key, want):
         lrplan.load_spec({"budget": {"steps": 1000}, "schedule": {"kind": "wsd", "peak_lr": 1e-3, key: 1}})
     assert f"schedule.{key}: " in str(e.value) and want in str(e.value)
     assert "did you mean" not in str(e.value)
+
+
+def test_a_union_field_reports_the_real_problem_not_the_other_branch():
+    """``grad_norms`` is a file name or a list: a list with a bad value says which value, without the misleading
+    'Input should be a valid string' of the other branch."""
+    with pytest.raises(lrplan.SpecError) as e:
+        lrplan.load_spec({"budget": {"steps": 100}, "schedule": {"kind": "refined", "peak_lr": 1e-3, "grad_norms": [1, -1]}})
+    assert str(e.value) == "<spec>: schedule.grad_norms[1]: Input should be greater than 0 (got -1)"
