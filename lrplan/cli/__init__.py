@@ -116,16 +116,17 @@ def main() -> None:
         sys.stderr.write(f"error: the output's encoding ({e.encoding}) cannot show lrplan's output; set "
                          "PYTHONIOENCODING=utf-8 (or a UTF-8 locale, LANG=C.UTF-8)\n")
         sys.exit(2)
+    except BrokenPipeError:  # a closed pipe outside a command (e.g. typer's own help): not an error
+        _silence_stdout()
+        sys.exit(0)
     except OSError as e:
-        if e.errno == getattr(__import__("errno"), "EPIPE", 32):  # a closed pipe: not an error (see above)
-            _silence_stdout()
-            sys.exit(0)
         _silence_stdout()
         sys.stderr.write(f"error: cannot write the output: {e.strerror or e}\n")
         sys.exit(2)
     except SystemExit as e:
         # rich answers a closed pipe by pointing stdout at /dev/null and raising SystemExit(1)
-        if e.code == 1 and before is not None and _stdout_kind() != before and _stdout_kind() == _devnull():
+        now = _stdout_kind()
+        if e.code == 1 and before is not None and now != before and now == _devnull():
             sys.exit(0)
         raise
     except KeyboardInterrupt:
