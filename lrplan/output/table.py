@@ -114,7 +114,8 @@ def write_table(plan: SchedulePlan, fh: BinaryIO, fmt: TableFormat = "csv", ever
 
     (Until 2026-12 a long table going to a file was formatted by two forked workers. Measured side by side on
     the 2-core machine, 10M cosine rows: one process 2.85 s wall, two workers 3.57 s wall / 2.85 s CPU when the
-    other core was busy; the workers also outlived a SIGTERM to the parent. ``benchmarks/bench_render.py``.)"""
+    other core was busy, timed around ``write_table(..., workers=1|2)`` before the workers were removed; the
+    workers also outlived a SIGTERM to the parent.)"""
     for data in table_chunks(plan, fmt, every, chunk):
         fh.write(data)
 
