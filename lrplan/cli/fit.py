@@ -72,9 +72,12 @@ def fit(
 
     inputs = [*logs, *(schedule or [])]
     check_output(output, inputs)  # before the fit: -o naming a log (or an empty -o) is refused at once
-    res = fit_logs(logs, law=law, schedules=schedule, step_col=step_col, loss_col=loss_col, lr_col=lr_col,
-                   run_col=run_col, runs=runs, from_step=from_step, to_step=to_step, warmup=warmup,
-                   max_points=max_points, fmt=log_format)
+    from lrplan.cli.progress import bar
+
+    with bar("fit", quiet) as progress:
+        res = fit_logs(logs, law=law, schedules=schedule, step_col=step_col, loss_col=loss_col, lr_col=lr_col,
+                       run_col=run_col, runs=runs, from_step=from_step, to_step=to_step, warmup=warmup,
+                       max_points=max_points, fmt=log_format, progress=progress)
     with atomic_output(output, inputs) as fh:
         fh.write(res.text.encode())
     err = console.stderr()

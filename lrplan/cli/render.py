@@ -47,8 +47,9 @@ def render(
                               "`lrplan plot SPEC --convention FW`")
         return render_framework(spec, fmt.value, convention, framework_version, sample_based, output, every, quiet)
     from lrplan.output.summary import print_summary
-    from lrplan.output.table import atomic_output, check_table_size, preview_lines, write_table
+    from lrplan.output.table import atomic_output, check_output, check_table_size, preview_lines, write_table
 
+    check_output(output, [spec])  # an unwritable -o (or -o SPEC) is refused before any work or output
     s = console.load(spec, quiet)
     plan = s.schedule_plan()
     if output is None and sys.stdout.isatty():  # a person: the summary (unless -q) and a preview
@@ -77,5 +78,7 @@ def render(
         from lrplan.cli.plot import write_plot
 
         write_plot([s], sys.stderr, max_height=30)
-    with atomic_output(output, inputs=[spec]) as fh:
-        write_table(plan, fh, fmt.value, every)
+    from lrplan.cli.progress import bar
+
+    with bar("render", quiet) as progress, atomic_output(output, inputs=[spec]) as fh:
+        write_table(plan, fh, fmt.value, every, progress=progress)

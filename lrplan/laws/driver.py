@@ -38,7 +38,7 @@ DEFAULT_LATE_WEIGHT = 0.0
 @blas_single_thread()
 def fit(curves: Sequence[Curve], law: str = "multi-power", window: Any = "auto", *, warmup: str | None = None,
         huber_delta: float = HUBER_DELTA, n_starts: int | None = None, late_weight: float | None = None,
-        **options: Any) -> FittedLaw:
+        progress: Any = None, **options: Any) -> FittedLaw:
     """Jointly fit one law to ``curves`` and return a :class:`FittedLaw`.
 
     Args:
@@ -50,6 +50,8 @@ def fit(curves: Sequence[Curve], law: str = "multi-power", window: Any = "auto",
         huber_delta: Huber threshold on log-loss residuals.
         n_starts: number of L-BFGS-B starts (default: the law's whole start grid).
         late_weight: exponent ``p`` of the per-point weights ``step**p`` (default ``DEFAULT_LATE_WEIGHT`` = 0).
+        progress: an optional ``progress(stage, done, total)`` callback, called with ``"iterations"`` as the
+            optimiser runs (for a progress bar; it does not change the fit).
         options: the law's own options (``None`` = the law's default): multi-power ``rho``, ``kappa`` (a number,
             default 0.8 / 0.7, or ``"fit"``; :func:`lrplan.laws.multipower.fit_model`); momentum ``fit_lambda``,
             ``lam`` (:func:`lrplan.laws.momentum.fit_model`).
@@ -114,7 +116,7 @@ def fit(curves: Sequence[Curve], law: str = "multi-power", window: Any = "auto",
         th_starts = th_starts[: max(1, n_starts)]
     bounds = [b for b, f in zip(stage.bounds, free) if f]
     best_z, best_v = multistart(lambda z0: objective(stage, data, huber_delta, free, z0, scale),
-                                [stage.z(th0) for th0 in th_starts], free, bounds)
+                                [stage.z(th0) for th0 in th_starts], free, bounds, progress)
     if stage is not model:  # two stages: refine the screening model's optimum in the full model
         best_z = model.extend(best_z)
         if annealing:

@@ -66,7 +66,8 @@ def split_runs(text: str | None) -> list[str] | None:
 def fit_logs(logs: Sequence[str | Path], *, law: str = "multi-power", schedules: Sequence[str | Path] | None = None,
              step_col: str = "step", loss_col: str = "loss", lr_col: str = "lr", run_col: str = "run",
              runs: str | Sequence[str] | None = None, from_step: int | None = None, to_step: int | None = None,
-             warmup: str | None = None, max_points: int = DEFAULT_MAX_POINTS, fmt: str | None = None) -> LogFit:
+             warmup: str | None = None, max_points: int = DEFAULT_MAX_POINTS, fmt: str | None = None,
+             progress: Any = None) -> LogFit:
     """Fit ``law`` (a registered name or alias, any case) to the curves of ``logs`` (CSV; one curve per run),
     each with its LR from its ``lr_col`` or from its schedule spec (``schedules``, one per log).
 
@@ -76,6 +77,8 @@ def fit_logs(logs: Sequence[str | Path], *, law: str = "multi-power", schedules:
     ``fmt``: the log format (:data:`lrplan.laws.logformats.FORMATS`; default: detected from each log's content; a
     directory is every log in it).  A ``loss_col``/``lr_col`` other than the default also names the series (tag, key)
     of a framework log; by default its reader picks them.
+    ``progress``: an optional ``progress(stage, done, total)`` callback (``"curves"`` as the logs are read, then
+    ``"iterations"`` as the fit runs); it does not change the result.
     """
     law_name = canonical(law.strip().lower())
     if law_name is None:
@@ -94,7 +97,9 @@ def fit_logs(logs: Sequence[str | Path], *, law: str = "multi-power", schedules:
 
         specs = [load_spec(s) for s in schedules]
     curves = []
-    for path, spec in zip(logs, specs):
+    for i, (path, spec) in enumerate(zip(logs, specs)):
+        if progress is not None:
+            progress("curves", i, len(logs))
         curves.extend(read_any(path, fmt=fmt, step_col=step_col, loss_col=loss_col, lr_col=lr_col, run_col=run_col,
                                runs=run_names, schedule=spec, max_points=max_points,
                                require_run_col=run_col != "run", window=(from_step, to_step),
@@ -123,7 +128,9 @@ def fit_logs(logs: Sequence[str | Path], *, law: str = "multi-power", schedules:
     try:
         with np.errstate(all="ignore"), warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            fitted = fit(law_curves, law=law_name, window=window, warmup=warmup)
+            if progress is not None:
+                progress("curves", len(logs), len(logs))
+            fitted = fit(law_curves, law=law_name, window=window, warmup=warmup, progress=progress)
     except ValueError as e:
         raise LrplanError(f"cannot fit: {str(e).splitlines()[0][:300]}") from None
     bad = [k for k, v in fitted.params.items() if not math.isfinite(v)]

@@ -13,33 +13,49 @@ REFINE_ITERS = 3000
 N_REFINED = 2
 
 
-def lbfgs(f: Callable, z0: np.ndarray, bounds: list, maxiter: int) -> tuple[np.ndarray, float]:
-    """Minimise ``f`` (returning value and gradient) from ``z0`` (clipped into ``bounds``); ``(z, value)``."""
+def lbfgs(f: Callable, z0: np.ndarray, bounds: list, maxiter: int,
+          on_iteration: Callable[[], None] | None = None) -> tuple[np.ndarray, float]:
+    """Minimise ``f`` (returning value and gradient) from ``z0`` (clipped into ``bounds``); ``(z, value)``.
+    ``on_iteration`` is called after every L-BFGS-B iteration (progress only: it does not change the result)."""
     from scipy.optimize import minimize
 
     z0 = np.array([np.clip(v, lo if lo is not None else -np.inf, hi if hi is not None else np.inf)
                    for v, (lo, hi) in zip(z0, bounds)])
     with np.errstate(all="ignore"):
         r = minimize(f, z0, jac=True, method="L-BFGS-B", bounds=bounds,
-                     options={"maxiter": maxiter, "ftol": 1e-12, "gtol": 1e-8, "maxcor": 10})
+                     options={"maxiter": maxiter, "ftol": 1e-12, "gtol": 1e-8, "maxcor": 10},
+                     callback=None if on_iteration is None else (lambda *_: on_iteration()))
     return r.x, float(r.fun)
 
 
 def multistart(make_f: Callable[[np.ndarray], Callable], z_starts: list[np.ndarray], free: np.ndarray,
-               bounds: list) -> tuple[np.ndarray, float]:
+               bounds: list, progress: Callable[[str, int, int | None], None] | None = None) -> tuple[np.ndarray, float]:
     """``SCREEN_ITERS`` iterations from every start, then ``REFINE_ITERS`` from the best ``N_REFINED``; returns the
     best full ``z`` and its value.  ``make_f(z0)`` is the objective over the ``free`` coordinates with the others
     at ``z0``; ``bounds`` are those of the free coordinates."""
+    # progress: iterations done out of the most there can be (the refinements usually stop well before theirs)
+    budget = len(z_starts) * SCREEN_ITERS + min(N_REFINED, len(z_starts)) * REFINE_ITERS
+    done = [0]
+
+    def tick() -> None:
+        done[0] += 1
+        if progress is not None:
+            progress("iterations", done[0], budget)
+
+    step = tick if progress is not None else None
     screened = []
     for z0 in z_starts:
-        zf, v = lbfgs(make_f(z0), z0[free], bounds, SCREEN_ITERS)
+        zf, v = lbfgs(make_f(z0), z0[free], bounds, SCREEN_ITERS, step)
         z = z0.copy()
         z[free] = zf
         screened.append((v, z))
     screened.sort(key=lambda t: t[0])
     best_z, best_v = None, np.inf
-    for _, z0 in screened[:N_REFINED]:
-        zf, v = lbfgs(make_f(z0), z0[free], bounds, REFINE_ITERS)
+    for i, (_, z0) in enumerate(screened[:N_REFINED]):
+        zf, v = lbfgs(make_f(z0), z0[free], bounds, REFINE_ITERS, step)
+        done[0] = len(z_starts) * SCREEN_ITERS + (i + 1) * REFINE_ITERS  # this refinement is over
+        if progress is not None:
+            progress("iterations", done[0], budget)
         if v < best_v:
             z = z0.copy()
             z[free] = zf
