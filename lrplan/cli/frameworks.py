@@ -117,9 +117,9 @@ def render_framework(
     from lrplan.output.table import table_chunks
 
     _print_export(e, quiet, f"the table is what {e.framework} runs with the config of --format {e.framework}")
-    from lrplan.schedules.render import with_lrs
+    from lrplan.schedules.render import with_lr_fn
 
-    plan = with_lrs(spec.schedule_plan(), e.lr)
+    plan = with_lr_fn(spec.schedule_plan(), e.lr_at, getattr(e.lrs, "lr_range", None))  # streamed: any length
     if output is None and every is None and sys.stdout.isatty():  # a preview, like plain render on a terminal
         every = max(1, plan.total_steps // 8)
         _err("(a preview; the full table: add -o FILE, or pipe the output)")
@@ -141,10 +141,22 @@ def complete_importable(incomplete: str) -> list[str]:
     return [n for n in frameworks.importable() if n.startswith(incomplete)]
 
 
+def _takes(fw: str, key: str) -> bool:
+    """Whether framework ``fw``'s importer takes the ``lrplan import`` option ``key`` (a keyword of its ``from_cli``)."""
+    import inspect
+
+    return key in inspect.signature(frameworks.get(fw).importer.from_cli).parameters
+
+
 def import_(
     framework: Annotated[str, typer.Argument(metavar="FRAMEWORK", click_type=PlainText(), autocompletion=complete_importable, help=f"{_or(frameworks.importable())}.", show_default=False)],
     args: Annotated[Optional[list[str]], typer.Argument(metavar="ARGS", click_type=PlainText(), help=f"{_import_args()}.", show_default=False)] = None,
     output: Output = None,
+    config: Annotated[Optional[str], typer.Option("--config", metavar="NAME", click_type=PlainText(), help="torchtitan: the function of a Python config registry (config_registry.py) to read, as TorchTitan's --config.", show_default=False)] = None,
+    framework_version: Annotated[Optional[str], typer.Option("--framework-version", metavar="V", click_type=PlainText(), help="torchtitan: the TorchTitan the config runs on (0.1, 0.2, 0.3, or the checkout's date YYYY-MM-DD; default: what its fields date it to). hf: the transformers version (before 4.52 Trainer floors the updates per epoch).", show_default=False)] = None,
+    dataset_rows: Annotated[Optional[int], typer.Option("--dataset-rows", metavar="N", help="hf, epoch-based (no max_steps): rows of the train dataset the Trainer sees; with --world-size, max_steps is computed as Trainer does.", show_default=False)] = None,
+    world_size: Annotated[Optional[int], typer.Option("--world-size", metavar="K", help="hf: data-parallel processes (GPUs) of the run, with --dataset-rows.", show_default=False)] = None,
+    steps_per_epoch: Annotated[Optional[int], typer.Option("--steps-per-epoch", metavar="S", help="hf, epoch-based: optimizer updates per epoch (Trainer's 'Num update steps per epoch'); max_steps = ceil(num_train_epochs * S).", show_default=False)] = None,
 ) -> None:
     """Print the lrplan spec (YAML) equivalent to a framework config: what the framework really runs.
 
@@ -154,7 +166,11 @@ def import_(
 
         lrplan import torchtitan schedules/data/torchtitan.toml -o imported.yaml
 
+        lrplan import torchtitan schedules/data/tt_registry.py --config pretrain
+
         lrplan import hf schedules/data/hf_training_args.yaml
+
+        lrplan import hf schedules/data/hf_sft.yaml --steps-per-epoch 1200
     """
     from lrplan.errors import LrplanError
     from lrplan.output.table import atomic_output, check_output
@@ -163,10 +179,23 @@ def import_(
     args = list(args or [])
     if fw not in frameworks.importable():
         raise LrplanError(f"unknown framework {framework!r} for import; known: {', '.join(frameworks.importable())}")
+    given = {"--config": config, "--framework-version": framework_version, "--dataset-rows": dataset_rows,
+             "--world-size": world_size, "--steps-per-epoch": steps_per_epoch}
+    options = {}
+    for flag, value in given.items():
+        if value is None:
+            continue
+        key = flag[2:].replace("-", "_")
+        if not _takes(fw, key):
+            fws = [n for n in frameworks.importable() if _takes(n, key)]
+            raise LrplanError(f"{flag} applies to lrplan import {' and '.join(fws)}, not {fw}")
+        options[key] = value
     # -o naming the config it reads (a file argument) is refused, before any work; Megatron's arguments name no
     # file lrplan reads, but an -o that is one of them is refused all the same
     check_output(output, args)
-    imp = frameworks.get(fw).importer.from_cli(args)
+    imp = frameworks.get(fw).importer.from_cli(args, **options)
+    for w in getattr(imp, "warnings", []):
+        _err(f"warning: {w}")
     for n in imp.notes:
         _err(f"note: {n}")
     if not imp.exact:  # pragma: no cover - the phases fallback is exact by construction

@@ -6,7 +6,10 @@ Each framework is one folder, ``lrplan/frameworks/<folder>/``:
   ``validate(config) -> list[str]`` (the framework's refusals) and ``simulate(config, n_updates=None)``
   (float64, row ``s-1`` = the LR of the ``s``-th update, quirks and off-by-ones included: the order of the
   framework's own training loop, cited in the simulator's docstring). ``config`` is the framework's native config as a dict (the shape of
-  ``tests/data/conformance/<folder>.json``);
+  ``tests/data/conformance/<folder>.json``). For runs of any length without holding them: ``run_length(config)``,
+  ``lr_at(config, steps)`` (any updates; ``simulate`` is ``lr_at`` of ``arange(n)``) and ``pieces(config, n)``
+  (where the formula changes, with its closed form: :mod:`lrplan.schedules.forms`), which
+  :mod:`lrplan.frameworks.exactness` compares with a spec per piece;
 * ``export.py``: the native configs to try for a spec (``candidates``), the ready-to-paste text (``snippet``)
   and what the framework lacks (``why``, ``notes``, ``RECIPE``); :func:`lrplan.frameworks.export.export` runs
   every candidate through the simulator and keeps the exact one, or the nearest with its deviation;

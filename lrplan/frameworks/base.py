@@ -36,7 +36,19 @@ class Simulator(Protocol):
 
     def simulate(self, config: Mapping[str, Any], n_updates: Optional[int] = None) -> "np.ndarray":
         """float64 array, row ``s-1`` = the LR the ``s``-th optimizer update uses; ``ValueError`` when
-        :meth:`validate` finds problems."""
+        :meth:`validate` finds problems. ``lr_at(config, np.arange(n))``."""
+
+    def run_length(self, config: Mapping[str, Any]) -> int:
+        """The updates the config runs (what :meth:`simulate` returns without ``n_updates``)."""
+
+    def lr_at(self, config: Mapping[str, Any], steps: "np.ndarray") -> "np.ndarray":
+        """The LR of the 0-based updates ``steps`` (any order, elementwise: the values :meth:`simulate` gives
+        them), for a valid config; O(len(steps))."""
+
+    def pieces(self, config: Mapping[str, Any], n: int) -> list:
+        """``(start, end, form)`` stretches covering updates ``[0, n)`` inside each of which the framework's
+        formula does not change; ``form`` is its closed form (:class:`lrplan.schedules.forms.StepForm`) or None.
+        O(formula changes), whatever ``n``."""
 
 
 class Exporter(Protocol):
@@ -46,6 +58,8 @@ class Exporter(Protocol):
 
     * ``run(native, n_updates=None) -> np.ndarray``: the LRs a config this module writes runs (default: the
       simulator's ``simulate``; Megatron fills in the batch size an iteration-based config leaves out);
+    * ``prepare(native) -> dict``: the simulator config of such a config (what ``run`` simulates), for the lazy
+      :class:`lrplan.frameworks.exactness.FrameworkRun` (default: ``native`` itself);
     * ``warnings(native) -> list[str]``: what the framework will warn about when it loads ``native``
       (TorchTitan's clamps; default none);
     * ``relaunch(i, checkpoint, decay, resume_step) -> str``: the recipe line of launch ``i`` (0-based) of a
@@ -145,6 +159,11 @@ class Framework:
         """The LRs one exported config runs (the exporter's ``run`` hook, else :meth:`simulate`)."""
         hook: Optional[Callable[..., "np.ndarray"]] = getattr(self.exporter, "run", None)
         return hook(native, n_updates) if hook is not None else self.simulate(native, n_updates)
+
+    def prepare(self, native: dict) -> dict:
+        """The simulator config of one exported config (the exporter's ``prepare`` hook, else ``native``)."""
+        hook: Optional[Callable[[dict], dict]] = getattr(self.exporter, "prepare", None)
+        return hook(native) if hook is not None else native
 
     def export_warnings(self, native: dict) -> list[str]:
         """What the framework will warn about when it loads ``native`` (the exporter's ``warnings`` hook)."""

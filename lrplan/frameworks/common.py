@@ -44,7 +44,8 @@ class Export:
     ``native``: the framework config (the same dict shapes as the simulators take), or a list of them when the
     schedule needs one relaunch per segment (WSD-S). ``snippet``: ready-to-paste text. ``exact``: every update's LR
     equals the spec's (rtol 1e-12). ``differences``: human-readable, empty when exact. ``recipe``: what to do
-    instead when not exact (or how to launch the segments). ``lr``: the LR of every update the framework will run.
+    instead when not exact (or how to launch the segments). ``lr``: the LR of every update the framework will run
+    (computed on first access; :meth:`lr_at` and ``lrs`` evaluate any part of a run of any length lazily).
     ``annotated``: the snippet carries this report (exact / NOT EXACT, differences, warnings, notes, recipe) as
     comments (:func:`header`); False for a format without comments (DeepSpeed's JSON), whose report is only here.
     """
@@ -59,11 +60,30 @@ class Export:
     max_rel_dev: float
     first_diff: Optional[int]  # 0-based step of the first differing update
     recipe: Optional[str]
-    lr: "np.ndarray"
+    lrs: Any  # the framework's LRs, evaluated on demand (lrplan.frameworks.exactness.LazyLR, or an array)
     warnings: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     label: str = ""
     annotated: bool = True
+
+    @property
+    def lr(self) -> "np.ndarray":
+        """The LR of every update the framework runs, as one array (computed on first access; a run of more than
+        ``lrplan.schedules.render.MAX_IN_MEMORY`` updates raises: stream it with :meth:`lr_at` or ``lrs.chunks()``)."""
+        import numpy as np
+
+        return self.lrs.array() if hasattr(self.lrs, "array") else np.asarray(self.lrs)
+
+    @property
+    def n_updates(self) -> int:
+        return len(self.lrs)
+
+    def lr_at(self, steps: "np.ndarray") -> "np.ndarray":
+        """The LR the framework runs at the (0-based) updates ``steps``, without computing the others."""
+        import numpy as np
+
+        steps = np.asarray(steps, dtype=np.int64)
+        return self.lrs.lr_at(steps) if hasattr(self.lrs, "lr_at") else np.asarray(self.lrs)[steps]
 
 
 # ------------------------------------------------------------------------------------------------ helpers
@@ -150,6 +170,8 @@ class Facts:
     floor: float
     min_ratio: float  # floor / peak (min_lr_ratio if the spec gave it, exactly)
     W: int = 0
+    W_exact: float = 0  # the warmup, not rounded up: a float when it ends between two updates ("3.2 steps")
+    warmup_unit: str = "steps"  # the unit the spec wrote its warmup in (steps, samples, tokens, percent)
     warmup_shape: str = "linear"
     init: float = 0.0
     shape: str | None = None  # decay shape (lrplan name)
@@ -195,6 +217,7 @@ def facts(spec: "Spec") -> Facts:
     f.T = plan.total_steps
     for k in ("W", "D", "tail", "cooldown", "rewarmup"):
         setattr(f, k, to_steps(getattr(tok, k)))
+    f.W_exact = f.W if float(tok.W_exact).is_integer() else tok.W_exact / tps if tps else f.W
     if tok.timescale:
         f.timescale = to_steps(tok.timescale)
     f.wsds = [(to_steps(c), to_steps(d)) for c, d in tok.wsds]
@@ -222,10 +245,13 @@ def _facts(spec: "Spec", ctx, T: int) -> Facts:
     f = Facts(sch.kind, T, peak, pretty(floor), pretty(min_ratio), batch_size=spec.budget.batch_size, seq_len=spec.budget.seq_len)
     if hasattr(sch, "warmup_steps") and hasattr(sch, "warmup"):
         f.W = sch.warmup_steps(ctx)
+        f.W_exact = sch.warmup_length(ctx) if hasattr(sch, "warmup_length") else f.W
         f.warmup_shape = getattr(sch, "warmup_shape", "linear")
+        f.warmup_unit = getattr(getattr(sch, "warmup", None), "unit", "steps") or "steps"
         f.init = pretty(float(getattr(sch, "warmup_init_lr", 0.0)))
     if sch.kind in ("linear", "cosine"):
         f.shape = sch.kind
+        f.tail = sch.tail_steps(ctx)
     elif sch.kind == "polynomial":
         f.shape, f.power = "poly", float(sch.power)
         if sch.power == 1.0:

@@ -1,9 +1,12 @@
 """Export an lrplan spec to a training framework's native LR-scheduler config, and say how exactly it matches.
 
 ``export(spec, framework)`` asks the framework's exporter (``lrplan/frameworks/<folder>/export.py``) for candidate
-configs, runs each through that framework's simulator (what the framework really runs) and keeps the one closest
-to ``spec.render().lr``: the exact one when the framework can express the schedule, otherwise the nearest native
-schedule, reported with ``exact=False``, the differences and the maximum deviation (never a silent mismatch).
+configs, compares what each runs in that framework's simulator (what the framework really runs) with the spec at
+every update (:func:`lrplan.frameworks.exactness.check`: update by update up to a few million updates, per piece
+with a rounding bound beyond, in flat memory either way) and keeps the first exact one when the framework can
+express the schedule, otherwise the nearest native schedule, reported with ``exact=False``, the differences and the
+maximum deviation (never a silent mismatch). Nothing holds the whole run: ``Export.lr_at`` evaluates any updates,
+``Export.lr`` all of them on first access (runs of up to ``MAX_IN_MEMORY`` updates).
 ``convention(spec, framework)`` is the per-update LR array that config runs.
 
 Framework names: :func:`lrplan.frameworks.names`; what each runs natively: its
@@ -35,14 +38,16 @@ if TYPE_CHECKING:  # pragma: no cover
 
     import numpy as np
 
+    from lrplan.frameworks.exactness import Stats
     from lrplan.spec.models import Spec
 
-__all__ = ["Export", "Facts", "compare", "convention", "describe", "export", "facts", "fmt_num", "pretty", "resolve",
-           "simulate", "why"]
+__all__ = ["Export", "Facts", "compare", "convention", "describe", "describe_stats", "export", "facts", "fmt_num",
+           "pretty", "resolve", "simulate", "why"]
 
 
 def simulate(framework: str, native: Native, n_updates: int | None = None) -> "np.ndarray":
-    """The LRs ``native`` runs in ``framework`` (a list of configs = one relaunch per segment, stitched)."""
+    """The LRs ``native`` runs in ``framework`` (a list of configs = one relaunch per segment, stitched), as one
+    array (:class:`lrplan.frameworks.exactness.FrameworkRun` evaluates them lazily)."""
     import numpy as np
 
     fw = get(framework)
@@ -85,7 +90,11 @@ def export(spec: "Spec | str | Path | dict", framework: str, version: str | None
     if not isinstance(spec, Spec):
         spec = load_spec(spec)
     f = facts(spec)
-    want = spec.render().lr
+    from lrplan.frameworks.exactness import FrameworkRun, LazyLR, check
+
+    plan = spec.schedule_plan()
+    n = plan.total_steps
+    want = LazyLR(n, plan.lr_at, plan.lr_range, "the spec's LRs")
     exporter = fw.exporter
     try:
         cands = exporter.candidates(f, sample_based)
@@ -95,27 +104,41 @@ def export(spec: "Spec | str | Path | dict", framework: str, version: str | None
         raise LrplanError(f"{name} cannot express a {f.kind} schedule")
     best = None
     misses: list[str] = []  # why each candidate was unusable, for the error when none is
-    for label, native in cands:
+    inexact = []  # (label, native, run) of the candidates that run but not exactly, in order
+
+    def failed(label: str, err: Exception) -> None:
+        misses.append(f"{label}: {str(err).splitlines()[0][:120] if str(err) else type(err).__name__}")
+
+    for label, native in cands:  # the first exact candidate wins; only when none is are the others measured
         try:
-            got = simulate(name, native)
+            run = FrameworkRun(fw, native)
         except (ValueError, ZeroDivisionError, AssertionError) as err:
-            misses.append(f"{label}: {str(err).splitlines()[0][:120] if str(err) else type(err).__name__}")
+            failed(label, err)
             continue
-        if got.shape != want.shape:
-            misses.append(f"the nearest {label} config runs {got.size:,} updates where the spec has {want.size:,}")
+        if run.n != n:
+            misses.append(f"the nearest {label} config runs {run.n:,} updates where the spec has {n:,}")
             continue
-        ex, mx, mr, first = compare(got, want)
-        key = (not ex, mx, mr)
-        if best is None or key < best[0]:
-            best = (key, label, native, got, ex, mx, mr, first)
-        if ex:
+        try:
+            res = check(run, plan, f.peak, full=False)
+        except (ValueError, ZeroDivisionError, AssertionError) as err:
+            failed(label, err)
+            continue
+        if res.exact:
+            best = ((False, 0.0, 0.0), label, native, run, True, 0.0, 0.0, None, None)
             break
+        inexact.append((label, native, run))
+    for label, native, run in inexact if best is None else []:  # the nearest: every update of each, compared
+        res = check(run, plan, f.peak)
+        key = (not res.exact, res.max_abs_dev, res.max_rel_dev)
+        if best is None or key < best[0]:
+            best = (key, label, native, run, res.exact, res.max_abs_dev, res.max_rel_dev, res.first_diff, res.stats)
     if best is None:
         why_not = f": {misses[0]}" if misses else " (no valid native config)"
         raise LrplanError(f"{name} cannot express this {f.kind} schedule{why_not}; run it exactly with lrplan's PyTorch "
                           "scheduler (lrplan.torch.LRPlanScheduler)")
-    _, label, native, got, ex, mx, mr, first = best
-    diffs = [] if ex else why(fw, f) + describe(got, want, f)
+    _, label, native, run, ex, mx, mr, first, stats = best
+    got = LazyLR(n, run.lr_at, run.lr_range, f"the LRs {name} runs")
+    diffs = [] if ex else why(fw, f) + describe_stats(stats, f)
     warnings: list[str] = []
     notes: list[str] = []
     recipe = None
@@ -173,45 +196,45 @@ def why(fw: Framework, f: Facts) -> list[str]:
 
 
 def describe(got: "np.ndarray", want: "np.ndarray", f: Facts) -> list[str]:
-    """Where the framework's run differs from the spec, in words."""
-    import numpy as np
+    """Where the framework's run differs from the spec, in words (:func:`describe_stats` of the two arrays)."""
+    from lrplan.frameworks.exactness import Stats
 
+    return describe_stats(Stats.of(got, want, f.peak), f)
+
+
+def describe_stats(st: "Stats", f: Facts) -> list[str]:
+    """Where the framework's run differs from the spec, in words, from the counts of a full comparison
+    (:class:`lrplan.frameworks.exactness.Stats`, accumulated chunk by chunk: any run length, flat memory)."""
     out: list[str] = []
-    tol = RTOL * np.abs(want) + 1e-300
-    close = np.abs(got - want) <= tol
-    if not close[0]:
-        out.append(f"update 1 runs at LR {short_num(got[0])} (spec: {short_num(want[0])})")
-    pk = f.peak * (1 - 1e-12)
-    gp, wp = got >= pk, want >= pk
-    if gp.any() and wp.any():
-        g0, w0 = int(np.argmax(gp)), int(np.argmax(wp))
+    if not st.close_first:
+        out.append(f"update 1 runs at LR {short_num(st.got_first)} (spec: {short_num(st.want_first)})")
+    if st.g_peak and st.w_peak:
+        g0, w0 = st.g_peak_first, st.w_peak_first
+        assert g0 is not None and w0 is not None
         if g0 != w0:
             out.append(f"the peak is first used at update {g0 + 1} (spec: update {w0 + 1})")
-        extra = int(gp.sum()) - int(wp.sum())
+        extra = st.g_peak - st.w_peak
         if extra > 0:
             out.append(f"peak held {extra} extra step{'s' if extra > 1 else ''}")
         elif extra < 0:
             out.append(f"peak held {-extra} step{'s' if extra < -1 else ''} less")
-    elif wp.any():
+    elif st.w_peak:
         out.append("the peak LR is never used")
-    if not close[-1]:
-        out.append(f"the last update runs at LR {short_num(got[-1])} (spec: {short_num(want[-1])})")
+    if not st.close_last:
+        out.append(f"the last update runs at LR {short_num(st.got_last)} (spec: {short_num(st.want_last)})")
         fl = f.floor
-        if f.kind not in ("constant",) and abs(got[-1] - fl) <= RTOL * max(fl, 1e-300) and abs(want[-1] - fl) > RTOL * max(fl, 1e-300):
+        if f.kind not in ("constant",) and abs(st.got_last - fl) <= RTOL * max(fl, 1e-300) and abs(st.want_last - fl) > RTOL * max(fl, 1e-300):
             out.append("min_lr is reached at the last update (the spec never runs at it)")
-    bad = ~close
-    n = int(bad.sum())
-    k = int(np.argmax(np.abs(got - want)))
-    dev = float(abs(got[k] - want[k]))
-    tiny = np.finfo(np.float64).tiny  # the smallest normal float: relative to an LR below it is undefined
-    pos = want >= tiny
-    with np.errstate(over="ignore"):
-        rel = float((np.abs(got - want)[pos] / want[pos]).max()) if pos.any() else 0.0
-    zeros = int(((want == 0) & bad).sum())
-    near0 = int(((want > 0) & (want < tiny) & bad).sum())  # subnormal spec LRs (~1e-310) that differ
+    n = st.bad
+    k = st.argmax_dev
+    dev = st.max_dev
+    rel = st.max_rel if st.any_pos else 0.0
+    zeros = st.zeros
+    near0 = st.near0  # subnormal spec LRs (~1e-310) that differ
     of_peak = percent(dev, f.peak)
-    rel_text = percent(rel, 1.0) if pos.any() else None
-    line = (f"{n:,} of {want.size:,} updates differ, the first at update {int(np.argmax(bad)) + 1}; max abs deviation "
+    rel_text = percent(rel, 1.0) if st.any_pos else None
+    first = st.first_bad if st.first_bad is not None else 0
+    line = (f"{n:,} of {st.n:,} updates differ, the first at update {first + 1}; max abs deviation "
             f"{short_num(dev)}{f' ({of_peak} of peak)' if of_peak else ''} at update {k + 1}; ")
     if rel_text is None:
         line += "the relative deviation is undefined (the spec's LR is 0 or ~0, below 2.2e-308)"

@@ -3,10 +3,12 @@ machinery every ``lrplan/frameworks/<folder>/importer.py`` shares.
 
 :func:`import_native` takes the framework's native config (the simulator's dict form), its simulator and its
 ``family`` function (the config as an lrplan schedule, with the framework's off-by-ones folded in: TorchTitan's
-``(c+1)/W`` warmup becomes a warmup of ``W-1`` steps from ``lr/W``), and returns an :class:`Imported`: the spec
-(dict and YAML text) and whether ``load_spec(spec).render().lr`` equals the framework's LRs at rtol 1e-12. When no
-family reproduces the run, the spec is ``kind: phases`` (linear and constant pieces, one per update where nothing
-else fits, :func:`phases_from_lr`), always checked against the simulator. Configs the framework itself would
+``(c+1)/W`` warmup becomes a warmup of ``W-1`` steps from ``lr/W``; Megatron's ``--lr-warmup-fraction`` a warmup
+that ends between two updates, ``3.2 steps``), and returns an :class:`Imported`: the spec (dict and YAML text) and
+whether it renders the framework's LRs at rtol 1e-12 at every update (:func:`lrplan.frameworks.exactness.check`:
+per piece for long runs, never holding the run). When no family reproduces the run, the spec is ``kind: phases``
+(linear and constant pieces, one per update where nothing else fits, :func:`phases_from_lr`, O(n)), always checked
+against the simulator. Configs the framework itself would
 refuse raise :class:`lrplan.errors.LrplanError`, one line per problem; so does any other bad input (a value
 of the wrong type, a config file that cannot be read: :func:`read_text`).
 
@@ -42,6 +44,7 @@ class Imported:
     exact: bool
     max_abs_dev: float
     notes: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)  # what the user should act on (e.g. TorchTitan's lr_min trap)
 
 
 def what(value: object) -> str:
@@ -98,16 +101,13 @@ def read_text(source: Union[str, Path]) -> str:
 
 def phases_from_lr(lr: "np.ndarray") -> list[dict]:
     """Exact ``kind: phases`` pieces for an LR array: runs of equal values become constant phases, runs on a
-    straight line become linear phases, anything else one constant phase per update."""
-    import numpy as np
-
+    straight line become linear phases, anything else one constant phase per update; O(n)."""
     n = lr.size
     out: list[dict] = []
     i = 0
     while i < n:
         a = float(lr[i])
-        neq = np.flatnonzero(lr[i:] != lr[i])
-        j = i + (int(neq[0]) if neq.size else n - i)
+        j = i + _equal_run(lr, i)
         if j - i >= 2:
             out.append({"shape": "constant", "lr": a, "length": j - i})
             i = j
@@ -122,6 +122,24 @@ def phases_from_lr(lr: "np.ndarray") -> list[dict]:
         out.append({"shape": "constant", "lr": a, "length": 1})
         i += 1
     return out
+
+
+def _equal_run(lr: "np.ndarray", i: int) -> int:
+    """Length of the run of values equal to ``lr[i]`` from ``i``, looking at windows that grow 8-fold (so a run
+    costs O(its length), not O(the rest of the array): the whole fallback stays O(n))."""
+    import numpy as np
+
+    n = lr.size
+    window = 64
+    pos = i
+    while pos < n:
+        w = min(window, n - pos)
+        neq = np.flatnonzero(lr[pos : pos + w] != lr[i])
+        if neq.size:
+            return pos + int(neq[0]) - i
+        pos += w
+        window *= 8
+    return n - i
 
 
 def _linear_run(lr: "np.ndarray", i: int) -> int:
@@ -168,18 +186,19 @@ def _linear_run_in(seg: "np.ndarray") -> int:
 def import_native(
     framework: str, config: dict, simulator: "ModuleType", family: Callable[[dict], Optional[dict]],
     notes: Optional[list[str]] = None, budget: Optional[dict] = None, name: Optional[str] = None, *,
-    warn: Optional[Callable[[dict], list[str]]] = None, negative_hint: str = "",
+    warn: Optional[Callable[[dict], list[str]]] = None, negative_hint: str = "", warnings: Optional[list[str]] = None,
 ) -> Imported:
     """The lrplan spec of the native ``config`` of ``framework`` (the name messages use): the family spec
     ``family(config)`` (a ``schedule`` dict, or None) when it renders exactly what ``simulator`` (the framework's
     ``simulator.py``: ``validate``, ``simulate``) runs, else exact
     ``kind: phases``. The framework's refusals (``simulator.validate``) and a negative LR raise
     :class:`LrplanError`; ``warn(config)`` adds the framework's own warnings to the notes, ``negative_hint`` says
-    why its LR goes negative."""
+    why its LR goes negative; ``warnings`` (what the user should act on) head the YAML and the report."""
     import numpy as np
     import yaml
 
     from lrplan.frameworks.common import compare
+    from lrplan.frameworks.exactness import FrameworkRun, check
     from lrplan.spec.loading import load_spec
 
     mod = simulator
@@ -193,41 +212,65 @@ def import_native(
         raise LrplanError(f"name must be a string, not {what(name)}")
     budget = dict(budget) if budget is not None else None
     notes = list(notes or [])
+    fail = (TypeError, ValueError, OverflowError, ZeroDivisionError, KeyError, AttributeError)
+
+    def would_fail(e: Exception) -> LrplanError:  # a value of the wrong type or range the framework's code chokes on
+        return LrplanError(f"{framework} would fail on this config ({type(e).__name__}: {e}); check the field types and values")
+
     try:
         problems = mod.validate(config)
         if problems:
             raise LrplanError(f"{framework} would refuse this config: {'; '.join(problems)}")
         if warn is not None:
             notes += warn(config)
-        truth = mod.simulate(config)
-    except (TypeError, ValueError, OverflowError, ZeroDivisionError, KeyError, AttributeError) as e:
-        # a value of the wrong type or range that the framework's own code would choke on
-        raise LrplanError(f"{framework} would fail on this config ({type(e).__name__}: {e}); check the field types and values") from None
-    odd = np.flatnonzero(~np.isfinite(truth))
-    if odd.size:
-        k = int(odd[0])
-        raise LrplanError(f"this {framework} config runs a non-finite LR ({truth[k]}) from update {k + 1}; fix the config")
-    neg = np.flatnonzero(truth < 0)
-    if neg.size:
-        k = int(neg[0])
-        raise LrplanError(
-            f"this {framework} config runs a negative LR ({truth[k]:.6g}) from update {k + 1}{negative_hint}; "
-            "lrplan cannot plan negative LRs: fix the config"
-        )
-    if truth.size == 0:
+        run = FrameworkRun.of(mod, config)
+    except fail as e:
+        raise would_fail(e) from None
+    n = run.n
+    if n == 0:
         raise LrplanError(f"the {framework} config runs 0 updates")
-    bud: dict[str, Any] = budget if budget and "tokens" in budget else {"steps": int(truth.size), **(budget or {})}
+    bud: dict[str, Any] = budget if budget and "tokens" in budget else {"steps": int(n), **(budget or {})}
     sched = family(config)
     spec: dict | None = None
     if sched is not None:
         cand = {"name": name or f"imported from {framework}", "budget": bud, "schedule": sched}
         try:
-            got = load_spec(cand).render().lr
-            if compare(got, truth)[0]:
-                spec = cand
+            s = load_spec(cand)
+            plan = s.schedule_plan()
+            # every update compared (or bounded per piece, lrplan.frameworks.exactness); a family spec is kept only
+            # when it is exact and the framework's LRs are finite and >= 0 wherever they were evaluated (elsewhere
+            # they are within 1e-12 of the spec's, which are)
+            if plan.total_steps == n:
+                res = check(run, plan, float(s.schedule.peak()), full=False)
+                if res.exact and res.valid:
+                    spec = cand
         except LrplanError:
             pass
-    if spec is None:
+        except fail:
+            pass  # the per-update path below says what fails
+    if spec is not None:
+        exact, mx = True, 0.0
+    else:
+        from lrplan.schedules.render import MAX_IN_MEMORY
+
+        if n > MAX_IN_MEMORY:
+            raise LrplanError(f"no lrplan family reproduces this {framework} run of {n:,} updates, and that is too many "
+                              f"to write as per-update phases (up to {MAX_IN_MEMORY:,})")
+        try:
+            truth = mod.simulate(config)
+        except fail as e:
+            raise would_fail(e) from None
+        odd = np.flatnonzero(~np.isfinite(truth))
+        if odd.size:
+            k = int(odd[0])
+            raise LrplanError(f"this {framework} config runs a non-finite LR ({truth[k]}) from update {k + 1}; fix the config")
+        neg = np.flatnonzero(truth < 0)
+        if neg.size:
+            k = int(neg[0])
+            raise LrplanError(
+                f"this {framework} config runs a negative LR ({truth[k]:.6g}) from update {k + 1}{negative_hint}; "
+                "lrplan cannot plan negative LRs: fix the config"
+            )
         phases = phases_from_lr(truth)
         if "tokens" in bud:
             bud = {"steps": int(truth.size), **{k: v for k, v in bud.items() if k in ("seq_len",)}}
@@ -239,11 +282,13 @@ def import_native(
         notes.append(
             f"no lrplan family reproduces this {framework} run update for update; written as {len(spec['schedule']['phases'])} phases"
         )
-    exact, mx, _, _ = compare(got, truth)
+        exact, mx, _, _ = compare(got, truth)
     header = [f"# lrplan spec of the {framework} config (reproduces the LR of every update {framework} runs"
               + (", checked)" if exact else f"; max deviation {mx:.3g})")]
+    warnings = list(warnings or [])
+    header += [f"# warning: {w}" for w in warnings]
     header += [f"# note: {n}" for n in notes]
     dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)  # libyaml when present: long phase lists dump fast
     text = "\n".join(header) + "\n" + yaml.dump(spec, Dumper=dumper, sort_keys=False, default_flow_style=None, width=120)
     del np
-    return Imported(framework, config, spec, text, exact, mx, notes)
+    return Imported(framework, config, spec, text, exact, mx, notes, warnings)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal, Optional
@@ -11,7 +12,7 @@ from pydantic_core.core_schema import ValidationInfo
 
 from lrplan.errors import spec_error
 from lrplan.schedules.shapes import DECAY_SHAPES, warmup_fn
-from lrplan.spec.units import Length, parse_length, round_half_up, si
+from lrplan.spec.units import Length, parse_fractional_length, parse_length, round_half_up, si
 
 if TYPE_CHECKING:  # pragma: no cover
     from lrplan.schedules.segments import Timeline
@@ -21,10 +22,14 @@ PositiveLR = Annotated[float, Field(gt=0, allow_inf_nan=False)]
 Ratio = Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)]
 Finite = Annotated[float, Field(allow_inf_nan=False)]
 LengthT = Annotated[Length, PlainValidator(parse_length), PlainSerializer(str, return_type=str)]
+# a length that may end between two updates ("3.2 steps", "97460937.4 samples"): the warmup of the families that
+# support it (FRACTIONAL_WARMUP); Megatron's --lr-warmup-fraction makes such warmups
+FractionalLengthT = Annotated[Length, PlainValidator(parse_fractional_length), PlainSerializer(str, return_type=str)]
 DecayShapeName = Literal[tuple(DECAY_SHAPES)]  # type: ignore[valid-type]
 WarmupShapeName = Literal["linear", "cosine"]
 
 ZERO = Length(0, "steps")
+FRACTIONAL_WARMUP = ("constant", "linear", "cosine", "wsd", "wsdc")  # kinds whose warmup may end between updates
 
 
 class StrictModel(BaseModel):
@@ -53,9 +58,35 @@ class BuildContext:
     seq_len: int | None = None
     budget_unit: str = "steps"  # what the budget was given in (percentages of a token budget are of tokens)
 
+    def exact(self, length: Length, path: tuple) -> int | float:
+        """A length on the clock, not rounded: :meth:`steps` for a whole count, else the fraction of a clock unit
+        it is (``"3.2 steps"``; ``"25.6 samples"`` of 8 per step is 3.2 steps; on the token clock
+        ``"97460937.4 samples"`` of 8192 tokens is that many times 8192 tokens)."""
+        if float(length.value).is_integer() or length.unit == "percent":
+            return self.steps(length, path)
+        x = float(length.value)
+        if self.unit == "tokens":
+            if length.unit == "tokens":
+                return x
+            if length.unit == "samples":
+                if not self.seq_len:
+                    raise spec_error(path, f"{length} needs budget.seq_len")
+                return x * self.seq_len
+            raise spec_error(path, f"{length}: on the token clock give a fractional length in samples or tokens")
+        if length.unit == "steps":
+            return x
+        per = self.batch_size if length.unit == "samples" else self.tokens_per_step
+        if not per:
+            need = "budget.batch_size" if length.unit == "samples" else "budget.batch_size and budget.seq_len"
+            raise spec_error(path, f"{length} needs {need}")
+        return x / per
+
     def steps(self, length: Length, path: tuple, base: int | None = None) -> int:
         """Resolve a length to whole clock units (steps, or tokens on the token clock); percentages are of
         ``base`` (default: the budget)."""
+        if not float(length.value).is_integer() and length.unit != "percent":
+            raise spec_error(tuple(path), f"{length} is not a whole number of {length.unit}; only a warmup of kind "
+                             f"{', '.join(FRACTIONAL_WARMUP)} may end between two updates")
         if self.unit == "tokens":
             return self._tokens(length, path, base)
         from lrplan.errors import Problem
@@ -138,7 +169,7 @@ class WarmupFields(Family):
     """Peak LR and a warmup from ``warmup_init_lr`` (linear or cosine) over ``warmup``."""
 
     peak_lr: PositiveLR = Field(description="peak (maximum) learning rate")
-    warmup: LengthT = Field(ZERO, description="warmup length: steps, '1B tokens', '2%' of the budget")
+    warmup: FractionalLengthT = Field(ZERO, description="warmup length: steps, '1B tokens', '2%' of the budget")
     warmup_shape: WarmupShapeName = Field("linear", description="warmup shape")
     warmup_init_lr: LR = Field(0.0, description="LR of the first update (warmup start)")
 
@@ -151,9 +182,23 @@ class WarmupFields(Family):
         return v
 
     def warmup_steps(self, ctx: BuildContext) -> int:
+        """The warmup on the clock, in whole units: a warmup that ends between two updates (:meth:`warmup_length`)
+        counts the updates it covers (rounded up)."""
+        w = self.warmup_length(ctx)
+        return w if isinstance(w, int) else math.ceil(w)
+
+    def warmup_length(self, ctx: BuildContext) -> int | float:
+        """The warmup on the clock: a float when it ends between two updates (``warmup: 3.2 steps``; only the
+        kinds of :data:`FRACTIONAL_WARMUP`)."""
+        if not float(self.warmup.value).is_integer() and self.warmup.unit != "percent":
+            if getattr(self, "kind", None) not in FRACTIONAL_WARMUP:
+                raise spec_error(("schedule", "warmup"), f"{self.warmup} is not a whole number of {self.warmup.unit}; "
+                                 f"a warmup may end between two updates for kind {', '.join(FRACTIONAL_WARMUP)} only")
+            return ctx.exact(self.warmup, ("schedule", "warmup"))
         return ctx.steps(self.warmup, ("schedule", "warmup"))
 
-    def add_warmup(self, tl: "Timeline", steps: int) -> None:
+    def add_warmup(self, tl: "Timeline", steps: int | float) -> None:
+        """The warmup piece, ``steps`` long on the clock (a float: it ends between two updates)."""
         from lrplan.schedules.segments import ramp
 
         tl.add("warmup", steps, ramp(warmup_fn(self.warmup_shape), self.warmup_init_lr, self.peak_lr))

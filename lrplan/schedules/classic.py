@@ -45,25 +45,38 @@ class Constant(WarmupFields):
     source: ClassVar[str] = "baseline (e.g. Hägele et al. 2024 'stable' runs)"
 
     def build(self, ctx: BuildContext) -> Timeline:
-        w = self.warmup_steps(ctx)
+        w = self.warmup_length(ctx)
         if w > ctx.total_steps:
             raise spec_error(("schedule", "warmup"), f"warmup ({w} steps) is longer than the budget ({ctx.total_steps} steps)")
         tl = Timeline()
         self.add_warmup(tl, w)
-        tl.add("stable", ctx.total_steps - w, constant(self.peak_lr))
+        tl.add_until("stable", ctx.total_steps, constant(self.peak_lr))
         return tl
 
 
 class _Decay(MinFields):
-    """Warmup then one decay over the rest of the budget with a fixed shape."""
+    """Warmup then one decay over the rest of the budget (up to an optional ``tail`` at min_lr) with a fixed
+    shape."""
 
+    tail: Optional[LengthT] = Field(None, description="min_lr held for this long at the end: the decay ends where it starts")
     _shape: ClassVar[str] = "linear"
 
+    def tail_steps(self, ctx: BuildContext) -> int:
+        return ctx.steps(self.tail, ("schedule", "tail")) if self.tail is not None else 0
+
     def build(self, ctx: BuildContext) -> Timeline:
-        w, d = _body_length(self, ctx)
+        n = ctx.total_steps
+        w = self.warmup_length(ctx)
+        tail = self.tail_steps(ctx)
+        if w >= n - tail:
+            if not tail:
+                raise spec_error(("schedule", "warmup"), f"warmup ({w} steps) must be shorter than the budget ({n} steps)")
+            raise spec_error(("schedule", "tail"), f"warmup ({w} steps) + tail ({tail} steps) leaves no decay in the "
+                             f"budget ({n} steps)")
         tl = Timeline()
         self.add_warmup(tl, w)
-        tl.add("decay", d, ramp(decay_fn(self._shape), self.peak_lr, self.floor))
+        tl.add_until("decay", n - tail, ramp(decay_fn(self._shape), self.peak_lr, self.floor))
+        tl.add("tail", tail, constant(self.floor))
         return tl
 
 

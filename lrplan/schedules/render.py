@@ -144,6 +144,22 @@ class SchedulePlan:
             self._check(lr, steps)
             yield Chunk(steps, self.tokens_at(steps), lr, phase)
 
+    def lr_range(self, start: int, stop: int) -> np.ndarray:
+        """The LRs of the updates ``[start, stop)`` (one contiguous block, checked like :meth:`chunks`; neither
+        tokens nor phases)."""
+        steps = np.arange(start, stop, dtype=np.int64)
+        lr = np.empty(steps.size, dtype=np.float64)
+        if steps.size:
+            first = int(np.searchsorted(self._starts, start, side="right")) - 1
+            last = int(np.searchsorted(self._starts, stop - 1, side="right")) - 1
+            with np.errstate(all="ignore"):
+                for j in range(first, last + 1):
+                    seg = self.segments[j]
+                    a, b = max(seg.start, start) - start, min(seg.end, stop) - start
+                    lr[a:b] = seg.fn(steps[a:b])
+            self._check(lr, steps)
+        return lr
+
     def render(self) -> Rendered:
         if self.total_steps > MAX_IN_MEMORY:
             src = getattr(self.spec, "source", None)
@@ -157,6 +173,28 @@ class SchedulePlan:
                 lr[seg.start : seg.end] = seg.fn(steps[seg.start : seg.end])
         self._check(lr, steps)
         return Rendered(steps, self.tokens_at(steps), lr, self.phases)
+
+    def pieces(self) -> list[tuple[int, int, Any]]:
+        """``(start, end, form)`` stretches covering ``[0, total_steps)``: each inside one segment (and, on the
+        token clock, one run of constant batch), with the segment's closed form on update indices
+        (:class:`lrplan.schedules.forms.StepForm`), or None when the segment has none that
+        :mod:`lrplan.schedules.forms` covers. O(segments + batch changes)."""
+        from lrplan.schedules.forms import to_steps
+
+        out: list[tuple[int, int, Any]] = []
+        tokens = self.unit == "tokens" and self.clock is not None
+        for seg in self.segments:
+            form = getattr(seg.fn, "lr_form", None)
+            if not tokens:
+                out.append((seg.start, seg.end, to_steps(form, 0, 1, seg.start, seg.end) if form is not None else None))
+                continue
+            c = self.clock
+            cuts = sorted({seg.start, seg.end} | {int(x) for x in c.starts if seg.start < int(x) < seg.end})
+            for a, b in zip(cuts, cuts[1:]):
+                k = int(np.searchsorted(c.starts, a, side="right")) - 1
+                alpha = int(c.before[k]) - int(c.tps[k]) * int(c.starts[k])  # tokens = alpha + tps * s on this run
+                out.append((a, b, to_steps(form, alpha, int(c.tps[k]), a, b) if form is not None else None))
+        return out
 
     def boundary_steps(self) -> np.ndarray:
         """First step of every phase and the last step of the run."""
@@ -181,6 +219,36 @@ def with_lrs(plan: "SchedulePlan", lr: np.ndarray) -> "SchedulePlan":
 
         def lr_at(self, steps: "np.ndarray") -> "np.ndarray":
             return lr[np.asarray(steps, dtype=np.int64)]
+
+        def _check(self, lr_, steps) -> None:  # the framework's values are what they are
+            return None
+
+    out = copy.copy(plan)
+    out.__class__ = _Plan
+    return out
+
+
+def with_lr_fn(plan: "SchedulePlan", lr_at: Any, lr_range: Any = None) -> "SchedulePlan":
+    """A copy of ``plan`` (phases, tokens, chunking) whose LRs come from ``lr_at(steps)`` (and, for a block of
+    updates, ``lr_range(start, stop)``), evaluated only for the rows a table reads: :func:`with_lrs` for a run too
+    long to hold (``render --convention FW`` of any length streams with flat memory). Taken as they are (no range
+    check)."""
+    import copy
+
+    base = type(plan)
+
+    class _Plan(base):  # type: ignore[valid-type, misc]
+        def chunks(self, start: int = 0, stop: int | None = None, size: int = CHUNK):
+            stop = self.total_steps if stop is None else stop
+            for pos in range(start, stop, size):
+                end = min(stop, pos + size)
+                steps = np.arange(pos, end, dtype=np.int64)
+                phase = (np.searchsorted(self._starts, steps, side="right") - 1).astype(np.int32)
+                lr = lr_range(pos, end) if lr_range is not None else lr_at(steps)
+                yield Chunk(steps, self.tokens_at(steps), np.asarray(lr, dtype=np.float64), phase)
+
+        def lr_at(self, steps: "np.ndarray") -> "np.ndarray":
+            return np.asarray(lr_at(np.asarray(steps, dtype=np.int64)), dtype=np.float64)
 
         def _check(self, lr_, steps) -> None:  # the framework's values are what they are
             return None

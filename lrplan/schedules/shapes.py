@@ -120,12 +120,21 @@ def _cosine_raw(p):
     return _np().cos(math.pi * p)
 
 
+# shapes whose closed form lrplan.schedules.forms knows: ``b + (a - b) g(p)`` ("down") or ``a + (b - a) p`` ("up")
+_FORMS = {"linear": ("linear", "down"), "cosine": ("cosine", "down"), "1-sqrt": ("1-sqrt", "down"),
+          "exponential": ("exponential", "down")}
+
+
 def decay_fn(name: str, **params) -> Callable[["np.ndarray", float, float], "np.ndarray"]:
     """The decay shape ``name`` as ``f(p, a, b)`` with its extra parameters bound."""
     _, fn = DECAY_SHAPES[name]
-    return lambda p, a, b: fn(p, a, b, **params)
+    out = lambda p, a, b: fn(p, a, b, **params)  # noqa: E731
+    out.lr_form = _FORMS.get(name)  # type: ignore[attr-defined]  # (read by segments.ramp)
+    return out
 
 
 def warmup_fn(name: str) -> Callable[["np.ndarray", float, float], "np.ndarray"]:
     _, fn = WARMUP_SHAPES[name]
-    return lambda p, a, b: fn(p, a, b)
+    out = lambda p, a, b: fn(p, a, b)  # noqa: E731
+    out.lr_form = ("ramp", "up") if name == "linear" else None  # type: ignore[attr-defined]
+    return out

@@ -31,7 +31,7 @@ class Wsd(MinFields, DecayShapeFields):
 
     def build(self, ctx: BuildContext) -> Timeline:
         n = ctx.total_steps
-        w = self.warmup_steps(ctx)
+        w = self.warmup_length(ctx)
         d = ctx.steps(self.decay, ("schedule", "decay"))
         tail = self.tail_steps(ctx)
         if w + d + tail > n:
@@ -39,7 +39,7 @@ class Wsd(MinFields, DecayShapeFields):
             raise spec_error(("schedule", "decay"), f"{parts} = {w + d + tail} steps is longer than the budget ({n} steps); shorten one")
         tl = Timeline()
         self.add_warmup(tl, w)
-        tl.add("stable", n - w - d - tail, constant(self.peak_lr))
+        tl.add_until("stable", n - d - tail, constant(self.peak_lr))
         tl.add("decay", d, ramp(self.decay_fn(ctx, self.floor, d), self.peak_lr, self.floor))
         tl.add("tail", tail, constant(self.floor))
         return tl

@@ -381,7 +381,9 @@ def _tokens_to_steps(segments: list, total_tokens: int, clock) -> tuple[list, in
         if b <= a:
             continue
         fn = seg.fn
-        out.append(Segment(seg.phase, a, b, (lambda f: lambda s: f(clock.tokens_before(s)))(fn)))
+        on_steps = (lambda f: lambda s: f(clock.tokens_before(s)))(fn)
+        on_steps.lr_form = getattr(fn, "lr_form", None)  # a closed form on the token clock (lrplan.schedules.forms)
+        out.append(Segment(seg.phase, a, b, on_steps))
     return out, n_steps
 
 

@@ -111,6 +111,27 @@ def parse_length(value: object) -> Length:
     )
 
 
+def parse_fractional_length(value: object) -> Length:
+    """A length that may end between two updates (a warmup of ``"3.2 steps"`` or ``"97460937.4 samples"``, as
+    Megatron's ``--lr-warmup-fraction`` makes it): what :func:`parse_length` reads, and also a fractional count
+    written with its unit (a bare fractional number stays an error: ``0.05`` usually means a ratio).
+
+    >>> parse_fractional_length("3.2 steps"), parse_fractional_length("25.6 samples"), parse_fractional_length(100)
+    (Length(value=3.2, unit='steps'), Length(value=25.6, unit='samples'), Length(value=100, unit='steps'))
+    """
+    if isinstance(value, str):
+        m = _LENGTH.match(value)
+        if m and m.group(3) and not _PERCENT.match(value):
+            num, suf, unit = m.groups()
+            if suf and unit.lower() not in UNITS and (suf + unit).lower() in UNITS:
+                suf, unit = "", suf + unit
+            if unit.lower() in UNITS and any(c in num for c in ".eE"):
+                x = float(num.replace("_", "")) * SUFFIX[suf.lower()]
+                if math.isfinite(x) and x >= 0 and not x.is_integer():
+                    return Length(x, UNITS[unit.lower()])  # type: ignore[arg-type]
+    return parse_length(value)
+
+
 def round_half_up(x: float) -> int:
     """Round to the nearest whole number, ties away from zero (not Python's banker's rounding)."""
     return int(math.floor(x + 0.5))

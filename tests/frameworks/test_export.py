@@ -323,8 +323,8 @@ def test_unknown_framework_and_version():
     s = spec_of("cosine", 100)
     with pytest.raises(LrplanError, match="known: megatron, torchtitan, hf, olmo-core, deepspeed"):
         export(s, "jax")
-    with pytest.raises(LrplanError, match=r"known: 0\.3, 0\.2"):
-        export(s, "torchtitan", version="0.1")
+    with pytest.raises(LrplanError, match=r"known: 0\.3, 0\.2, 0\.1"):
+        export(s, "torchtitan", version="0.0.2")  # before e7c0cae (2025-06-11) TorchTitan ran another formula
     with pytest.raises(LrplanError, match="megatron only"):
         export(s, "hf", sample_based=True)
 

@@ -169,10 +169,10 @@ def test_torchtitan_file(tmp_path):
 
     assert_close(load_spec(imp.spec).render().lr, torchtitan.simulate(imp.config))
     sch = imp.spec["schedule"]
-    assert sch["kind"] == "wsd" and sch["warmup"] == 1 and sch["warmup_init_lr"] == 4e-4 and sch["decay"] == 8
-    p.write_text("[lr_scheduler]\nwarmup_steps = 2\nlr_min = 0.1\n")
-    with pytest.raises(LrplanError, match="lr_min is TorchTitan 0.1"):
-        import_torchtitan(p)
+    assert sch["kind"] == "wsd" and sch["warmup"] == 1 and sch["warmup_init_lr"] == 4e-4 and sch["decay"] == "80%"  # decay_ratio 0.8
+    p.write_text("[lr_scheduler]\nwarmup_steps = 2\nlr_min = 0.1\n")  # TorchTitan 0.1.0: lr_min is min_lr_factor's old name
+    imp = import_torchtitan(p)
+    assert imp.config["lr_scheduler"]["min_lr_factor"] == 0.1 and imp.spec["schedule"]["min_lr_ratio"] == 0.1
     p.write_text("[lr_scheduler]\nwarmup_steps = 2\ndecay_type = 'exp'\n[training]\nsteps = 10\n")
     with pytest.raises(LrplanError, match="Unknown lr_decay_type"):
         import_torchtitan(p)

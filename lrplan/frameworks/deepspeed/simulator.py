@@ -44,7 +44,7 @@ PARAMS: dict[str, dict[str, Any]] = {
 SCHEDULERS = tuple(PARAMS)
 OTHER_DEEPSPEED = ("OneCycle", "LRRangeTest")  # deepspeed schedulers lrplan does not simulate
 
-__all__ = ["PARAMS", "SCHEDULERS", "simulate", "validate"]
+__all__ = ["PARAMS", "SCHEDULERS", "lr_at", "pieces", "run_length", "simulate", "validate"]
 
 
 def _parts(config: Mapping[str, Any]) -> tuple[str, dict[str, Any], Any]:
@@ -100,11 +100,35 @@ def simulate(config: Mapping[str, Any], n_updates: int | None = None) -> NDArray
     problems = validate(config)
     if problems:
         raise ValueError("; ".join(problems))
-    name, p, lr = _parts(config)
     n = int(config["n_updates"]) if n_updates is None else int(n_updates)
+    return lr_at(config, np.arange(n, dtype=np.int64))
+
+
+def run_length(config: Mapping[str, Any]) -> int:
+    """Updates the run has: ``n_updates``."""
+    return int(config["n_updates"])
+
+
+def pieces(config: Mapping[str, Any], n: int) -> list[tuple[int, int, Any]]:
+    """``(start, end, form)`` stretches of updates ``[0, n)`` split where the formula changes (update 1, the
+    warmup end, ``total_num_steps``). No closed forms (None): DeepSpeed runs are checked update by update."""
+    name, p, _ = _parts(config)
+    W = max(2, p["warmup_num_steps"])
+    cuts = {0, 1, n, W + 1}  # update s (0-based) runs at last_batch_iteration s - 1
+    if "total_num_steps" in p and p["total_num_steps"] is not None:
+        cuts |= {int(p["total_num_steps"]) + 1}
+    cut = sorted(int(x) for x in cuts if 0 <= x <= n)
+    return [(a, b, None) for a, b in zip(cut, cut[1:]) if a < b]
+
+
+def lr_at(config: Mapping[str, Any], steps: Any) -> NDArray[np.float64]:
+    """The LR of the (0-based) updates ``steps``, any order (elementwise, so ``lr_at(cfg, np.arange(n))`` is
+    :func:`simulate`). The config is assumed valid (:func:`validate`)."""
+    name, p, lr = _parts(config)
+    steps = np.asarray(steps, dtype=np.int64)
     W = max(2, p["warmup_num_steps"])
     wt = p["warmup_type"] if p["warmup_type"] in ("log", "linear") else "log"
-    it = np.arange(-1, n - 1, dtype=np.float64)  # update s uses last_batch_iteration = s-2
+    it = steps.astype(np.float64) - 1.0  # update s uses last_batch_iteration = s-2
     with np.errstate(divide="ignore", invalid="ignore"):
         gamma = _warmup_gamma(it, W, wt)
         if name == "WarmupCosineLR":  # get_lr_ratio
@@ -129,7 +153,6 @@ def simulate(config: Mapping[str, Any], n_updates: int | None = None) -> NDArray
             gamma = np.where(it < W, gamma, after)
             out = min_lr + (delta * gamma)
             first = min_lr
-    out = np.asarray(out, dtype=np.float64)
-    if n:
-        out[0] = first  # set by the constructor (last_batch_iteration == -1)
+    out = np.array(out, dtype=np.float64)
+    out[steps == 0] = first  # set by the constructor (last_batch_iteration == -1)
     return out

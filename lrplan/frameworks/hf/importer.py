@@ -4,21 +4,79 @@ Reads ``learning_rate``, ``max_steps``, ``warmup_steps`` (or ``warmup_ratio``), 
 ``lr_scheduler_kwargs`` (``transformers/training_args.py``, 5.23.0); :func:`family` maps ``get_scheduler``'s schedules
 (``transformers/optimization.py``) to lrplan families. :mod:`lrplan.frameworks.importing` checks the spec against
 :mod:`lrplan.frameworks.hf.simulator`.
+
+An epoch-based recipe (``num_train_epochs``, no ``max_steps``: alignment-handbook, TRL) has no length of its own:
+the Trainer derives it from the dataloader. Given the dataset's size and the world size (``--dataset-rows N
+--world-size K``), or the updates per epoch (``--steps-per-epoch S``), :func:`epoch_max_steps` computes ``max_steps``
+as the Trainer does.
 """
 
 from __future__ import annotations
 
 import json
+import math
+import re
 from pathlib import Path
 from typing import Any, Optional, Union
 
 from lrplan.errors import LrplanError
 from lrplan.frameworks.importing import Imported, argv, config_path, import_native, in_file, read_text
 
-__all__ = ["HF_KEYS", "family", "from_cli", "import_config", "import_hf", "load_hf"]
+__all__ = ["HF_KEYS", "epoch_max_steps", "family", "from_cli", "import_config", "import_hf", "load_hf"]
 
 
 HF_KEYS = ("learning_rate", "max_steps", "warmup_steps", "lr_scheduler_type", "lr_scheduler_kwargs")
+EPOCH_KEYS = ("num_train_epochs", "per_device_train_batch_size", "gradient_accumulation_steps", "dataloader_drop_last")
+EPOCH_DEFAULTS = {"num_train_epochs": 3.0, "per_device_train_batch_size": 8, "gradient_accumulation_steps": 1,
+                  "dataloader_drop_last": False}  # TrainingArguments' defaults (training_args.py, 5.23.0)
+
+
+def _ceil_div(a: int, b: int) -> int:
+    return -(-a // b)
+
+
+def epoch_max_steps(epochs: float, per_device: int, grad_accum: int, drop_last: bool = False, *,
+                    dataset_rows: Optional[int] = None, world_size: Optional[int] = None,
+                    steps_per_epoch: Optional[int] = None, transformers: str = "5") -> tuple[int, str]:
+    """``(max_steps, how)``: the optimizer updates of an epoch-based HF run, as ``Trainer`` computes them.
+
+    ``transformers/trainer.py`` ``Trainer.set_initial_training_values`` (5.23.0 lines 2487-2555; the same in 4.52.0
+    to 5.x)::
+
+        num_update_steps_per_epoch = max(len_dataloader // args.gradient_accumulation_steps
+                                         + int(len_dataloader % args.gradient_accumulation_steps > 0), 1)
+        max_steps = math.ceil(args.num_train_epochs * num_update_steps_per_epoch)   # epoch-based: max_steps < 0
+
+    (transformers <= 4.51: ``max(len_dataloader // gradient_accumulation_steps, 1)``, the floor.) ``len_dataloader``
+    is the train dataloader's length on one process after ``accelerate.prepare``: torch's ``BatchSampler`` gives
+    ``ceil(rows / per_device)`` batches (``floor`` with ``dataloader_drop_last``), and accelerate's
+    ``BatchSamplerShard.__len__`` (``accelerate/data_loader.py``; ``even_batches`` by default) splits them over the
+    ``world_size`` processes: ``ceil(batches / world_size)`` (``floor`` with ``drop_last``). So
+    ``len_dataloader = ceil(rows / (per_device * world_size))``, or the floor with ``dataloader_drop_last``.
+    ``steps_per_epoch`` gives ``num_update_steps_per_epoch`` directly.
+
+    >>> epoch_max_steps(3, 8, 2, dataset_rows=207865, world_size=8)[0]  # ceil(3 * ceil(ceil(207865 / 64) / 2))
+    4872
+    """
+    if steps_per_epoch is not None:
+        per_epoch = steps_per_epoch
+        how = f"{steps_per_epoch:,} updates per epoch (--steps-per-epoch)"
+    else:
+        assert dataset_rows is not None and world_size is not None
+        batch = per_device * world_size
+        n = dataset_rows // batch if drop_last else _ceil_div(dataset_rows, batch)
+        if n == 0:
+            raise LrplanError(f"{dataset_rows:,} rows make no batch of {per_device} x {world_size} processes with "
+                              "dataloader_drop_last: the dataloader is empty and Trainer refuses an epoch-based run")
+        major_minor = tuple(int(x) for x in re.findall(r"\d+", transformers)[:2]) + (99,)
+        floor = major_minor[:2] < (4, 52)
+        per_epoch = max(n // grad_accum if floor else _ceil_div(n, grad_accum), 1)
+        how = (f"len(dataloader) = {'floor' if drop_last else 'ceil'}({dataset_rows:,} rows / ({per_device} per device x "
+               f"{world_size} processes)) = {n:,}; {'floor' if floor else 'ceil'}({n:,} / gradient_accumulation_steps "
+               f"{grad_accum}) = {per_epoch:,} updates per epoch"
+               + (" (transformers < 4.52)" if floor else ""))
+    max_steps = math.ceil(epochs * per_epoch)
+    return max_steps, f"max_steps = ceil(num_train_epochs {epochs:g} x {per_epoch:,}) = {max_steps:,}, as Trainer computes it: {how}"
 
 
 def family(cfg: dict) -> dict | None:
@@ -92,9 +150,13 @@ def family(cfg: dict) -> dict | None:
     return None
 
 
-def load_hf(source: Union[str, Path]) -> tuple[dict, list[str]]:
+def load_hf(source: Union[str, Path], *, dataset_rows: Optional[int] = None, world_size: Optional[int] = None,
+            steps_per_epoch: Optional[int] = None, version: Optional[str] = None) -> tuple[dict, list[str]]:
     """The LR-relevant ``TrainingArguments`` fields of an HF YAML file; a field of the wrong type is one line
-    naming the file, the line and the field."""
+    naming the file, the line and the field. An epoch-based file (no ``max_steps`` > 0) gets its ``max_steps`` from
+    ``dataset_rows`` and ``world_size`` (or ``steps_per_epoch``) as ``Trainer`` computes it (:func:`epoch_max_steps`;
+    ``version``: the transformers version, default 5)."""
+    _check_epoch_options(dataset_rows, world_size, steps_per_epoch, version)
     import yaml
 
     source = config_path(source, "hf", "YAML")
@@ -147,19 +209,81 @@ def load_hf(source: Union[str, Path]) -> tuple[dict, list[str]]:
     typed = field_problems(cfg)
     if typed:
         raise LrplanError("\n".join(str(problem(*t)) for t in typed))
+    epoch_opts = dataset_rows is not None or steps_per_epoch is not None
     if "max_steps" not in cfg or cfg["max_steps"] <= 0:
-        why = "an epoch-based run's length depends on the dataloader, which lrplan cannot know"
-        if "max_steps" in cfg:
-            raise problem(("max_steps",), f"{cfg['max_steps']} is not > 0 (HF then trains by epochs); {why}: set "
-                                          "max_steps to the run's optimizer steps")
-        raise LrplanError(f"{source}: set max_steps (> 0); {why}")
+        if epoch_opts:
+            ep = _epoch_fields(data, problem)
+            cfg["max_steps"], how = epoch_max_steps(
+                ep["num_train_epochs"], ep["per_device_train_batch_size"], ep["gradient_accumulation_steps"],
+                ep["dataloader_drop_last"], dataset_rows=dataset_rows, world_size=world_size,
+                steps_per_epoch=steps_per_epoch, transformers=version or "5")
+            if cfg["max_steps"] <= 0:
+                raise problem(("num_train_epochs",), f"{ep['num_train_epochs']!r} epochs make {cfg['max_steps']} updates; "
+                                                     "give a positive num_train_epochs")
+            unset = [k for k in EPOCH_KEYS if k not in data and k != "dataloader_drop_last"]
+            notes.append(how + (f" (TrainingArguments defaults: {', '.join(f'{k} {EPOCH_DEFAULTS[k]!r}' for k in unset)})" if unset else ""))
+            if dataset_rows is not None:
+                notes.append("--dataset-rows is the length of the train dataset the Trainer gets (after the recipe's "
+                             "splits, filtering and packing), --world-size its data-parallel processes")
+        else:
+            why = ("an epoch-based run's length depends on the dataloader: give --dataset-rows N --world-size K (or "
+                   "--steps-per-epoch S) to compute max_steps as Trainer does, or set max_steps")
+            if "max_steps" in cfg:
+                raise problem(("max_steps",), f"{cfg['max_steps']} is not > 0 (HF then trains by num_train_epochs); {why}")
+            raise LrplanError(f"{source}: no max_steps (HF then trains by num_train_epochs); {why}")
+    elif epoch_opts:
+        notes.append(f"max_steps = {cfg['max_steps']} is set, so Trainer ignores num_train_epochs: "
+                     f"{'--dataset-rows/--world-size' if dataset_rows is not None else '--steps-per-epoch'} not used")
     if "learning_rate" not in cfg:
         notes.append("learning_rate is not set; HF's default 5e-5 is used")
         cfg["learning_rate"] = 5e-5
-    skipped = sorted(set(map(str, data)) - set(HF_KEYS) - {"warmup_ratio"})
+    skipped = sorted(set(map(str, data)) - set(HF_KEYS) - {"warmup_ratio"} - (set(EPOCH_KEYS) if epoch_opts else set()))
     if skipped:
         notes.append(f"ignored {len(skipped)} field{'s' if len(skipped) > 1 else ''} unrelated to the LR schedule")
     return cfg, notes
+
+
+def _check_epoch_options(rows: Any, world: Any, per_epoch: Any, version: Any) -> None:
+    """``--dataset-rows N --world-size K`` together, or ``--steps-per-epoch S`` alone; positive whole numbers."""
+    for flag, v in (("--dataset-rows", rows), ("--world-size", world), ("--steps-per-epoch", per_epoch)):
+        if v is not None and (isinstance(v, bool) or not isinstance(v, int) or v <= 0):
+            raise LrplanError(f"{flag} takes a positive whole number, not {v!r:.40}")
+    if per_epoch is not None and (rows is not None or world is not None):
+        raise LrplanError("give --steps-per-epoch S, or --dataset-rows N --world-size K, not both")
+    if (rows is None) != (world is None):
+        raise LrplanError(f"--{'world-size' if world is None else 'dataset-rows'} is missing: the Trainer's dataloader "
+                          "length needs both --dataset-rows N and --world-size K (the data-parallel processes)")
+    if version is not None and (not isinstance(version, str) or not re.fullmatch(r"v?\d+(\.\d+)*", version.strip())):
+        raise LrplanError(f"--framework-version for hf is a transformers version such as 4.57 or 5.23.0, not {version!r:.40}")
+
+
+def _epoch_fields(data: dict, problem: Any) -> dict:
+    """``num_train_epochs``, ``per_device_train_batch_size``, ``gradient_accumulation_steps``,
+    ``dataloader_drop_last`` of the file, with TrainingArguments' defaults; a wrong type is one line."""
+    out = dict(EPOCH_DEFAULTS)
+    for k in EPOCH_KEYS:
+        if k not in data:
+            continue
+        v = data[k]
+        if isinstance(v, str):  # HfArgumentParser converts CLI-style strings by the field's type
+            try:
+                v = {"num_train_epochs": float}.get(k, int)(v) if k != "dataloader_drop_last" else \
+                    {"true": True, "false": False}[v.strip().lower()]
+            except (ValueError, KeyError):
+                raise problem((k,), f"{v!r:.40} is not {'a number' if k == 'num_train_epochs' else 'true/false' if k == 'dataloader_drop_last' else 'a whole number'}") from None
+        if k == "dataloader_drop_last":
+            if not isinstance(v, bool):
+                raise problem((k,), f"{v!r:.40} is not true/false")
+        elif k == "num_train_epochs":
+            if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) or v <= 0:
+                raise problem((k,), f"{v!r:.40} is not a positive number of epochs")
+        elif isinstance(v, bool) or not isinstance(v, int) or v <= 0:
+            raise problem((k,), f"{v!r:.40} is not a positive whole number")
+        out[k] = v
+    if isinstance(data.get("accelerator_config"), dict) and data["accelerator_config"].get("split_batches"):
+        raise problem(("accelerator_config", "split_batches"), "split_batches changes the dataloader's length; lrplan "
+                                                               "computes it for accelerate's default (false): set max_steps")
+    return out
 
 
 def _where(source: str, text: str, path: tuple) -> str:
@@ -184,19 +308,24 @@ def import_config(config: dict, notes: Optional[list[str]] = None, budget: Optio
     return import_native(label, config, simulator, family, notes, budget, name)
 
 
-def import_hf(source: Union[str, Path]) -> Imported:
-    """The lrplan spec of an HF ``TrainingArguments`` YAML file; what transformers would refuse names the file."""
+def import_hf(source: Union[str, Path], *, dataset_rows: Optional[int] = None, world_size: Optional[int] = None,
+              steps_per_epoch: Optional[int] = None, version: Optional[str] = None) -> Imported:
+    """The lrplan spec of an HF ``TrainingArguments`` YAML file; what transformers would refuse names the file. An
+    epoch-based file needs ``dataset_rows`` and ``world_size``, or ``steps_per_epoch`` (:func:`load_hf`)."""
     source = config_path(source, "hf", "YAML")
-    cfg, notes = load_hf(source)
+    cfg, notes = load_hf(source, dataset_rows=dataset_rows, world_size=world_size, steps_per_epoch=steps_per_epoch,
+                         version=version)
     try:
         return import_config(cfg, notes, name=f"imported from {Path(source).name}")
     except LrplanError as e:
         raise in_file(source, e) from None
 
 
-def from_cli(args: list[str]) -> Imported:
-    """``lrplan import hf FILE.yaml``."""
+def from_cli(args: list[str], *, dataset_rows: Optional[int] = None, world_size: Optional[int] = None,
+             steps_per_epoch: Optional[int] = None, framework_version: Optional[str] = None) -> Imported:
+    """``lrplan import hf FILE.yaml [--dataset-rows N --world-size K | --steps-per-epoch S] [--framework-version V]``."""
     args = argv(args, "hf")
     if len(args) != 1:
         raise LrplanError("give one hf YAML file, e.g. lrplan import hf config.yaml")
-    return import_hf(args[0])
+    return import_hf(args[0], dataset_rows=dataset_rows, world_size=world_size, steps_per_epoch=steps_per_epoch,
+                     version=framework_version)

@@ -51,8 +51,8 @@ WSD_TYPES = ("linear", "cosine", "1-sqrt")
 NUMBER_KWARGS = ("num_cycles", "min_lr", "min_lr_rate", "warmup_lr_rate", "lr_end", "power", "timescale",
                  "num_decay_steps", "num_stable_steps", "min_lr_ratio")
 
-__all__ = ["KWARGS", "NUMBER_KWARGS", "SCHEDULER_TYPES", "field_problems", "lr_lambda", "scheduler_kwargs", "simulate",
-           "validate", "warmup_steps"]
+__all__ = ["KWARGS", "NUMBER_KWARGS", "SCHEDULER_TYPES", "field_problems", "lr_at", "lr_lambda", "pieces", "run_length",
+           "scheduler_kwargs", "simulate", "validate", "warmup_steps"]
 
 
 def _number(v: Any) -> bool:
@@ -274,6 +274,41 @@ def simulate(config: Mapping[str, Any], n_updates: int | None = None) -> NDArray
     if problems:
         raise ValueError("; ".join(problems))
     n = int(config["max_steps"]) if n_updates is None else int(n_updates)
-    c = np.arange(n, dtype=np.float64)
+    return lr_at(config, np.arange(n, dtype=np.int64))
+
+
+def run_length(config: Mapping[str, Any]) -> int:
+    """Updates the config runs: ``max_steps``."""
+    return int(config["max_steps"])
+
+
+def lr_at(config: Mapping[str, Any], steps: Any) -> NDArray[np.float64]:
+    """The LR of the (0-based) updates ``steps``, any order: ``learning_rate * lambda(s)`` (elementwise, so
+    ``lr_at(cfg, np.arange(n))`` is :func:`simulate`). The config is assumed valid (:func:`validate`)."""
+    c = np.asarray(steps, dtype=np.int64).astype(np.float64)
     base_lr = config.get("learning_rate", 5e-5)
     return (base_lr * lr_lambda(config, c)).astype(np.float64)
+
+
+def pieces(config: Mapping[str, Any], n: int) -> list[tuple[int, int, Any]]:
+    """``(start, end, form)`` stretches of updates ``[0, n)`` split where ``lambda``'s formula changes (warmup end,
+    ``max_steps``, the WSD phases, the restarts of ``cosine_with_restarts``). No closed forms (None): HF runs are
+    checked update by update (:mod:`lrplan.frameworks.exactness`)."""
+    t = config.get("lr_scheduler_type", "linear")
+    N = int(config["max_steps"])
+    W = warmup_steps(config)
+    kw = scheduler_kwargs(config)
+    cuts = {0, n, W, N, N + 1}
+    if t == "warmup_stable_decay":
+        D = int(kw["num_decay_steps"])
+        S = kw.get("num_stable_steps")
+        S = N - W - D if S is None else int(S)
+        cuts |= {W + S, W + S + D}
+    elif t == "cosine_with_restarts" and N > W:
+        nc = float(kw.get("num_cycles", 1))
+        if 0 < nc <= 1000:
+            cuts |= {W + math.ceil(k * (N - W) / nc) for k in range(1, int(nc) + 1)}
+    elif t == "cosine_warmup_with_min_lr":
+        cuts |= {W - 1}
+    cut = sorted(x for x in cuts if 0 <= x <= n)
+    return [(a, b, None) for a, b in zip(cut, cut[1:]) if a < b]

@@ -35,7 +35,7 @@ if TYPE_CHECKING:  # pragma: no cover
 RECIPE = ("Megatron has no option for this; " + TORCH_RECIPE.replace("use lrplan's", "replace Megatron's OptimizerParamScheduler by lrplan's")
           + " (a code change), or accept the nearest native schedule above")
 
-__all__ = ["MEGATRON_FLAGS", "RECIPE", "candidates", "megatron_args", "notes", "relaunch", "run", "snippet", "why"]
+__all__ = ["MEGATRON_FLAGS", "RECIPE", "candidates", "megatron_args", "notes", "prepare", "relaunch", "run", "snippet", "why"]
 
 
 # ------------------------------------------------------------------------------------------ candidates
@@ -46,6 +46,7 @@ def _in_samples(t: Facts, to_samples: Callable[[int], int]) -> Facts:
     (the caller renames iterations to samples and sets the real batch)."""
     sf = Facts(**{**t.__dict__})
     sf.T, sf.W, sf.D, sf.tail = to_samples(t.T), to_samples(t.W), to_samples(t.D), to_samples(t.tail)
+    sf.W_exact = sf.W if float(t.W_exact).is_integer() or not t.seq_len else t.W_exact / t.seq_len
     sf.wsds = [(to_samples(c), to_samples(d)) for c, d in t.wsds]
     if sf.timescale:
         sf.timescale = to_samples(t.timescale)
@@ -94,7 +95,11 @@ def candidates(f: Facts, sample_based: bool) -> list[Candidate]:
             for lab, n in candidates(sf, True):
                 for c in n if isinstance(n, list) else [n]:
                     c.pop("global_batch_size", None)
-                    c["step_batch_size_schedule"] = f.step_schedule
+                    # Megatron-LM main reads the thresholds as TOKENS (``StepBatchsizeNumMicroBatchesCalculator.
+                    # _parse_schedule``: ``threshold // seq_length``, with ``args.seq_length`` always set by
+                    # validate_args): samples x seq_len, with --seq-length written next to them
+                    c["step_batch_size_schedule"] = _in_tokens(f.step_schedule, q)
+                    c["seq_length"] = q
                     if c.get("lr_decay_samples") is None:
                         c["lr_decay_samples"] = c["train_samples"]
                     c["train_samples"] = f.consumed_samples
@@ -111,6 +116,12 @@ def candidates(f: Facts, sample_based: bool) -> list[Candidate]:
     def cfg(**kw):
         c = {**base, "lr_warmup_iters": W, **kw}
         c.setdefault("lr_decay_iters", f.T)
+        # a warmup that ends between two updates, or one the spec writes as a percentage: --lr-warmup-fraction
+        if W and (not float(f.W_exact).is_integer() or f.warmup_unit == "percent"):
+            x = _fraction_for(float(f.W_exact) * (f.batch_size or 1), c["lr_decay_iters"] * (f.batch_size or 1))
+            if x is not None:
+                del c["lr_warmup_iters"]
+                c["lr_warmup_fraction"] = x
         return c
 
     if f.kind == "wsd-s":
@@ -131,7 +142,7 @@ def candidates(f: Facts, sample_based: bool) -> list[Candidate]:
         dec = f.T - f.tail
         out.append(("WSD", cfg(lr_decay_style="WSD", lr_wsd_decay_style=MEGATRON_WSD[f.shape], lr_decay_iters=dec, lr_wsd_decay_iters=f.D)))
     elif f.shape in ("linear", "cosine"):
-        out.append((f.shape, cfg(lr_decay_style=f.shape)))
+        out.append((f.shape, cfg(lr_decay_style=f.shape, **({"lr_decay_iters": f.T - f.tail} if f.tail else {}))))
     else:  # nearest native
         dec = f.T - f.tail
         for st in ("linear", "cosine"):
@@ -149,12 +160,41 @@ def candidates(f: Facts, sample_based: bool) -> list[Candidate]:
     return out
 
 
+def _in_tokens(samples_schedule: str, q: int) -> str:
+    """``"0:256 5000000:512"`` (thresholds in samples) as Megatron-LM main's ``--step-batch-size-schedule``
+    (thresholds in tokens: ``samples * seq_len``, which ``// seq_length`` maps back exactly)."""
+    out = []
+    for item in samples_schedule.split():
+        a, b = item.split(":")
+        out.append(f"{int(a) * q}:{b}")
+    return " ".join(out)
+
+
+def _fraction_for(warmup: float, decay: int) -> Optional[float]:
+    """A ``--lr-warmup-fraction`` whose warmup Megatron computes as exactly ``warmup`` (``fraction * decay``,
+    training.py 1354-1405), or None."""
+    import math
+
+    x = warmup / decay
+    for _ in range(8):
+        for y in (x, math.nextafter(x, 0.0), math.nextafter(x, 1.0)):
+            if y * decay == warmup:
+                from lrplan.frameworks.common import pretty
+
+                p = pretty(y)
+                return p if p * decay == warmup else y
+        x = math.nextafter(x, 1.0 if x * decay < warmup else 0.0)
+    return None
+
+
 def _to_samples(native: Native, gbs: int) -> Native:
     if isinstance(native, list):
         return [_to_samples(n, gbs) for n in native]  # type: ignore[misc]
     c = dict(native)
     c["train_samples"] = c.pop("train_iters") * gbs
-    if "lr_warmup_iters" in c:
+    if "lr_warmup_fraction" in c:
+        pass  # a fraction of the decay, in samples as in iterations
+    elif "lr_warmup_iters" in c:
         c["lr_warmup_samples"] = c.pop("lr_warmup_iters") * gbs
     if "lr_decay_iters" in c:
         c["lr_decay_samples"] = c.pop("lr_decay_iters") * gbs
@@ -163,15 +203,19 @@ def _to_samples(native: Native, gbs: int) -> Native:
     return c
 
 
+def prepare(native: dict) -> dict:
+    """The simulator config of ``native``: an iteration-based config without ``--global-batch-size`` gets 1 (the
+    curve over iterations does not depend on it)."""
+    if native.get("global_batch_size") is None and native.get("step_batch_size_schedule") is None:
+        return {**native, "global_batch_size": 1}
+    return native
+
+
 def run(native: dict, n_updates: Optional[int] = None) -> "np.ndarray":
-    """The LRs ``native`` runs; an iteration-based config without ``--global-batch-size`` gets 1 (the curve over
-    iterations does not depend on it)."""
+    """The LRs ``native`` runs (:func:`prepare`)."""
     from lrplan.frameworks.megatron import simulator
 
-    cfg = native
-    if cfg.get("global_batch_size") is None and cfg.get("step_batch_size_schedule") is None:
-        cfg = {**cfg, "global_batch_size": 1}
-    return simulator.simulate(cfg, n_updates)
+    return simulator.simulate(prepare(native), n_updates)
 
 
 # ------------------------------------------------------------------------------------------ reports
@@ -195,8 +239,7 @@ def notes(f: Facts, native: Native, got: "np.ndarray", want: "np.ndarray") -> li
             else:  # the samples consumed before the last update
                 from lrplan.frameworks.megatron import simulator
 
-                bs = simulator.batch_sizes({**native, "global_batch_size": native.get("global_batch_size") or 1}, T)
-                flag = f"--lr-decay-samples {int(bs[:-1].sum())}"
+                flag = f"--lr-decay-samples {int(simulator.consumed_at(prepare(native), [T - 1])[0])}"
             out.append(
                 f"Megatron (like the spec) never runs at min_lr within the {T} updates: the last update is at "
                 f"{short_num(float(got[-1]))}; to end exactly at min_lr use {flag} (and spec a 1-step tail)"
@@ -219,7 +262,7 @@ def relaunch(i: int, checkpoint: int, decay: int, resume_step: int) -> str:
 MEGATRON_FLAGS = [
     "train_iters", "train_samples", "global_batch_size", "lr", "min_lr", "lr_decay_style", "lr_wsd_decay_style",
     "lr_warmup_iters", "lr_warmup_samples", "lr_warmup_fraction", "lr_warmup_init", "lr_decay_iters", "lr_decay_samples",
-    "lr_wsd_decay_iters", "lr_wsd_decay_samples", "rampup_batch_size", "step_batch_size_schedule",
+    "lr_wsd_decay_iters", "lr_wsd_decay_samples", "rampup_batch_size", "step_batch_size_schedule", "seq_length",
 ]
 
 
@@ -251,7 +294,8 @@ def snippet(e: Export, f: Facts, spec: "Spec") -> str:
             lines.append(f"# launch {i + 1} of {len(cfgs)}" + (" (add --load <checkpoint of launch %d> --override-opt-param-scheduler)" % i if i else ""))
         if "step_batch_size_schedule" in cfg:
             lines.append("# needs Megatron-LM with --step-batch-size-schedule (after megatron-core 0.16.1, which has only "
-                         "--rampup-batch-size); thresholds in samples; checked with lrplan's reading of that scheduler")
+                         "--rampup-batch-size); thresholds in tokens, as Megatron-LM main reads them with --seq-length "
+                         "(StepBatchsizeNumMicroBatchesCalculator)")
         elif "global_batch_size" not in cfg:
             lines.append("# add your --global-batch-size (the LR curve over iterations does not depend on it)")
         args = megatron_args(cfg)

@@ -32,7 +32,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from lrplan.spec.clock import rampup_phase
+from lrplan.spec.clock import megatron_rampup, rampup_phase
 
 DEFAULTS: dict[str, Any] = {
     "lr": None,
@@ -51,7 +51,8 @@ DEFAULTS: dict[str, Any] = {
     "train_samples": None,
     "global_batch_size": None,
     "rampup_batch_size": None,
-    "step_batch_size_schedule": None,  # Megatron-LM HEAD only (not in megatron-core 0.16.1): "THR:BS THR:BS", samples
+    "step_batch_size_schedule": None,  # Megatron-LM main only (not in megatron-core 0.16.1): "THR:BS THR:BS"
+    "seq_length": None,  # Megatron's args.seq_length: with it, the step schedule's thresholds are TOKENS
 }
 DECAY_STYLES = ("constant", "linear", "cosine", "inverse-square-root", "WSD")
 WSD_DECAY_STYLES = ("exponential", "linear", "cosine", "minus_sqrt")
@@ -61,8 +62,13 @@ __all__ = [
     "DEFAULTS",
     "WSD_DECAY_STYLES",
     "SchedulerSteps",
+    "batch_runs",
     "batch_sizes",
+    "consumed_at",
+    "lr_at",
     "parse_step_schedule",
+    "pieces",
+    "run_length",
     "rampup_batch_sizes",
     "samples_run",
     "scheduler_steps",
@@ -122,6 +128,7 @@ _INTS = ("lr_warmup_iters", "lr_warmup_samples", "lr_decay_iters", "lr_decay_sam
          "lr_wsd_decay_samples", "train_iters", "train_samples", "global_batch_size")
 _FLOATS = ("lr", "min_lr", "lr_warmup_init", "lr_warmup_fraction")
 _STRS = ("lr_decay_style", "lr_wsd_decay_style", "step_batch_size_schedule")
+_INTS = _INTS + ("seq_length",)
 
 
 def _flag(dest: str) -> str:
@@ -174,19 +181,21 @@ def validate(config: Mapping[str, Any]) -> list[str]:
         out.append("--lr is required")
     gbs = a["global_batch_size"]
     sched = a["step_batch_size_schedule"]
+    if a["seq_length"] is not None and a["seq_length"] <= 0:
+        out.append(f"--seq-length must be positive, got {a['seq_length']!r}")
+        return out
     if sched is not None:
         try:
-            points = parse_step_schedule(sched)
-            if points[0][0] != 0:
-                out.append("--step-batch-size-schedule must start at threshold 0")
+            parse_step_schedule(sched, a["seq_length"])
         except ValueError as e:
             out.append(f"--step-batch-size-schedule: {e}")
-        if gbs is not None:
-            out.append("--step-batch-size-schedule cannot be combined with --global-batch-size")
+        if gbs is not None:  # arguments.py validate_args (main)
+            out.append("Megatron refuses --step-batch-size-schedule together with --global-batch-size; drop one")
         if a["rampup_batch_size"] is not None:
             out.append("--step-batch-size-schedule cannot be combined with --rampup-batch-size")
-        if not a["train_samples"]:
-            out.append("--step-batch-size-schedule needs sample-based training (--train-samples)")
+        if not a["train_samples"]:  # with --train-iters the decay is lr_decay_iters x (micro-batch x DP size)
+            out.append("--step-batch-size-schedule with --train-iters: Megatron counts the LR decay in iterations x "
+                       "micro-batch x data-parallel size, which the arguments do not fix; use --train-samples")
     elif gbs is None or int(gbs) <= 0:
         out.append(f"--global-batch-size must be a positive integer, got {gbs!r}")
     # arguments.py 755-783
@@ -251,39 +260,66 @@ def _check(config: Mapping[str, Any]) -> None:
         raise ValueError("; ".join(problems))
 
 
-_SUFFIX = {"": 1, "K": 10**3, "M": 10**6, "B": 10**9, "T": 10**12}
+def _parse_numeric_value(value_str: str) -> int:
+    """``StepBatchsizeNumMicroBatchesCalculator._parse_numeric_value`` (Megatron-LM main,
+    ``megatron/core/num_microbatches_calculator.py``): a suffix K M B T, then ``int(float(x) * multiplier)``."""
+    value_str = value_str.strip().upper()
+    multiplier = 1
+    if value_str.endswith("T"):
+        multiplier, value_str = 1_000_000_000_000, value_str[:-1]
+    elif value_str.endswith("B"):
+        multiplier, value_str = 1_000_000_000, value_str[:-1]
+    elif value_str.endswith("M"):
+        multiplier, value_str = 1_000_000, value_str[:-1]
+    elif value_str.endswith("K"):
+        multiplier, value_str = 1_000, value_str[:-1]
+    return int(float(value_str) * multiplier)
 
 
-def parse_step_schedule(text: str) -> list[tuple[int, int]]:
-    """``"0:768 250B:1536"`` -> ``[(0, 768), (250e9, 1536)]`` (thresholds in samples; suffixes K M B T)."""
+def parse_step_schedule(text: str, seq_length: int | None = None) -> list[tuple[int, int]]:
+    """``--step-batch-size-schedule`` as ``[(threshold in samples, batch), ...]``, as Megatron-LM main reads it:
+    ``StepBatchsizeNumMicroBatchesCalculator._parse_schedule`` and ``_validate_schedule``
+    (``megatron/core/num_microbatches_calculator.py`` at d98e8a6). Entries are split on spaces and commas; with
+    ``seq_length`` (Megatron's ``args.seq_length``, which ``validate_args`` always sets, so always in a training
+    run) a threshold is in TOKENS and becomes ``threshold // seq_length`` samples; then sorted; the first must be
+    0, the rest strictly increasing, every batch positive (else ValueError, as Megatron asserts).
+
+    >>> parse_step_schedule("0:16 2.4B:320", seq_length=2048)
+    [(0, 16), (1171875, 320)]
+    """
     out = []
-    for item in str(text).split():
-        thr, _, bs = item.partition(":")
-        if not bs:
-            raise ValueError(f"expected THRESHOLD:BATCH, got {item!r}")
-        thr = thr.strip().upper()
-        suf = thr[-1] if thr and thr[-1] in _SUFFIX else ""
-        num = thr[: len(thr) - len(suf)]
+    for entry in str(text).strip().replace(",", " ").split():
+        if ":" not in entry:
+            raise ValueError(f'invalid schedule entry "{entry}"; expected THRESHOLD:BATCH_SIZE')
+        thr_s, bs_s = entry.split(":", 1)
         try:
-            value = float(num) * _SUFFIX[suf]
-            batch = int(bs)
-        except ValueError:
-            raise ValueError(f"cannot read {item!r}") from None
-        if value != int(value) or batch <= 0:
-            raise ValueError(f"cannot read {item!r}")
-        out.append((int(value), batch))
+            thr, bs = _parse_numeric_value(thr_s), _parse_numeric_value(bs_s)
+        except (ValueError, OverflowError):
+            raise ValueError(f"cannot read {entry!r}") from None
+        if seq_length is not None:
+            thr = thr // seq_length
+        out.append((thr, bs))
+    out.sort(key=lambda x: x[0])
     if not out:
-        raise ValueError("empty schedule")
-    if any(b[0] <= a[0] for a, b in zip(out, out[1:])):
-        raise ValueError("thresholds must increase")
+        raise ValueError("schedule must have at least one entry")
+    if out[0][0] != 0:
+        raise ValueError(f"first schedule entry must have threshold 0, got {out[0][0]}")
+    for a, b in zip(out, out[1:]):
+        if not b[0] > a[0]:
+            raise ValueError(f"schedule thresholds must be strictly increasing, got {a[0]} before {b[0]}"
+                             + (" (samples, after // --seq-length)" if seq_length else ""))
+    for _, b in out:
+        if not b > 0:
+            raise ValueError(f"batch size must be positive, got {b}")
     return out
 
 
-def step_schedule_batch_sizes(text: str, n_iters: int) -> NDArray[np.int64]:
-    """Batch of iterations 1..n under ``--step-batch-size-schedule`` (Megatron-LM HEAD's
-    ``StepBatchsizeNumMicroBatchesCalculator``: an iteration runs at the batch of the last threshold its
-    consumed samples have reached). lrplan's reading of HEAD; not covered by the 0.16.1 fixtures."""
-    pts = parse_step_schedule(text)
+def step_schedule_batch_sizes(text: str, n_iters: int, seq_length: int | None = None) -> NDArray[np.int64]:
+    """Batch of iterations 1..n under ``--step-batch-size-schedule`` (Megatron-LM main's
+    ``StepBatchsizeNumMicroBatchesCalculator._get_batch_size_for_samples``: an iteration runs at the batch of the
+    last threshold its consumed samples have reached; thresholds in tokens with ``seq_length``). Checked against
+    that calculator's own code (tests/frameworks/test_megatron_step_schedule.py)."""
+    pts = parse_step_schedule(text, seq_length)
     out = np.empty(n_iters, dtype=np.int64)
     i, consumed = 0, 0
     for j, (_, b) in enumerate(pts):
@@ -350,8 +386,8 @@ def train_iters(config: Mapping[str, Any]) -> int:
 
 def _sample_run(a: Mapping[str, Any]) -> tuple[int, int]:
     """``(iterations, samples consumed)`` of a sample-based run, in O(#batch changes), not per iteration."""
-    if a["step_batch_size_schedule"] is not None:  # HEAD update_train_iters: iterate until consumed >= samples
-        samples, pts = int(a["train_samples"]), parse_step_schedule(a["step_batch_size_schedule"])
+    if a["step_batch_size_schedule"] is not None:  # main's update_train_iters: iterate until consumed >= samples
+        samples, pts = int(a["train_samples"]), parse_step_schedule(a["step_batch_size_schedule"], a["seq_length"])
         n, consumed = 0, 0
         for j, (_, b) in enumerate(pts):
             end = pts[j + 1][0] if j + 1 < len(pts) else samples
@@ -431,8 +467,118 @@ def batch_sizes(config: Mapping[str, Any], n: int) -> NDArray[np.int64]:
         start, incr, ramp = (int(x) for x in a["rampup_batch_size"])
         return rampup_batch_sizes(start, incr, ramp, int(a["global_batch_size"]), n)
     if a["step_batch_size_schedule"] is not None:
-        return step_schedule_batch_sizes(a["step_batch_size_schedule"], n)
+        return step_schedule_batch_sizes(a["step_batch_size_schedule"], n, a["seq_length"])
     return np.full(n, int(a["global_batch_size"]), dtype=np.int64)
+
+
+def batch_runs(config: Mapping[str, Any]) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.int64]]:
+    """``(starts, before, batch)``: run ``k`` of constant global batch starts at iteration ``starts[k]`` (0-based)
+    with ``before[k]`` samples consumed and takes ``batch[k]`` samples per iteration; the last run never ends. The
+    batches of :func:`batch_sizes` in O(batch changes), not per iteration."""
+    a = _args(config)
+    runs: list[tuple[int, int]]
+    if a["rampup_batch_size"] is not None:
+        start, incr, ramp = (int(x) for x in a["rampup_batch_size"])
+        gbs = int(a["global_batch_size"])
+        problems = _rampup_problems({"rampup_batch_size": [start, incr, ramp], "global_batch_size": gbs})
+        if problems:
+            raise ValueError("; ".join(problems))
+        runs = megatron_rampup(start, incr, ramp, gbs)
+    elif a["step_batch_size_schedule"] is not None:  # step_schedule_batch_sizes, one run per threshold
+        pts = parse_step_schedule(a["step_batch_size_schedule"], a["seq_length"])
+        runs, i, consumed = [], 0, 0
+        for j, (_, b) in enumerate(pts):
+            runs.append((i, b))
+            if j + 1 < len(pts):
+                k = max(0, -(-(pts[j + 1][0] - consumed) // b))
+                i += k
+                consumed += k * b
+    else:
+        runs = [(0, int(a["global_batch_size"]))]
+    keep = [r for r, nxt in zip(runs, runs[1:] + [(None, None)]) if nxt[0] is None or nxt[0] > r[0]]  # empty runs
+    starts = np.array([r[0] for r in keep], dtype=np.int64)
+    batch = np.array([r[1] for r in keep], dtype=np.int64)
+    before = np.concatenate([[0], np.cumsum(np.diff(starts) * batch[:-1])]).astype(np.int64)
+    return starts, before, batch
+
+
+def consumed_at(config: Mapping[str, Any], steps: ArrayLike) -> NDArray[np.int64]:
+    """Samples consumed before each (0-based) update ``steps``: ``num_steps`` of its ``get_lr``."""
+    starts, before, batch = batch_runs(config)
+    s = np.asarray(steps, dtype=np.int64)
+    if starts.size == 1:  # a constant batch
+        return s * batch[0]
+    k = np.searchsorted(starts, s, side="right") - 1
+    return before[k] + (s - starts[k]) * batch[k]
+
+
+def run_length(config: Mapping[str, Any]) -> int:
+    """Updates the config runs (:func:`train_iters`)."""
+    return train_iters(config)
+
+
+def lr_at(config: Mapping[str, Any], steps: ArrayLike) -> NDArray[np.float64]:
+    """The LR of the (0-based) updates ``steps``, any order: ``get_lr`` at the samples consumed before each
+    (:func:`consumed_at`); elementwise, so ``lr_at(cfg, np.arange(n))`` is :func:`simulate`. The config is
+    assumed valid (:func:`validate`)."""
+    return _get_lr(consumed_at(config, steps).astype(np.float64), scheduler_steps(config))
+
+
+def pieces(config: Mapping[str, Any], n: int) -> list[tuple[int, int, Any]]:
+    """``(start, end, form)`` stretches covering updates ``[0, n)`` on each of which ``get_lr`` is one closed form
+    (:class:`lrplan.schedules.forms.StepForm`; None for inverse-square-root, which it does not cover): split where
+    ``num_steps`` crosses the warmup (``n <= W``), the WSD anneal start (``n <= D - wsd``) and the decay end
+    (``n > D``), and where the batch changes. O(batch changes)."""
+    from fractions import Fraction
+
+    from lrplan.schedules.forms import Form, to_steps
+
+    s = scheduler_steps(config)
+    starts, before, batch = batch_runs(config)
+    W, D = s.warmup, s.decay
+    wsd_start = D - s.wsd_decay if s.style == "WSD" and s.wsd_decay is not None else None
+    thresholds = [t for t in (W if W > 0 else None, D if s.style != "constant" else None, wsd_start) if t is not None]
+    max_lr, min_lr, init = float(s.max_lr), float(s.min_lr), float(s.init_lr)
+    delta = max_lr - min_lr
+    n_max = int(consumed_at(config, [max(n - 1, 0)])[0])
+    exact = float(W).is_integer() and n_max < 2**53
+
+    def form(num: int) -> Any:  # the closed form get_lr takes at num_steps = num (215-279)
+        if W > 0 and num <= W:
+            return Form("ramp", init, max_lr - init, 0, float(W))
+        if s.style == "constant":
+            return Form("const", max_lr)
+        if num > D:
+            return Form("const", min_lr)
+        if s.style in ("linear", "cosine"):
+            return Form(s.style, min_lr, delta, W, float(D - W), exact_sub=exact)
+        if s.style == "WSD":
+            assert wsd_start is not None and s.wsd_decay is not None
+            if num <= wsd_start:
+                return Form("const", float(np.float64(min_lr) + 1.0 * np.float64(delta)))  # min_lr + 1.0 * delta
+            g = {"linear": "linear", "cosine": "cosine", "exponential": "exponential", "minus_sqrt": "1-sqrt"}[s.wsd_style]
+            return Form(g, min_lr, delta, wsd_start, float(s.wsd_decay))
+        return None  # inverse-square-root
+
+    out: list[tuple[int, int, Any]] = []
+    for k in range(starts.size):
+        a, b = int(starts[k]), (int(starts[k + 1]) if k + 1 < starts.size else n)
+        a, b = max(a, 0), min(b, n)
+        if a >= b:
+            continue
+        c0, bs = int(before[k]) - int(batch[k]) * int(starts[k]), int(batch[k])  # num_steps = c0 + bs * s
+        cuts = {a, b}
+        if s.style == "inverse-square-root":
+            cuts.add(min(max(a, 1), b))  # max(num_steps, 1)
+        for t in thresholds:  # the first update with num_steps > t
+            first = math.floor((Fraction(t) - c0) / bs) + 1
+            if a < first < b:
+                cuts.add(first)
+        cut = sorted(cuts)
+        for p, q in zip(cut, cut[1:]):
+            f = form(c0 + bs * p)
+            out.append((p, q, to_steps(f, c0, bs, p, q) if f is not None else None))
+    return out
 
 
 def simulate(
@@ -453,11 +599,10 @@ def simulate(
     """
     _check(config)
     n = train_iters(config) if n_updates is None else int(n_updates)
-    if global_batch_sizes is not None:
-        bs = np.asarray(global_batch_sizes, dtype=np.int64)
-        if bs.shape != (n,):
-            raise ValueError(f"global_batch_sizes must have shape ({n},), got {bs.shape}")
-    else:
-        bs = batch_sizes(config, n)
+    if global_batch_sizes is None:
+        return lr_at(config, np.arange(n, dtype=np.int64))
+    bs = np.asarray(global_batch_sizes, dtype=np.int64)
+    if bs.shape != (n,):
+        raise ValueError(f"global_batch_sizes must have shape ({n},), got {bs.shape}")
     consumed = np.concatenate([np.zeros(1, dtype=np.int64), np.cumsum(bs)[:-1]])[:n]
     return _get_lr(consumed.astype(np.float64), scheduler_steps(config))

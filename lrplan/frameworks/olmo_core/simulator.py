@@ -38,7 +38,7 @@ FIELDS: dict[str, dict[str, Any]] = {
 BASE_FIELDS = ("lr_field", "initial_lr_field", "units")  # Scheduler base; only the defaults are supported
 SCHEDULERS = tuple(FIELDS)
 
-__all__ = ["FIELDS", "SCHEDULERS", "resolved_fields", "simulate", "validate"]
+__all__ = ["FIELDS", "SCHEDULERS", "lr_at", "pieces", "resolved_fields", "run_length", "simulate", "validate"]
 
 
 def resolved_fields(config: Mapping[str, Any]) -> dict[str, Any]:
@@ -120,13 +120,42 @@ def simulate(config: Mapping[str, Any], n_updates: int | None = None) -> NDArray
     problems = validate(config)
     if problems:
         raise ValueError("; ".join(problems))
+    n = int(config["max_steps"]) if n_updates is None else int(n_updates)
+    return lr_at(config, np.arange(n, dtype=np.int64))
+
+
+def run_length(config: Mapping[str, Any]) -> int:
+    """Updates the config runs: ``max_steps``."""
+    return int(config["max_steps"])
+
+
+def pieces(config: Mapping[str, Any], n: int) -> list[tuple[int, int, Any]]:
+    """``(start, end, form)`` stretches of updates ``[0, n)`` split where ``get_lr``'s formula changes (warmup end,
+    the WSD decay start, ``t_max``). No closed forms (None): OLMo-core runs are checked update by update."""
+    name = config["scheduler"]["type"]
+    cuts = {0, n}
+    if name != "constant":
+        f = resolved_fields(config)
+        n_max = int(config["max_steps"])
+        t_max = (f.get("t_max") or n_max) if name in ("linear_with_warmup", "cos_with_warmup") else n_max
+        W = _warmup_len(f, t_max)
+        cuts |= {W - 1, W, t_max - 1}  # update s runs at current = s + 1
+        if name == "wsd":
+            D = f["decay"] if f["decay"] is not None else round(t_max * f["decay_fraction"])
+            cuts |= {t_max - D - 1}
+    cut = sorted(int(x) for x in cuts if 0 <= x <= n)
+    return [(a, b, None) for a, b in zip(cut, cut[1:]) if a < b]
+
+
+def lr_at(config: Mapping[str, Any], steps: Any) -> NDArray[np.float64]:
+    """The LR of the (0-based) updates ``steps``, any order: ``get_lr`` at ``current = s + 1`` (elementwise, so
+    ``lr_at(cfg, np.arange(n))`` is :func:`simulate`). The config is assumed valid (:func:`validate`)."""
     lr = config["lr"]
     n_max = int(config["max_steps"])
-    n = n_max if n_updates is None else int(n_updates)
-    cur = np.arange(1, n + 1, dtype=np.float64)
+    cur = np.asarray(steps, dtype=np.int64).astype(np.float64) + 1.0
     name = config["scheduler"]["type"]
     if name == "constant":
-        return np.full(n, float(lr))
+        return np.full(cur.shape, float(lr))
     f = resolved_fields(config)
     with np.errstate(divide="ignore", invalid="ignore"):
         if name in ("linear_with_warmup", "cos_with_warmup"):

@@ -35,7 +35,8 @@ TRAINING_STEPS_DEFAULT = 10000
 LR_DEFAULT = 8e-4
 DECAY_TYPES = ("linear", "sqrt", "cosine")
 
-__all__ = ["DECAY_TYPES", "Phases", "clamp_warnings", "phases", "sections", "simulate", "total_steps", "validate"]
+__all__ = ["DECAY_TYPES", "Phases", "clamp_warnings", "lr_at", "phases", "pieces", "run_length", "sections", "simulate",
+           "total_steps", "validate"]
 
 
 @dataclass(frozen=True)
@@ -168,10 +169,22 @@ def simulate(config: Mapping[str, Any], n_updates: int | None = None) -> NDArray
     problems = validate(config)
     if problems:
         raise ValueError("; ".join(problems))
-    _, steps, lr = sections(config)
+    _, steps, _ = sections(config)
     n = steps if n_updates is None else int(n_updates)
+    return lr_at(config, np.arange(n, dtype=np.int64))
+
+
+def run_length(config: Mapping[str, Any]) -> int:
+    """Updates the config runs: ``training.steps``."""
+    return sections(config)[1]
+
+
+def lr_at(config: Mapping[str, Any], steps: Any) -> NDArray[np.float64]:
+    """The LR of the (0-based) updates ``steps``, any order: ``lr * lambda(s)`` (elementwise, so
+    ``lr_at(cfg, np.arange(n))`` is :func:`simulate`). The config is assumed valid (:func:`validate`)."""
+    _, _, lr = sections(config)
     p = phases(config)
-    c = np.arange(n, dtype=np.float64)
+    c = np.asarray(steps, dtype=np.int64).astype(np.float64)
     ws = p.warmup + p.stable
     with np.errstate(divide="ignore", invalid="ignore"):
         warm = (c + 1) / p.warmup if p.warmup else np.zeros_like(c)  # 158-162
@@ -185,3 +198,34 @@ def simulate(config: Mapping[str, Any], n_updates: int | None = None) -> NDArray
         f = p.min_lr_factor + (1 - p.min_lr_factor) * f  # 181-183
     lam = np.where(c < p.warmup, warm, np.where(c < ws, 1.0, f))
     return (lr * lam).astype(np.float64)
+
+
+def pieces(config: Mapping[str, Any], n: int) -> list[tuple[int, int, Any]]:
+    """``(start, end, form)`` stretches of updates ``[0, n)`` with one closed form each
+    (:class:`lrplan.schedules.forms.StepForm`): warmup ``lr (s+1)/W``, stable ``lr``, decay
+    ``lr (m + (1-m) g(progress))``, and past the decay (``training.steps > total_steps``) no form."""
+    from fractions import Fraction
+
+    from lrplan.schedules.forms import Form, to_steps
+
+    _, _, lr = sections(config)
+    p = phases(config)
+    lr = float(lr)
+    ws = p.warmup + p.stable
+    end = ws + p.decay - 1  # progress reaches 1 at c = end
+    cut = sorted({0, n} | {x for x in (p.warmup, ws, end + 1) if 0 < x < n})
+    m = float(p.min_lr_factor)
+    g = {"linear": "linear", "sqrt": "1-sqrt", "cosine": "cosine"}[p.decay_type]
+    out: list[tuple[int, int, Any]] = []
+    for a, b in zip(cut, cut[1:]):
+        if a < p.warmup:
+            f: Any = Form("ramp", 0.0, lr, -1, float(p.warmup))  # lr * ((c + 1) / W)
+        elif a < ws:
+            f = Form("const", float(lr * 1.0))
+        elif a <= end and p.decay:
+            F = Fraction
+            f = Form(g, F(lr) * F(m), F(lr) * F(1 - m), ws - 1, float(p.decay), ops=1)  # lr * (m + (1 - m) g)
+        else:
+            f = None
+        out.append((a, b, to_steps(f, 0, 1, a, b) if f is not None else None))
+    return out
