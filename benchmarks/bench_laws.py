@@ -16,7 +16,10 @@ Timings:
 2. Predicting every step of a 1,000,000-step WSD schedule (2k warmup, 100k-step linear decay = 100k LR drops):
    ``multipower.predict`` vs the naive per-step sum (timed on a subsample, extrapolated to 1M query steps).
 
-OpenBLAS threads are pinned to 1 (L-BFGS-B's BLAS calls otherwise spin threads on this 2-core box).
+OpenBLAS threads are pinned to 1 (L-BFGS-B's BLAS calls otherwise spin threads on this 2-core box).  These are
+library timings in one process, not the CLI as installed: README's performance table comes from
+``benchmarks/run_all.py``, which runs ``lrplan fit`` as a user would (and its peers: a numerical-gradient reference
+and the official MPL code) in fresh processes with the caller's environment.
 """
 
 from __future__ import annotations
