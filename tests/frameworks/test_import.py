@@ -132,7 +132,7 @@ def test_phases_from_lr_is_exact():
         ("--lr 3e-4 --train-iters 100 --lr-warmup-iters 10 --lr-warmup-fraction 0.1", "one of --lr-warmup-fraction and --lr-warmup-iters"),
         ("--lr 3e-4 --train-iters 100 --lr-decay-samples 1000", "--lr-decay-samples cannot be used with --train-iters"),
         ("--lr 3e-4 --train-iters 100 --lr-warmpu-iters 10", "did you mean --lr-warmup-iters"),
-        ("--lr 3e-4 --train-iters 100 --warmup 10", "--warmup was removed"),
+        ("--lr 3e-4 --train-iters 100 --warmup 10", "--warmup is Megatron-LM.s old warmup flag"),
         ("--lr 3e-4 --train-iters 100 --lr-decay-style square", "--lr-decay-style 'square' is not supported"),
         ("--lr 3e-4 --train-iters 100 --lr-decay-style WSD", "requires --lr-wsd-decay-iters"),
         ("--lr 3e-4", "either --train-iters or --train-samples"),

@@ -174,7 +174,7 @@ def test_megatron_snippet_carries_the_batch_schedule():
     got = megatron.simulate(e.native)
     np.testing.assert_allclose(got, spec.render().lr, rtol=1e-12)
     # and the iteration batches are the spec's
-    bs = megatron.step_schedule_batch_sizes(e.native["step_batch_size_schedule"], got.size)
+    bs = megatron.step_schedule_batch_sizes(e.native["step_batch_size_schedule"], got.size, e.native["seq_length"])
     assert bs.tolist() == spec.schedule_plan().batch_at(np.arange(got.size)).tolist()
 
 

@@ -119,6 +119,12 @@ def candidates(f: Facts, sample_based: bool) -> list[Candidate]:
         # a warmup that ends between two updates, or one the spec writes as a percentage: --lr-warmup-fraction
         if W and (not float(f.W_exact).is_integer() or f.warmup_unit == "percent"):
             x = _fraction_for(float(f.W_exact) * (f.batch_size or 1), c["lr_decay_iters"] * (f.batch_size or 1))
+            if f.warmup_unit == "percent":  # the short fraction the user wrote (the simulator checks rtol 1e-12)
+                from lrplan.frameworks.common import pretty
+
+                y = pretty(float(f.W_exact) / c["lr_decay_iters"])
+                if abs(y * c["lr_decay_iters"] - float(f.W_exact)) <= 1e-9 * max(1.0, float(f.W_exact)):
+                    x = y
             if x is not None:
                 del c["lr_warmup_iters"]
                 c["lr_warmup_fraction"] = x

@@ -14,10 +14,11 @@ the spec against :mod:`lrplan.frameworks.megatron.simulator`.
 from __future__ import annotations
 
 import difflib
-from typing import Any, Optional
+from typing import Any
 
 from lrplan.errors import LrplanError
-from lrplan.frameworks.importing import Imported, argv as _argv, import_native, what
+from lrplan.frameworks.importing import Imported, import_native, what
+from lrplan.frameworks.importing import argv as _argv
 from lrplan.frameworks.megatron import MEGATRON_WSD
 
 __all__ = ["family", "from_cli", "import_config", "import_megatron", "parse_megatron_args"]
@@ -51,7 +52,7 @@ def megatron_flags() -> dict[str, dict]:
     return _FLAGS
 
 
-_FLAGS: Optional[dict] = None
+_FLAGS: dict | None = None
 
 
 def _looks_like_option(tok: str) -> bool:
@@ -118,6 +119,9 @@ def parse_megatron_args(argv: list[str]) -> tuple[dict, dict, list[str]]:
             if (nargs in (1, "+") and not vals) or (isinstance(nargs, int) and nargs > 1 and len(vals) != nargs):
                 problems.append(f"{opt} expects {want}")
                 continue
+        if dest == "warmup":  # still parsed by Megatron-LM ("Old lr warmup argument, do not use"), never read
+            problems.append("--warmup is Megatron-LM's old warmup flag, which it no longer reads; use --lr-warmup-iters or --lr-warmup-fraction")
+            continue
         if dest in MEGATRON_FLAGS_IGNORED:
             notes.append(f"{opt} only matters when resuming from a checkpoint; ignored")
             continue
@@ -198,7 +202,7 @@ def family(cfg: dict, seq_len: int | None = None) -> dict | None:
     return sch
 
 
-def _percent_of(w: int, T: int) -> Optional[str]:
+def _percent_of(w: int, T: int) -> str | None:
     """``w`` steps as the shortest percentage of the ``T``-step budget that lrplan resolves to exactly ``w``
     (``9900`` of ``1000000`` -> ``"0.99%"``), so an export writes ``--lr-warmup-fraction`` again; None if none."""
     from lrplan.spec.units import round_half_up
@@ -218,7 +222,7 @@ def _fractional(sch: dict) -> dict:
     return sch
 
 
-def _megatron_family(st, W: int | float, D: int, T: int, wsd: int | None) -> dict | None:
+def _megatron_family(st, W: float, D: int, T: int, wsd: int | None) -> dict | None:
     """``get_lr`` as an lrplan family, every length in one unit (iterations, or samples); ``W`` is a float when
     the warmup ends between two updates (then the decay of ``linear``/``cosine`` ends at ``D`` through ``tail``)."""
     sch: dict[str, Any] = {"peak_lr": st.max_lr}
@@ -258,8 +262,8 @@ def _megatron_family(st, W: int | float, D: int, T: int, wsd: int | None) -> dic
     return {"kind": "wsdc", **sch, "decay": wsd, "decay_shape": shapes[st.wsd_style], "tail": T - D}
 
 
-def import_config(config: dict, notes: Optional[list[str]] = None, budget: Optional[dict] = None,
-                  name: Optional[str] = None, seq_len: Optional[int] = None, *, label: str = "megatron") -> Imported:
+def import_config(config: dict, notes: list[str] | None = None, budget: dict | None = None,
+                  name: str | None = None, seq_len: int | None = None, *, label: str = "megatron") -> Imported:
     """The lrplan spec of a Megatron config dict (argparse ``dest`` names, the simulator's form)."""
     from lrplan.frameworks.megatron import simulator
 
@@ -268,7 +272,7 @@ def import_config(config: dict, notes: Optional[list[str]] = None, budget: Optio
     return import_native(label, config, simulator, lambda c: family(c, seq_len), notes, budget, name)
 
 
-def _seq_len(extra: dict, notes: list[str]) -> Optional[int]:
+def _seq_len(extra: dict, notes: list[str]) -> int | None:
     """Tokens per sample of the language model: ``--decoder-seq-length`` when a multimodal config also sets
     ``--seq-length`` (that one is the image encoder's), ``--encoder-seq-length`` for T5 (which Megatron's
     ``validate_args`` copies to ``args.seq_length``), else ``--seq-length``."""
@@ -284,14 +288,14 @@ def _seq_len(extra: dict, notes: list[str]) -> Optional[int]:
     return q
 
 
-def _megatron_seq_length(extra: dict) -> Optional[int]:
+def _megatron_seq_length(extra: dict) -> int | None:
     """Megatron's ``args.seq_length`` after ``validate_args`` (``--seq-length``, else ``--encoder-seq-length``):
     the divisor of ``--step-batch-size-schedule`` thresholds (tokens -> samples)."""
     q = extra.get("seq_length")
     return q if q is not None else extra.get("encoder_seq_length")
 
 
-def _decay_warning(cfg: dict) -> Optional[str]:
+def _decay_warning(cfg: dict) -> str | None:
     """"decay ends at N; the last M updates run at min_lr" when --lr-decay-iters/-samples is below the run."""
     from lrplan.frameworks.megatron import simulator as megatron
 
@@ -322,7 +326,7 @@ def _decay_warning(cfg: dict) -> Optional[str]:
             f"min_lr {st.min_lr:g}")
 
 
-def _second_group(cfg: dict, extra: dict, budget: dict, q: Optional[int], notes: list[str]) -> None:
+def _second_group(cfg: dict, extra: dict, budget: dict, q: int | None, notes: list[str]) -> None:
     """``--decoupled-lr`` (and ``--decoupled-min-lr``): the embedding and output layer are a second param group
     with the same warmup and decay to other peak/min LRs (megatron/core/optimizer/__init__.py: a ParamGroupOverride
     ``{"max_lr": decoupled_lr, "min_lr": decoupled_min_lr}``; ``get_lr`` reads the group's max_lr/min_lr). lrplan's
@@ -414,7 +418,21 @@ def import_megatron(argv: list[str]) -> Imported:
     return _finish(import_config(cfg, notes, budget), warnings)
 
 
+MAX_PHASES = 5000  # a kind: phases spec beyond this is not a usable spec (and beyond lrplan's YAML node limit)
+
+
 def _finish(imp: Imported, warnings: list[str]) -> Imported:
+    phases = imp.spec["schedule"].get("phases") if imp.spec["schedule"].get("kind") == "phases" else None
+    if phases is not None and len(phases) > MAX_PHASES:
+        from lrplan.frameworks.megatron import simulator as megatron
+
+        st, T = megatron.scheduler_steps(imp.config), megatron.train_iters(imp.config)
+        end = int(megatron.consumed_at(imp.config, [T - 1])[0])
+        why = (f"the run stops inside its {st.style} decay (decay length {st.decay} samples, the last update at "
+               f"{end})" if end < st.decay else "no lrplan family reproduces it")
+        raise LrplanError(f"cannot import as a spec: {why}; the exact per-update spec would need {len(phases)} "
+                          "phases. lrplan's families cannot stop a decay partway (set --lr-decay-iters/-samples to "
+                          "the run's length to import)")
     imp.warnings = list(imp.warnings) + [w for w in warnings if w not in imp.warnings]
     return imp
 
