@@ -119,6 +119,7 @@ class Framework:
     native_shapes: Mapping[str, str]  # lrplan decay_shape -> its name for that decay (WSD decays)
     shaped_warmup: frozenset[str] = frozenset()  # families whose native config also has a non-linear warmup
     samples: bool = False  # its scheduler counts samples: token-clock specs export in samples; --sample-based
+    horizon: bool = False  # its decay may be defined over a length beyond the run (schedule.horizon)
     import_args: Optional[str] = None  # has importer.py: what `lrplan import <name> ARGS` takes (None: no import)
     plan_export: Optional[PlanExport] = None  # `lrplan plan --export <name>` writes its launches
     aliases: tuple[str, ...] = ()  # other names `resolve` accepts ("olmo")

@@ -177,6 +177,7 @@ class Facts:
     shape: str | None = None  # decay shape (lrplan name)
     D: int = 0  # decay length (wsd / wsdc)
     tail: int = 0
+    horizon: int = 0  # the length the decay is defined over when it is beyond the run (schedule.horizon); 0: none
     timescale: int | None = None
     cooldown: int = 0
     power: float | None = None
@@ -215,7 +216,7 @@ def facts(spec: "Spec") -> Facts:
 
     f = Facts(**{**tok.__dict__})
     f.T = plan.total_steps
-    for k in ("W", "D", "tail", "cooldown", "rewarmup"):
+    for k in ("W", "D", "tail", "cooldown", "rewarmup", "horizon"):
         setattr(f, k, to_steps(getattr(tok, k)))
     f.W_exact = f.W if float(tok.W_exact).is_integer() else tok.W_exact / tps if tps else f.W
     if tok.timescale:
@@ -249,6 +250,9 @@ def _facts(spec: "Spec", ctx, T: int) -> Facts:
         f.warmup_shape = getattr(sch, "warmup_shape", "linear")
         f.warmup_unit = getattr(getattr(sch, "warmup", None), "unit", "steps") or "steps"
         f.init = pretty(float(getattr(sch, "warmup_init_lr", 0.0)))
+    if getattr(sch, "horizon", None) is not None:
+        h = sch.horizon_steps(ctx)
+        f.horizon = h if h > T else 0
     if sch.kind in ("linear", "cosine"):
         f.shape = sch.kind
         f.tail = sch.tail_steps(ctx)

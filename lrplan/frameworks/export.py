@@ -98,6 +98,8 @@ def export(spec: "Spec | str | Path | dict", framework: str, version: str | None
     exporter = fw.exporter
     try:
         cands = exporter.candidates(f, sample_based)
+        if f.horizon and not fw.horizon:  # and its nearest configs when a horizon it has no option for is not exact
+            cands = cands + exporter.candidates(within_run(f), sample_based)
     except SpecError as err:  # a field the framework needs (Megatron --sample-based: budget.batch_size): file:line
         raise spec.locate(err) from None
     if not cands:  # pragma: no cover - every exporter returns something
@@ -167,6 +169,25 @@ def convention(spec: "Spec | str | Path | dict", framework: str, version: str | 
     return export(spec, framework, version, sample_based).lr
 
 
+def within_run(f: Facts) -> Facts:
+    """``f`` for a framework whose decay always ends with the run (no ``schedule.horizon``): the warmup, decay and
+    tail clipped to the run, so that its nearest native configs are valid ones (the comparison with the spec then
+    reports the difference). ``f`` itself when the spec has no horizon."""
+    if not f.horizon:
+        return f
+    from dataclasses import replace
+
+    def clip(g: Facts) -> Facts:
+        if not g.horizon:
+            return g
+        W = min(g.W, g.T - 1)
+        D = max(0, min(g.D, g.T - W))
+        return replace(g, horizon=0, W=W, W_exact=min(g.W_exact, W) if g.W_exact > W else g.W_exact, D=D,
+                       tail=max(0, min(g.tail, g.T - W - D)))
+
+    return replace(clip(f), tok=clip(f.tok) if f.tok is not None else None)
+
+
 def why(fw: Framework, f: Facts) -> list[str]:
     """The reasons ``fw`` cannot run the spec exactly (what it lacks), for the differences list: the generic ones
     from its :class:`lrplan.frameworks.base.Framework` facts, and its exporter's own (``why``)."""
@@ -178,6 +199,9 @@ def why(fw: Framework, f: Facts) -> list[str]:
         out.append(f"{name} has no {f.shape} decay" + (f" (it has: {', '.join(fw.native_shapes)})" if fw.native_shapes else ""))
     if f.variable_batch and not fw.samples:
         out.append(f"the spec runs on the token clock under a changing batch size; {name} schedules on steps")
+    if f.horizon and not fw.horizon:
+        out.append(f"{name} decays over the run's length; it has no decay defined over a horizon beyond the run "
+                   f"(the spec's is {f.horizon:,} steps; the run stops after {f.T:,})")
     if f.W and f.warmup_shape != "linear" and f.kind not in fw.shaped_warmup:
         out.append(f"{name}'s warmup is linear (the spec's is {f.warmup_shape})")
     out += fw.exporter.why(f)
@@ -185,7 +209,7 @@ def why(fw: Framework, f: Facts) -> list[str]:
         out.append("a relaunch jumps straight back to the peak (no re-warmup)")
     if fw.samples and f.tok is not None and f.seq_len:
         t, q = f.tok, f.seq_len
-        lengths = [("budget", t.T), ("warmup", t.W), ("decay", t.D), ("tail", t.tail)]
+        lengths = [("budget", t.T), ("warmup", t.W), ("decay", t.D), ("tail", t.tail), ("horizon", t.horizon)]
         lengths += [(f"checkpoint {i + 1}", c) for i, (c, _) in enumerate(t.wsds)]
         odd = [f"{k} {v:,} tokens = {v / q:,.10g} samples" for k, v in lengths if v % q]
         if odd:

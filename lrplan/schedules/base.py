@@ -267,6 +267,34 @@ class DecayShapeFields(Family):
         return decay_fn(self.decay_shape, **params)
 
 
+def horizon_field() -> Any:
+    """The optional ``horizon`` of the decaying families (:class:`HorizonFields`)."""
+    return Field(None, description="length the decay is defined over, at least the budget: the run stops at the "
+                 "budget, partway into the decay (Megatron's --lr-decay-iters above --train-iters); default = the budget")
+
+
+class HorizonFields:
+    """An optional ``horizon`` (a family declares ``horizon: Optional[LengthT] = horizon_field()`` where it lists
+    it): the length the decay is defined over when the run stops before the decay ends (Megatron's
+    ``--lr-decay-iters``/``--lr-decay-samples`` above the training length). The schedule is built over the
+    horizon and the run stops at the budget, partway into its decay (or its warmup)."""
+
+    def horizon_steps(self, ctx: BuildContext) -> int:
+        """The horizon on the clock (the budget when not given); it must not be shorter than the budget."""
+        n = ctx.total_steps
+        horizon = getattr(self, "horizon", None)
+        if horizon is None:
+            return n
+        h = ctx.steps(horizon, ("schedule", "horizon"))
+        if h < n:
+            raise spec_error(("schedule", "horizon"), f"horizon ({h:,} {ctx.unit}) is shorter than the budget "
+                             f"({n:,} {ctx.unit}); a decay that ends before the run ends is a `tail`")
+        if h > n:
+            ctx.notes.append(f"schedule.horizon: the decay is defined over {h:,} {ctx.unit}; the run stops at "
+                             f"{100.0 * n / h:.3g}% of it ({n:,} {ctx.unit})")
+        return h
+
+
 def fill_lengths(ctx: BuildContext, lengths: list, field: str, noun: str, allow_empty_rest: bool) -> list[int]:
     """Resolve the ``length`` of each item of ``schedule.<field>``; one item may omit it to take the rest of
     the budget. The lengths must add up to the budget."""

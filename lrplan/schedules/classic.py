@@ -17,6 +17,8 @@ from lrplan.schedules.base import (
     Family,
     ZERO,
     BuildContext,
+    HorizonFields,
+    horizon_field,
     LengthT,
     MinFields,
     PositiveLR,
@@ -54,11 +56,12 @@ class Constant(WarmupFields):
         return tl
 
 
-class _Decay(MinFields):
+class _Decay(MinFields, HorizonFields):
     """Warmup then one decay over the rest of the budget (up to an optional ``tail`` at min_lr) with a fixed
-    shape."""
+    shape; with a ``horizon`` the decay runs to the horizon and the run stops at the budget, before it ends."""
 
     tail: Optional[LengthT] = Field(None, description="min_lr held for this long at the end: the decay ends where it starts")
+    horizon: Optional[LengthT] = horizon_field()
     _shape: ClassVar[str] = "linear"
 
     def tail_steps(self, ctx: BuildContext) -> int:
@@ -66,8 +69,21 @@ class _Decay(MinFields):
 
     def build(self, ctx: BuildContext) -> Timeline:
         n = ctx.total_steps
+        if self.tail is not None and self.horizon is not None:
+            raise spec_error(("schedule", "horizon"), "give tail (the decay ends before the run does) or horizon "
+                             "(it ends after), not both")
         w = self.warmup_length(ctx)
         tail = self.tail_steps(ctx)
+        h = self.horizon_steps(ctx)
+        if h > n:
+            if w >= h:
+                raise spec_error(("schedule", "warmup"), f"warmup ({w} {ctx.unit}) must be shorter than the horizon "
+                                 f"({h} {ctx.unit})")
+            tl = Timeline()
+            self.add_warmup(tl, w)
+            tl.add_until("decay", h, ramp(decay_fn(self._shape), self.peak_lr, self.floor))
+            tl.cut(n)
+            return tl
         if w >= n - tail:
             if not tail:
                 raise spec_error(("schedule", "warmup"), f"warmup ({w} steps) must be shorter than the budget ({n} steps)")

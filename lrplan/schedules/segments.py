@@ -80,6 +80,15 @@ class Timeline:
             return self.add(phase, end - start, make)
         self._place(phase, start, end, end - start, make)
 
+    def cut(self, end: int) -> None:
+        """Stop the run at step ``end``: pieces past it are dropped and the one it falls in ends there (a decay
+        defined over a ``horizon`` beyond the budget; each piece keeps its function of the global step)."""
+        if self.end <= end:
+            return
+        self.segments = [sg if sg.end <= end else Segment(sg.phase, sg.start, end, sg.fn)
+                         for sg in self.segments if sg.start < end]
+        self.real_end = None
+
     def _place(self, phase: str, start: "int | float", end: "int | float", length: "int | float",
                make: Callable[[int, int], LrFn]) -> None:
         a, b = math.ceil(start), math.ceil(end)

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from typing import ClassVar, Literal
+from typing import ClassVar, Literal, Optional
 
 from pydantic import Field, PrivateAttr
 
 from lrplan.errors import spec_error
-from lrplan.schedules.base import ZERO, BuildContext, DecayShapeFields, LengthT, MinFields
+from lrplan.schedules.base import ZERO, BuildContext, DecayShapeFields, HorizonFields, LengthT, MinFields, horizon_field
 from lrplan.schedules.segments import Timeline, constant, ramp
 from lrplan.schedules.shapes import warmup_fn
 from lrplan.spec.units import Length
@@ -15,13 +15,15 @@ from lrplan.spec.units import Length
 TEN_PERCENT = Length(10, "percent")
 
 
-class Wsd(MinFields, DecayShapeFields):
+class Wsd(MinFields, DecayShapeFields, HorizonFields):
     """WSD: warmup ``[0, W)``, stable at peak, then ``decay`` steps from peak to ``min_lr`` with ``decay_shape``
     (progress ``p = (s - (N-D)) / D``). MiniCPM (Hu et al., arXiv 2404.06395); cooldown study Hägele et al.
-    (arXiv 2405.18392). ``decay: 10%`` is of the whole budget."""
+    (arXiv 2405.18392). ``decay: 10%`` is of the whole budget. With a ``horizon`` the stable phase and the decay are laid out over
+    the horizon and the run stops at the budget, before the decay ends (or before the warmup does)."""
 
     kind: Literal["wsd"]
     decay: LengthT = Field(TEN_PERCENT, description="decay (cooldown) length; a percentage is of the budget")
+    horizon: Optional[LengthT] = horizon_field()
     summary: ClassVar[str] = "warmup, stable at peak, decay with any shape"
     formula: ClassVar[str] = "warmup, peak, decay (any shape)"
     source: ClassVar[str] = "Hu et al. 2024 (MiniCPM), arXiv 2404.06395; Hägele et al. 2024, arXiv 2405.18392"
@@ -34,14 +36,19 @@ class Wsd(MinFields, DecayShapeFields):
         w = self.warmup_length(ctx)
         d = ctx.steps(self.decay, ("schedule", "decay"))
         tail = self.tail_steps(ctx)
-        if w + d + tail > n:
+        h = self.horizon_steps(ctx)
+        if w + d + tail > h:
             parts = f"warmup ({w} steps) + decay ({d} steps)" + (f" + tail ({tail} steps)" if tail else "")
+            if h > n:
+                raise spec_error(("schedule", "decay"), f"{parts} = {w + d + tail} steps is longer than the horizon "
+                                 f"({h} steps); shorten one")
             raise spec_error(("schedule", "decay"), f"{parts} = {w + d + tail} steps is longer than the budget ({n} steps); shorten one")
         tl = Timeline()
         self.add_warmup(tl, w)
-        tl.add_until("stable", n - d - tail, constant(self.peak_lr))
+        tl.add_until("stable", h - d - tail, constant(self.peak_lr))
         tl.add("decay", d, ramp(self.decay_fn(ctx, self.floor, d), self.peak_lr, self.floor))
         tl.add("tail", tail, constant(self.floor))
+        tl.cut(n)
         return tl
 
 

@@ -50,13 +50,15 @@ def corpus_argv(path: Path) -> list[str]:
 # id -> (outcome, the refusal's words | the spec's kind, the export's style keys, round trip exact)
 REFUSED = {
     "mlm_gpt3_175b_distributed": "Megatron refuses --step-batch-size-schedule together with --global-batch-size",
-    # lrplan's limitation (counted as refused wrongly): the run stops 1% into its cosine decay
-    "mlm_ft_gpt3_15b_8t_release": "the run stops inside its cosine decay",
 }
-# phases imports (the run stops before its decay/warmup ends): exact, but Megatron cannot be given phases back
-NO_ROUND_TRIP = {"mlm_ft_gpt3_15b_8t_release_sm", "mlm_ft_gpt3_resume_torch_dist_dist_optimizer",
-                 "mlm_ft_nemotron3_5_lightning_nightly", "mlm_ft_nemotron3_super_release_gb200",
-                 "mlm_ft_t5_11b_mcore_tp4_pp1"}
+# runs that stop inside their decay or warmup (--lr-decay-iters/-samples above the run): a family with a horizon,
+# exported back as --lr-decay-iters/-samples = the horizon
+HORIZON = {"mlm_ft_gpt3_15b_8t_release": "cosine", "mlm_ft_gpt3_15b_8t_release_sm": "cosine",
+           "mlm_ft_gpt3_resume_torch_dist_dist_optimizer": "cosine", "mlm_ft_nemotron3_5_lightning_nightly": "cosine",
+           "mlm_ft_nemotron3_super_release_gb200": "wsd", "mlm_ft_t5_11b_mcore_tp4_pp1": "linear"}
+# --lr-warmup-fraction 0.01 of a 320000-iteration horizon is 3200 iterations, 32x the 100-iteration run: a spec
+# percentage is of the budget (at most 100%), so the warmup comes back as --lr-warmup-iters 3200
+WARMUP_AS_ITERS = {"mlm_ft_gpt3_resume_torch_dist_dist_optimizer"}
 
 
 def test_the_corpus_has_21_megatron_entries():
@@ -73,9 +75,11 @@ def test_corpus_entry(entry):
         return
     imp = import_megatron(argv)
     assert imp.exact
-    if entry["id"] in NO_ROUND_TRIP:
-        assert imp.spec["schedule"]["kind"] == "phases"
-        return
+    assert imp.spec["schedule"]["kind"] != "phases"
+    if entry["id"] in HORIZON:
+        assert imp.spec["schedule"]["kind"] == HORIZON[entry["id"]] and "horizon" in imp.spec["schedule"]
+    else:
+        assert "horizon" not in imp.spec["schedule"]
     src = imp.config
     e = export(load_spec(imp.yaml), "megatron")
     assert e.exact and not isinstance(e.native, list)
@@ -84,10 +88,16 @@ def test_corpus_entry(entry):
     assert a.shape == b.shape and np.allclose(a, b, rtol=1e-12, atol=0)
     # the user's style
     assert back["lr_decay_style"] == src.get("lr_decay_style", "linear")
-    for k in ("lr_warmup_fraction", "lr_warmup_iters", "lr_warmup_samples", "train_iters", "train_samples"):
+    for k in ("lr_decay_iters", "lr_decay_samples"):
+        if entry["id"] in HORIZON and src.get(k):
+            assert back[k] == src[k], k
+    warmup_keys = ("lr_warmup_fraction", "lr_warmup_iters", "lr_warmup_samples")
+    for k in ("train_iters", "train_samples") + (() if entry["id"] in WARMUP_AS_ITERS else warmup_keys):
         if src.get(k):
             assert k in back, k
-    if src.get("lr_warmup_fraction") is not None:
+    if entry["id"] in WARMUP_AS_ITERS:
+        assert back["lr_warmup_iters"] == 3200 and "lr_warmup_fraction" not in back
+    elif src.get("lr_warmup_fraction") is not None:
         assert back["lr_warmup_fraction"] == src["lr_warmup_fraction"]
 
 

@@ -19,6 +19,7 @@ FRAMEWORK = Framework(
     native_kinds=frozenset({"constant", "linear", "cosine", "wsd", "wsdc", "wsd-s", "inverse-sqrt"}),
     native_shapes=MEGATRON_WSD,
     samples=True,
+    horizon=True,  # --lr-decay-iters / --lr-decay-samples above the run's length
     import_args="its arguments (after --)",
     plan_export=PlanExport(ext={"0.16": "args"}, resume_flag="--override-opt-param-scheduler"),
 )

@@ -46,6 +46,7 @@ def _in_samples(t: Facts, to_samples: Callable[[int], int]) -> Facts:
     (the caller renames iterations to samples and sets the real batch)."""
     sf = Facts(**{**t.__dict__})
     sf.T, sf.W, sf.D, sf.tail = to_samples(t.T), to_samples(t.W), to_samples(t.D), to_samples(t.tail)
+    sf.horizon = to_samples(t.horizon)
     sf.W_exact = sf.W if float(t.W_exact).is_integer() or not t.seq_len else t.W_exact / t.seq_len
     sf.wsds = [(to_samples(c), to_samples(d)) for c, d in t.wsds]
     if sf.timescale:
@@ -111,11 +112,12 @@ def candidates(f: Facts, sample_based: bool) -> list[Candidate]:
     if f.init:
         base["lr_warmup_init"] = f.init
     W = f.W
+    end = f.horizon or f.T  # where the decay is defined to end (schedule.horizon: beyond the run)
     out: list[Candidate] = []
 
     def cfg(**kw):
         c = {**base, "lr_warmup_iters": W, **kw}
-        c.setdefault("lr_decay_iters", f.T)
+        c.setdefault("lr_decay_iters", f.horizon or f.T)  # a horizon beyond the run: the decay Megatron cuts off
         # a warmup that ends between two updates, or one the spec writes as a percentage: --lr-warmup-fraction
         if W and (not float(f.W_exact).is_integer() or f.warmup_unit == "percent"):
             x = _fraction_for(float(f.W_exact) * (f.batch_size or 1), c["lr_decay_iters"] * (f.batch_size or 1))
@@ -145,14 +147,14 @@ def candidates(f: Facts, sample_based: bool) -> list[Candidate]:
     elif f.kind == "inverse-sqrt":
         out.append(("inverse-square-root", cfg(lr_decay_style="inverse-square-root")))
     elif f.kind in ("wsd", "wsdc") and f.shape in MEGATRON_WSD:
-        dec = f.T - f.tail
+        dec = end - f.tail
         out.append(("WSD", cfg(lr_decay_style="WSD", lr_wsd_decay_style=MEGATRON_WSD[f.shape], lr_decay_iters=dec, lr_wsd_decay_iters=f.D)))
     elif f.shape in ("linear", "cosine"):
         out.append((f.shape, cfg(lr_decay_style=f.shape, **({"lr_decay_iters": f.T - f.tail} if f.tail else {}))))
     else:  # nearest native
-        dec = f.T - f.tail
+        dec = end - f.tail
         for st in ("linear", "cosine"):
-            out.append((st, cfg(lr_decay_style=st, lr_decay_iters=dec if f.kind in ("wsd", "wsdc") and f.D == f.T - f.W - f.tail else f.T)))
+            out.append((st, cfg(lr_decay_style=st, lr_decay_iters=dec if f.kind in ("wsd", "wsdc") and f.D == end - f.W - f.tail else end)))
         D = f.D or (f.T - W)
         for _shape, name in MEGATRON_WSD.items():
             if W < dec:
@@ -238,7 +240,7 @@ def why(f: Facts) -> list[str]:
 def notes(f: Facts, native: Native, got: "np.ndarray", want: "np.ndarray") -> list[str]:
     out = []
     if not isinstance(native, list) and native.get("lr_decay_style") in ("linear", "cosine", "WSD"):
-        if f.tail == 0 and f.floor != float(want[-1]):
+        if f.tail == 0 and not f.horizon and f.floor != float(want[-1]):
             T = f.T
             if "train_iters" in native:
                 flag = f"--lr-decay-iters {T - 1}"

@@ -193,7 +193,7 @@ def family(cfg: dict, seq_len: int | None = None) -> dict | None:
         if sch is not None and a["lr_warmup_fraction"] is not None and isinstance(sch.get("warmup"), int):
             sch["warmup"] = _percent_of(sch["warmup"], T) or sch["warmup"]  # the user's style: a fraction
         return _fractional(sch) if sch is not None else None
-    for k in ("warmup", "decay", "tail", "timescale"):
+    for k in ("warmup", "decay", "tail", "timescale", "horizon"):
         if isinstance(sch.get(k), int) and sch[k]:
             sch[k] = f"{sch[k]} samples"
         elif isinstance(sch.get(k), float):
@@ -242,9 +242,18 @@ def _megatron_family(st, W: float, D: int, T: int, wsd: int | None) -> dict | No
         if W == 0:
             return {"kind": "inverse-sqrt", "peak_lr": st.max_lr, "min_lr": st.min_lr, "warmup": 1, "warmup_init_lr": st.max_lr, "timescale": 1}
         return {"kind": "inverse-sqrt", **sch}
-    if D > T or W >= T:
-        return None
     shapes = {v: k for k, v in MEGATRON_WSD.items()}  # Megatron's --lr-wsd-decay-style -> lrplan decay_shape
+    if D > T:  # the run stops inside its warmup or decay: the decay is defined over a horizon beyond the run
+        if W >= D:
+            return None
+        if style in ("linear", "cosine"):
+            return {"kind": style, **sch, "horizon": D}
+        assert wsd is not None
+        if wsd <= 0 or wsd > D - W:
+            return None
+        return {"kind": "wsd", **sch, "decay": wsd, "decay_shape": shapes[st.wsd_style], "horizon": D}
+    if W >= T:
+        return None
     if style in ("linear", "cosine"):
         if D == T:
             return {"kind": style, **sch}
@@ -428,11 +437,10 @@ def _finish(imp: Imported, warnings: list[str]) -> Imported:
 
         st, T = megatron.scheduler_steps(imp.config), megatron.train_iters(imp.config)
         end = int(megatron.consumed_at(imp.config, [T - 1])[0])
-        why = (f"the run stops inside its {st.style} decay (decay length {st.decay} samples, the last update at "
-               f"{end})" if end < st.decay else "no lrplan family reproduces it")
-        raise LrplanError(f"cannot import as a spec: {why}; the exact per-update spec would need {len(phases)} "
-                          "phases. lrplan's families cannot stop a decay partway (set --lr-decay-iters/-samples to "
-                          "the run's length to import)")
+        inside = (f" (the run stops inside its {st.style} decay: decay length {st.decay} samples, the last update "
+                  f"at {end})" if end < st.decay else "")
+        raise LrplanError(f"cannot import as a spec: no lrplan family reproduces it{inside}, and the exact "
+                          f"per-update spec would need {len(phases)} phases")
     imp.warnings = list(imp.warnings) + [w for w in warnings if w not in imp.warnings]
     return imp
 
