@@ -23,7 +23,12 @@ Run in a venv with torch, transformers and accelerate (the project's dev venv ha
     python conformance/generate_corpus.py --torchtitan-git /path/to/torchtitan/.git
 
 Writes ``tests/data/conformance/corpus/torchtitan.json`` and ``tests/data/conformance/corpus/hf.json``
-(``tests/frameworks/test_corpus_torchtitan_hf.py`` reads them; lrplan is not imported here).
+(``tests/frameworks/test_corpus_torchtitan_hf.py`` reads them; lrplan is not imported for them).
+
+Megatron (``generate_corpus.py megatron``, needs megatron-core 0.16.1 and lrplan): every Megatron corpus entry lrplan
+imports, with the config dict lrplan parses from its argv, stepped through megatron-core's real
+``OptimizerParamScheduler`` over the whole run; writes ``tests/data/conformance/corpus/megatron.json``
+(``tests/frameworks/test_megatron_corpus_fixtures.py``; see :func:`megatron`).
 """
 
 from __future__ import annotations
@@ -402,6 +407,107 @@ def hf() -> dict[str, Any]:
                          "torch": md.version("torch"), "python": sys.version.split()[0]},
             "cases": cases, "refused": refused}
 
+# ----------------------------------------------------------------------------------------- Megatron
+
+
+MEGATRON_EDGE = 64  # every update of the first and last MEGATRON_EDGE
+MEGATRON_GRID = 4096  # plus this many evenly spaced updates
+MEGATRON_AROUND = 2  # and +-this around every phase boundary of lrplan's imported spec
+MEGATRON_MAX_UPDATES = 20_000_000  # longer runs are listed in not_recorded (none of the corpus is)
+
+
+def _megatron_run(cfg: dict[str, Any]) -> tuple[int, Any]:
+    """The LR of every update, ``conformance/generate.record_megatron``'s loop (the real ``OptimizerParamScheduler``
+    and ``num_microbatches_calculator``, Megatron-LM's training-loop order) minus ``optimizer.step()``: SGD on the dummy
+    parameter neither reads nor writes ``param_groups[0]["lr"]`` and costs 60x the rest, which makes a 15M-update run
+    take ~10 s instead of ~11 min. Index ``k`` is update ``k + 1``."""
+    from array import array
+
+    import generate as g  # conformance/generate.py
+    from megatron.core.optimizer_param_scheduler import OptimizerParamScheduler
+
+    a = {**g.MEGATRON_DEFAULTS, **cfg}
+    g._megatron_check_args(a)
+    kwargs = g._megatron_scheduler_kwargs(a)
+    calc = g._megatron_calculator(a)
+    n_iters = g._megatron_train_iters(a, calc)
+    if n_iters > MEGATRON_MAX_UPDATES:
+        raise OverflowError(f"{n_iters} updates, more than the {MEGATRON_MAX_UPDATES} this recorder steps")
+    opt = g._dummy_optimizer(a["lr"])
+    sched = OptimizerParamScheduler(opt, **kwargs)
+    group = opt.param_groups[0]
+    out = array("d")
+    consumed = 0
+    for _ in range(n_iters):
+        calc.update(consumed, consistency_check=True)
+        out.append(float(group["lr"]))
+        increment = calc.get() * 1 * 1  # num_microbatches * micro_batch_size * data_parallel_size
+        sched.step(increment=increment)
+        consumed += increment
+    return n_iters, out
+
+
+def _megatron_steps(n: int, bounds: list[int]) -> list[int]:
+    """The recorded updates (0-based: step k is update k + 1): the first and last MEGATRON_EDGE, +-MEGATRON_AROUND
+    around every phase boundary, MEGATRON_GRID evenly spaced (``round(i * (n - 1) / (GRID - 1))``, exact integers)."""
+    s = set(range(min(n, MEGATRON_EDGE))) | set(range(max(0, n - MEGATRON_EDGE), n))
+    for b in bounds:
+        s |= {k for k in range(b - MEGATRON_AROUND, b + MEGATRON_AROUND + 1) if 0 <= k < n}
+    if n > 1:
+        s |= {(2 * i * (n - 1) + MEGATRON_GRID - 1) // (2 * (MEGATRON_GRID - 1)) for i in range(MEGATRON_GRID)}
+    return sorted(s)
+
+
+def megatron() -> dict[str, Any]:
+    """Every Megatron corpus entry lrplan imports, stepped through megatron-core's real scheduler over the whole run;
+    LRs kept at :func:`_megatron_steps`. Unlike the other parts this one imports lrplan (the config dict it parses
+    from the argv, the phase boundaries of its spec) and ``tests/frameworks/test_megatron_corpus.py`` (the argv)."""
+    import time
+
+    sys.path[:0] = [str(REPO / "conformance"), str(REPO)]
+    import generate as g
+
+    from lrplan import load_spec
+    from lrplan.errors import LrplanError
+    from lrplan.frameworks.megatron.importer import import_megatron
+    from tests.frameworks.test_megatron_corpus import ENTRIES, corpus_argv
+
+    known = set(g.MEGATRON_DEFAULTS) | {"seq_length"}  # seq_length: tokens per sample, not a scheduler input
+    cases, not_recorded = [], []
+    for e in ENTRIES:
+        try:
+            imp = import_megatron(corpus_argv(CORPUS / e["file"]))
+        except LrplanError as err:
+            not_recorded.append({"id": e["id"], "file": e["file"], "reason": f"lrplan refuses it: {err}"})
+            continue
+        cfg = dict(imp.config)
+        extra = sorted(set(cfg) - known)
+        if extra:
+            why = ("megatron-core 0.16.1 has no --step-batch-size-schedule (Megatron-LM main only; 0.16.1 has only "
+                   "--rampup-batch-size)") if extra == ["step_batch_size_schedule"] else \
+                f"not a megatron-core 0.16.1 scheduler input: {', '.join(extra)}"
+            not_recorded.append({"id": e["id"], "file": e["file"], "config": cfg, "reason": why})
+            continue
+        plan = load_spec(imp.yaml).schedule_plan()
+        bounds = sorted({b for ph in plan.phases for b in (ph.start, ph.end)})
+        t0 = time.perf_counter()
+        try:
+            with g._quiet():
+                n, lrs = _megatron_run(cfg)
+        except Exception as err:  # noqa: BLE001 - recorded
+            not_recorded.append({"id": e["id"], "file": e["file"], "config": cfg, "reason": f"{type(err).__name__}: {err}"})
+            continue
+        print(f"  megatron {e['id']}: {n} updates, {time.perf_counter() - t0:.1f} s", file=sys.stderr)
+        steps = _megatron_steps(n, bounds)
+        cases.append({"id": e["id"], "file": e["file"], "config": cfg, "n_updates": n, "phase_bounds": bounds,
+                      "lr_min": min(lrs), "lr_max": max(lrs), "steps": steps, "lr": [lrs[k] for k in steps]})
+    return {"framework": "megatron", "generated_by": "conformance/generate_corpus.py",
+            "scheduler": "megatron.core.optimizer_param_scheduler.OptimizerParamScheduler",
+            "steps": "0-based: step k is update k + 1 (generate.record_megatron's lr[k])",
+            "versions": {"megatron-core": md.version("megatron-core"), "torch": md.version("torch"),
+                         "python": sys.version.split()[0]},
+            "cases": cases, "not_recorded": not_recorded}
+
 
 def dump(doc: dict[str, Any], path: Path) -> None:
     """JSON with one record per line (as ``conformance/generate.py`` writes); floats keep full ``repr`` precision."""
@@ -417,18 +523,18 @@ def dump(doc: dict[str, Any], path: Path) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("what", nargs="*", help="torchtitan and/or hf (default: both)")
+    ap.add_argument("what", nargs="*", help="torchtitan, hf and/or megatron (default: all three)")
     ap.add_argument("--torchtitan-git", default="/work/.mirror/pytorch+torchtitan/repo",
                     help="a git directory of pytorch/torchtitan with the corpus commits")
     ap.add_argument("--out", default=str(OUT))
     a = ap.parse_args(argv)
     out = Path(a.out)
     out.mkdir(parents=True, exist_ok=True)
-    bad = set(a.what) - {"torchtitan", "hf"}
+    bad = set(a.what) - {"torchtitan", "hf", "megatron"}
     if bad:
-        ap.error(f"unknown: {', '.join(sorted(bad))} (choose torchtitan, hf)")
-    for what in a.what or ["torchtitan", "hf"]:
-        doc = torchtitan(a.torchtitan_git) if what == "torchtitan" else hf()
+        ap.error(f"unknown: {', '.join(sorted(bad))} (choose torchtitan, hf, megatron)")
+    for what in a.what or ["torchtitan", "hf", "megatron"]:
+        doc = torchtitan(a.torchtitan_git) if what == "torchtitan" else hf() if what == "hf" else megatron()
         dump(doc, out / f"{what}.json")
         n = len(doc["cases"]) + len(doc.get("eras", []))
         print(f"{what}: {n} records -> {out / (what + '.json')}")
