@@ -48,13 +48,13 @@ def predict(
     res = predict_schedules(specs or [], lr_csv or [], law=law, curve=bool(output), every=every, steps=steps)
     if output:
         with atomic_output(output, inputs) as fh:
-            fh.write(res.curve_csv().encode())
+            res.write_curve(fh)
     err = console.stderr()
     console.show(res.messages, err)
     out = console.stdout() if output != "-" else err  # -o -: the curve owns stdout
     if len(res.predicted) == 1 and not res.invalid:
         p = res.predicted[0]
-        T = p.schedule.lr.size
+        T = p.schedule.steps
         out.print(f"{p.schedule.name}: predicted final loss {p.final:.4f} at step {T - 1:,} ({T:,} steps)", markup=False)
     else:
         _ranking(res, out)
@@ -87,10 +87,9 @@ def _ranking(res, out) -> None:
     for col in ("#", "schedule", "steps", "peak LR", "final LR", "final loss", "vs best"):
         t.add_column(col, justify="left" if col == "schedule" else "right")
     for i, p in enumerate(ranked, 1):
-        lr = p.schedule.lr
-        t.add_row(str(i), escape(p.schedule.name), f"{lr.size:,}", f"{lr.max():.3g}", f"{lr[-1]:.3g}", f"{p.final:.4f}",
+        sch = p.schedule
+        t.add_row(str(i), escape(sch.name), f"{sch.steps:,}", f"{sch.peak:.3g}", f"{sch.final_lr:.3g}", f"{p.final:.4f}",
                   "best" if i == 1 else f"+{p.final - best:.4f}")
     for sch, _ in res.invalid:
-        lr = sch.lr
-        t.add_row("-", escape(sch.name), f"{lr.size:,}", f"{lr.max():.3g}", f"{lr[-1]:.3g}", "n/a", "outside")
+        t.add_row("-", escape(sch.name), f"{sch.steps:,}", f"{sch.peak:.3g}", f"{sch.final_lr:.3g}", "n/a", "outside")
     out.print(t)

@@ -41,6 +41,17 @@ class LawSpec:
     """``fit_model(warmup, **options)``: the fit adapter for these options (``ValueError`` on a bad value)."""
     options: tuple[str, ...] = ()
     """The options :attr:`fit_model` accepts (``lrplan.laws.fit(..., **options)``)."""
+    predict_history: "Callable[[Mapping[str, float], Any, np.ndarray, str], np.ndarray] | None" = None
+    """``predict_history(params, history, steps, warmup)``: the loss at ``steps`` of a run given as a
+    :class:`lrplan.laws.history.History`, without holding every update's LR (``None``: the law reads the whole
+    per-step LR array, so the run must fit in memory). :meth:`lrplan.laws.FittedLaw.predict_history` uses it for
+    runs longer than :data:`lrplan.laws.fitted.EXACT_STEPS`."""
+    predict_finals: "Callable[[Mapping[str, float], Any, str], np.ndarray] | None" = None
+    """``predict_finals(params, histories, warmup)``: :attr:`predict_history` at the last step of each of many
+    runs at once (``None``: one by one)."""
+    curve: "Callable[[Mapping[str, float], Any, Any, str], Any] | None" = None
+    """``curve(params, history, query_steps, warmup)``: ``(steps, lr, loss)`` blocks in step order for many query
+    steps (``predict -o``) in memory that does not grow with the run (``None``: the whole LR array is read)."""
 
     @property
     def all_params(self) -> tuple[str, ...]:

@@ -15,6 +15,14 @@ from lrplan.laws.warmup import WARMUP_CONVENTIONS
 
 if TYPE_CHECKING:  # pragma: no cover
     from lrplan.laws.base import LawSpec
+    from lrplan.laws.history import History, QuerySteps
+
+EXACT_STEPS = 1 << 20
+"""Runs of at most this many updates are predicted from their whole per-step LR array (:meth:`FittedLaw.predict`,
+the same numbers as ever); longer ones through the law's ``predict_history`` / ``curve`` (multi-power: the sampled
+cells of :mod:`lrplan.laws.cells`; momentum: one exact pass in blocks), in memory that does not grow with the run."""
+MAX_ARRAY_STEPS = 200_000_000
+"""A law without ``predict_history`` reads a run's whole LR array: up to this many updates (1.6 GB)."""
 
 
 @dataclass(frozen=True)
@@ -69,6 +77,47 @@ class FittedLaw:
         spec = self.law_spec
         return spec.predict({**spec.defaults, **self.params}, lr, steps, self.warmup)
 
+    def predict_history(self, hist: "History", steps: np.ndarray, exact_steps: int | None = None) -> np.ndarray:
+        """:meth:`predict` for a run given as a :class:`~lrplan.laws.history.History`: from its per-step LR array
+        when it has at most ``exact_steps`` (default :data:`EXACT_STEPS`) updates, else through the law's
+        ``predict_history`` (unchecked, like :meth:`predict`)."""
+        spec = self.law_spec
+        limit = EXACT_STEPS if exact_steps is None else exact_steps
+        if hist.total <= limit or spec.predict_history is None:
+            return self.predict(_array(hist), steps)
+        return spec.predict_history({**spec.defaults, **self.params}, hist, np.asarray(steps, dtype=np.int64),
+                                    self.warmup)
+
+    def predict_finals(self, hists: "list[History]", exact_steps: int | None = None) -> np.ndarray:
+        """:meth:`predict_history` at the last step of each run (``lrplan plan``'s many runs at once)."""
+        spec = self.law_spec
+        limit = EXACT_STEPS if exact_steps is None else exact_steps
+        out = np.empty(len(hists))
+        long = [i for i, h in enumerate(hists) if h.total > limit and spec.predict_history is not None]
+        for i in sorted(set(range(len(hists))) - set(long)):
+            out[i] = self.predict_history(hists[i], np.array([hists[i].total - 1]), exact_steps)[0]
+        if long and spec.predict_finals is not None:
+            out[long] = spec.predict_finals({**spec.defaults, **self.params}, [hists[i] for i in long], self.warmup)
+        else:
+            for i in long:
+                out[i] = self.predict_history(hists[i], np.array([hists[i].total - 1]), exact_steps)[0]
+        return out
+
+    def curve(self, hist: "History", qs: "QuerySteps", exact_steps: int | None = None, chunk: int = 1 << 16):
+        """The predicted loss at the query steps ``qs`` as ``(steps, lr, loss)`` blocks in step order (at most
+        ``chunk`` rows each for a run of at most ``exact_steps`` updates, predicted as :meth:`predict_history`
+        does; longer runs stream through the law's ``curve``)."""
+        spec = self.law_spec
+        limit = EXACT_STEPS if exact_steps is None else exact_steps
+        if hist.total <= limit or spec.curve is None:
+            lr = _array(hist)
+            steps = qs.array()
+            loss = np.asarray(self.predict(lr, steps), dtype=np.float64)
+            for i in range(0, steps.size, chunk):
+                yield steps[i : i + chunk], lr[steps[i : i + chunk]], loss[i : i + chunk]
+            return
+        yield from spec.curve({**spec.defaults, **self.params}, hist, qs, self.warmup)
+
     def to_dict(self) -> dict[str, Any]:
         """Plain-python dict (YAML/JSON-safe)."""
         return {"law": self.law, "params": {k: float(v) for k, v in self.params.items()}, "warmup": self.warmup,
@@ -99,6 +148,15 @@ class FittedLaw:
                    metrics={k: dict(v) for k, v in d.get("metrics", {}).items()},
                    flags=tuple(d.get("flags", ())), objective=float(d.get("objective", float("nan"))),
                    meta=dict(d.get("meta", {})))
+
+
+def _array(hist: "History") -> np.ndarray:
+    if hist.total > MAX_ARRAY_STEPS:
+        from lrplan.errors import LrplanError
+
+        raise LrplanError(f"{hist.total:,} steps is too many for this law, which reads every update's LR at once "
+                          f"(up to {MAX_ARRAY_STEPS:,})")
+    return hist.array()
 
 
 def _plain(x: Any) -> Any:

@@ -98,6 +98,56 @@ def predict_naive(params: MTLParams, lr: np.ndarray, steps: np.ndarray, *,
     return out
 
 
+
+# ----------------------------------------------------------------------------- predicting from a run's history
+def _stream(params: MTLParams, hist, warmup: str, stop: int, chunk: int = 1 << 18):
+    """``(steps, lr, S1, S2)`` for consecutive blocks of the updates ``[0, stop)`` of a
+    :class:`~lrplan.laws.history.History`: the recursion of :func:`s1_s2` carried from block to block (the same
+    operations in the same order, so the same values), in memory that does not grow with the run."""
+    from scipy.signal import lfilter
+
+    W = hist.warmup_length() if warmup != "ramp" else 0
+    lr_W = float(hist.lr_at(np.array([min(W, hist.total - 1)]))[0])
+    cs, s2c, prev = 0.0, 0.0, None
+    zi = np.zeros(1)
+    for steps, lr in hist.chunks(0, stop, chunk):
+        held = np.where(steps < W, lr_W, lr) if W > 0 else lr
+        area = held if warmup == "peak" else lr
+        drop = lr if warmup == "ramp" else held
+        delta = np.empty(drop.size)
+        delta[1:] = drop[:-1] - drop[1:]
+        delta[0] = 0.0 if prev is None else prev - drop[0]
+        prev = float(drop[-1])
+        m, zi = lfilter([1.0], [1.0, -params.lam], delta, zi=zi)
+        s1 = np.cumsum(np.concatenate([[cs], area]))[1:]
+        s2 = np.cumsum(np.concatenate([[s2c], m]))[1:]
+        cs, s2c = float(s1[-1]), float(s2[-1])
+        yield steps, lr, s1, s2
+
+
+def predict_history(params: MTLParams, hist, steps: np.ndarray, *, warmup: str = DEFAULT_WARMUP) -> np.ndarray:
+    """:func:`predict` for a run given as a :class:`~lrplan.laws.history.History` (exact: one pass over its
+    updates up to the last query, in blocks)."""
+    steps = np.asarray(steps).astype(np.int64)
+    uq, inv = np.unique(steps, return_inverse=True)
+    out = np.empty(uq.size)
+    for st, _, s1, s2 in _stream(params, hist, warmup, int(uq.max()) + 1):
+        a, b = np.searchsorted(uq, [st[0], st[-1] + 1])
+        if b > a:
+            r = uq[a:b] - st[0]
+            out[a:b] = params.L0 + params.A * s1[r] ** (-params.alpha) - params.C * s2[r]
+    return out[inv]
+
+
+def curve_history(params: MTLParams, hist, qs, *, warmup: str = DEFAULT_WARMUP, chunk: int = 1 << 18):
+    """``(steps, lr, loss)`` blocks at the query steps ``qs`` (:class:`~lrplan.laws.history.QuerySteps`)."""
+    for st, lr, s1, s2 in _stream(params, hist, warmup, qs.last + 1, chunk):
+        rows = qs.between(int(st[0]), int(st[-1]) + 1)
+        if rows.size:
+            r = rows - st[0]
+            with np.errstate(divide="ignore"):
+                yield rows, lr[r], params.L0 + params.A * s1[r] ** (-params.alpha) - params.C * s2[r]
+
 # ------------------------------------------------------------------------------------ the law for the registry
 DOMAINS = {"L0": (0.0, np.inf, False, True), "A": (0.0, np.inf, False, True), "alpha": (0.0, np.inf, True, True),
            "C": (0.0, np.inf, False, True), "lam": (0.0, 1.0, False, True)}
@@ -172,6 +222,16 @@ def predict_params(params, lr: np.ndarray, steps: np.ndarray, warmup: str) -> np
     return predict(MTLParams(**{k: params[k] for k in PARAM_NAMES}), lr, steps, warmup=warmup)
 
 
+def history_params(params, hist, steps: np.ndarray, warmup: str) -> np.ndarray:
+    """:func:`predict_history` from a parameter mapping."""
+    return predict_history(MTLParams(**{k: params[k] for k in PARAM_NAMES}), hist, steps, warmup=warmup)
+
+
+def curve_params(params, hist, qs, warmup: str):
+    """:func:`curve_history` from a parameter mapping."""
+    return curve_history(MTLParams(**{k: params[k] for k in PARAM_NAMES}), hist, qs, warmup=warmup)
+
+
 def loss_bound(params, peak: float, lr: np.ndarray | None = None) -> float:
     """``L0 - C * peak / (1 - lam)``: ``S2 <= peak / (1 - lam)`` for any LR at or below ``peak``."""
     return params.get("L0", 0.0) - params.get("C", 0.0) * peak / (1.0 - params.get("lam", DEFAULT_LAMBDA))
@@ -179,4 +239,4 @@ def loss_bound(params, peak: float, lr: np.ndarray | None = None) -> float:
 
 LAW = LawSpec(name="momentum", params=("L0", "A", "alpha", "C"), defaults={"lam": DEFAULT_LAMBDA}, domains=DOMAINS,
               default_warmup=DEFAULT_WARMUP, predict=predict_params, loss_bound=loss_bound, fit_model=fit_model,
-              options=("fit_lambda", "lam"))
+              options=("fit_lambda", "lam"), predict_history=history_params, curve=curve_params)

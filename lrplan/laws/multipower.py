@@ -20,6 +20,12 @@ decomposition of :mod:`lrplan.laws._drops` (``predict_with_bound`` returns the r
 query steps, evaluates a subset of anchor steps and interpolates the smooth remainder (error checked at
 midpoints; see ``predict``).
 
+A run too long to hold (:class:`lrplan.laws.history.History`: a spec's segments, never rendered) is predicted by
+``predict_history`` / ``curve_history`` from its sampled cells (:mod:`lrplan.laws.cells`): ``O(log T)`` LR
+evaluations per query step, within a rigorous bound of the exact sum for LRs monotone within each phase (on
+every shipped schedule within 1e-6 nats of the naive sum); ``curve_history`` runs ``predict``'s anchor algorithm
+on them and streams the rows with their exact LR area.
+
 Fitting (:class:`MPLModel`, the law's fit adapter): positive coefficients ``A, B, C`` are optimised in log space,
 the exponents are box-bounded, and the starts are seeded by the LLDL law ``L0 + A S1^-alpha - B (eta_0 - eta_t)``
 as in the official MPL code (:func:`lrplan.laws.window.lldl_fit`).  Loss bound (:func:`loss_bound`): the
@@ -95,6 +101,28 @@ def ld_sum(p: MPLParams, t: Terms) -> np.ndarray:
     """sum_k delta_k G(C eta_k^-gamma D_k) per query (without the factor B)."""
     x = p.C * np.exp(-p.gamma * t.log_eta) * np.maximum(t.D, 0.0)
     return np.bincount(t.q, weights=t.delta * _G(x, p.beta), minlength=t.n_query)
+
+
+def ld_sum_spread(p: MPLParams, t: Terms) -> np.ndarray:
+    """:func:`ld_sum` for summarised drops (:mod:`lrplan.laws.cells`): each term's ``G`` at its centre plus the
+    second-order (midpoint-rule) correction from its drops' spread in ``S(k-1)`` and ``log eta`` (``t.var``,
+    ``t.var_le``, ``t.cov``), kept within ``G``'s range over the term's extremes (so :func:`ld_bound` holds)."""
+    if t.var is None:
+        return ld_sum(p, t)
+    c = p.C * np.exp(-p.gamma * t.log_eta)
+    x = c * np.maximum(t.D, 0.0)
+    l1 = np.log1p(x)
+    g1 = p.beta * np.exp(-(p.beta + 1.0) * l1)  # G'
+    g2 = -p.beta * (p.beta + 1.0) * np.exp(-(p.beta + 2.0) * l1)  # G''
+    corr = g2 * c * c * t.var
+    if p.gamma != 0.0 and t.var_le is not None and t.cov is not None:
+        h = g2 * x + g1
+        corr = corr + 2.0 * p.gamma * c * h * t.cov + p.gamma**2 * x * h * t.var_le
+    g = _G(x, p.beta) + 0.5 * corr
+    g_lo = _G(p.C * np.exp(-p.gamma * t.le_hi) * np.maximum(t.D_lo, 0.0), p.beta)
+    g_hi = _G(p.C * np.exp(-p.gamma * t.le_lo) * np.maximum(t.D_hi, 0.0), p.beta)
+    g = np.clip(g, np.minimum(g_lo, g_hi), np.maximum(g_lo, g_hi))
+    return np.bincount(t.q, weights=t.delta * g, minlength=t.n_query)
 
 
 def ld_bound(p: MPLParams, t: Terms) -> np.ndarray:
@@ -252,6 +280,211 @@ def predict_naive(params: MPLParams, lr: np.ndarray, steps: np.ndarray, *, warmu
         out[i] = params.L0 + params.A * cs[t] ** (-params.alpha) - params.B * acc
     return out
 
+
+
+# ----------------------------------------------------------------------------- predicting from a run's history
+HISTORY_BATCH = 128
+"""Queries evaluated together by :func:`history_parts` (their own cells are held at once)."""
+HISTORY_DIRECT = 1_000_000
+"""A run's summarised drops are summed one by one (no blocks) when (#queries x #summarised drops) is at most this."""
+FINALS_BATCH = 128
+"""Runs laid out together by :func:`predict_finals`."""
+HISTORY_END_BLOCKS = 2048
+"""The run a history extends is summed in blocks laid out from its end (:func:`lrplan.laws._drops.end_blocks`)
+when it has more summarised drops than this."""
+HISTORY_THETA = 0.02
+"""Relative block width of :func:`history_parts` when cells are grouped (as :func:`predict_with_bound` groups
+drops, there with 0.05)."""
+
+
+def history_parts(params: MPLParams, hist, steps: np.ndarray, *, warmup: str = DEFAULT_WARMUP,
+                  theta: float = HISTORY_THETA) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(S, ld, bound)`` at the distinct sorted ``steps`` of a :class:`~lrplan.laws.history.History`: the LR
+    area, the annealing term ``B * sum_k delta_k G(...)`` and a bound on its deviation from the exact per-update
+    sum, from the run's cells (:mod:`lrplan.laws.cells`) without visiting every update: the cells near each query
+    are the query's own (per update next to it), the run's cells before are summed one by one when there are few
+    (:data:`HISTORY_DIRECT`), else grouped into blocks of relative width ``theta`` (and, for ``gamma > 0``,
+    ``log eta`` spread 0.05) as :func:`predict_with_bound` groups drops. The bound is rigorous for LRs monotone
+    between a cell's samples; the LR-area sums are accurate to ``cells.AREA_TOL`` (estimated)."""
+    from lrplan.laws import cells as C
+    from lrplan.laws._drops import all_terms, concat_terms, direct_terms, end_blocks, macro_terms
+
+    steps = np.asarray(steps, dtype=np.int64)
+    tf = C.transform(hist, warmup, params.rho, params.kappa)
+    links = C.coarse(hist, tf, int(steps.max()) + 1)
+    theta_eta = 0.05 if params.gamma != 0 else np.inf  # with gamma = 0 the kernel does not depend on eta
+    S = np.empty(steps.size)
+    ld = np.empty(steps.size)
+    bound = np.empty(steps.size)
+    for i in range(0, steps.size, HISTORY_BATCH):
+        t = steps[i : i + HISTORY_BATCH]
+        fi = C.fine(hist, links, t)
+        fq, fm = C.fine_macro(fi)
+        parts = []
+        for k, L in enumerate(links):
+            na = fi.n_act[:, k]
+            if k < len(links) - 1 and L.macro.n > HISTORY_END_BLOCKS and bool((na == L.macro.n).all()):
+                # the run extended (--optimize): its drops in blocks laid out once from its end, for every query
+                bl = end_blocks(L.macro, L.S_end, theta, theta_eta)
+                parts.append(direct_terms(np.repeat(np.arange(t.size), bl.n), _tile(bl, t.size), fi.S))
+            elif int(na.sum()) <= HISTORY_DIRECT:
+                parts.append(all_terms(L.macro, fi.S, na))
+            else:
+                parts.append(macro_terms(L.macro, fi.S, na, theta, theta_eta))
+        terms = concat_terms(parts + [direct_terms(fq, fm, fi.S)], t.size)
+        S[i : i + t.size] = fi.S
+        ld[i : i + t.size] = params.B * ld_sum_spread(params, terms)
+        bound[i : i + t.size] = abs(params.B) * ld_bound(params, terms)
+    return S, ld, bound
+
+
+def _tile(mc, n: int):
+    """``mc``'s events repeated for ``n`` queries (query-major), as a :class:`~lrplan.laws._drops.Macro`."""
+    from lrplan.laws._drops import Macro
+
+    return Macro(*(np.tile(getattr(mc, f), n) for f in
+                   ("delta", "w", "ws", "wl", "s_lo", "s_hi", "le_lo", "le_hi", "wv", "wvl", "wc")))
+
+
+def predict_history(params: MPLParams, hist, steps: np.ndarray, *, warmup: str = DEFAULT_WARMUP,
+                    theta: float = HISTORY_THETA) -> tuple[np.ndarray, np.ndarray]:
+    """MPL loss at ``steps`` (any order) of a run given as a :class:`~lrplan.laws.history.History`, and the bound
+    of :func:`history_parts`; memory and time do not grow with the run's length (``O(log T)`` per query)."""
+    steps = np.asarray(steps, dtype=np.int64)
+    if steps.ndim != 1 or steps.size == 0 or steps.min() < 0 or steps.max() >= hist.total:
+        raise ValueError(f"steps must be a non-empty 1-D array in [0, {hist.total - 1}]")
+    uq, inv = np.unique(steps, return_inverse=True)
+    S, ld, bound = history_parts(params, hist, uq, warmup=warmup, theta=theta)
+    with np.errstate(divide="ignore"):
+        pred = params.L0 + params.A * S ** (-params.alpha) - ld
+    return pred[inv], bound[inv]
+
+
+def predict_finals(params: MPLParams, hists: list, *, warmup: str = DEFAULT_WARMUP,
+                   theta: float = HISTORY_THETA) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`predict_history` at the last step of each of many runs (``lrplan plan``'s branches and baselines),
+    their cells laid out together (:func:`lrplan.laws.cells.coarse_many`): the same numbers as one by one."""
+    from lrplan.laws import cells as C
+    from lrplan.laws._drops import Macro, concat_terms, direct_terms
+
+    R = len(hists)
+    if R > FINALS_BATCH:  # a bounded batch at a time (its cells are held at once)
+        parts = [predict_finals(params, hists[i : i + FINALS_BATCH], warmup=warmup, theta=theta)
+                 for i in range(0, R, FINALS_BATCH)]
+        return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
+    pred, bound = np.empty(R), np.empty(R)
+    tfs = [C.transform(h, warmup, params.rho, params.kappa) for h in hists]
+    batch = [r for r, h in enumerate(hists) if C.single_link(h)]
+    links = C.coarse_many([hists[r] for r in batch], [tfs[r] for r in batch]) if batch else []
+    done, qs, mcs, S = [], [], [], []
+    for r, L in zip(batch, links):
+        if L.reach[-1] > hists[r].total - 1 or L.macro.n > HISTORY_DIRECT:
+            continue  # its last step needs cells of its own, or blocks: evaluated on its own below
+        done.append(r)
+        qs.append(np.full(L.macro.n, len(S), np.int64))
+        mcs.append(L.macro)
+        S.append(L.S_end)
+    if done:
+        mc = Macro(*(np.concatenate([getattr(m, f) for m in mcs]) for f in
+                     ("delta", "w", "ws", "wl", "s_lo", "s_hi", "le_lo", "le_hi", "wv", "wvl", "wc")))
+        Sa = np.array(S)
+        terms = concat_terms([direct_terms(np.concatenate(qs), mc, Sa)], Sa.size)
+        with np.errstate(divide="ignore"):
+            pred[done] = params.L0 + params.A * Sa ** (-params.alpha) - params.B * ld_sum_spread(params, terms)
+        bound[done] = abs(params.B) * ld_bound(params, terms)
+    for r in sorted(set(range(R)) - set(done)):
+        y, b = predict_history(params, hists[r], np.array([hists[r].total - 1]), warmup=warmup, theta=theta)
+        pred[r], bound[r] = y[0], b[0]
+    return pred, bound
+
+
+def finals_params(params, hists: list, warmup: str) -> np.ndarray:
+    """:func:`predict_finals` from a parameter mapping (the losses only)."""
+    return predict_finals(MPLParams(**{k: params[k] for k in PARAM_NAMES + SHAPE_NAMES}), hists, warmup=warmup)[0]
+
+
+def curve_history(params: MPLParams, hist, qs, *, warmup: str = DEFAULT_WARMUP, theta: float = HISTORY_THETA,
+                  tol: float = 1e-5, max_rounds: int = 24, chunk: int = 1 << 17):
+    """The predicted loss at the query steps ``qs`` (:class:`~lrplan.laws.history.QuerySteps`) of a run given as
+    a :class:`~lrplan.laws.history.History`, as ``(steps, lr, loss)`` blocks in step order, with memory that does
+    not grow with the run: :func:`predict`'s dense algorithm (anchors on a uniform grid in query index and in LR
+    area and at every LR jump of more than 1 % of peak, their annealing term from :func:`history_parts`,
+    intervals bisected until the linear interpolation in the LR area is within ``tol`` at their midpoints), then
+    one pass over the run's updates for the exact LR area of every row."""
+    from lrplan.laws import cells as C
+
+    n = qs.size
+    if n <= DENSE_QUERIES:
+        for steps in qs.chunks(chunk):
+            pred, _ = predict_history(params, hist, steps, warmup=warmup, theta=theta)
+            yield steps, hist.lr_at(steps), pred
+        return
+    tf = C.transform(hist, warmup, params.rho, params.kappa)
+    co = C.merge(C.coarse(hist, tf, qs.last + 1))
+    # LR jumps between consecutive query rows (one pass over the rows' LRs)
+    cand, cand_d, peak, prev = [], [], 0.0, None
+    done = 0
+    for steps in qs.chunks(chunk):
+        lr_q = hist.lr_at(steps)
+        peak = max(peak, float(lr_q.max()))
+        seq = lr_q if prev is None else np.r_[prev, lr_q]
+        d = np.abs(np.diff(seq))
+        j = np.flatnonzero(d > 0.01 * peak)
+        cand.append(j + (done - (0 if prev is None else 1)))
+        cand_d.append(d[j])
+        prev = lr_q[-1:]
+        done += steps.size
+    cj, cd = np.concatenate(cand), np.concatenate(cand_d)
+    jump = cj[cd > 0.01 * (peak or 1.0)]
+
+    def ld_at(idx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        S, ld, _ = history_parts(params, hist, qs.at(idx), warmup=warmup, theta=theta)
+        return S, ld
+
+    grid = np.linspace(0, n - 1, 2048).round().astype(np.int64)
+    ends = np.array([0, n - 1])
+    S_end, _ = ld_at(ends)
+    cum = np.r_[co.S_before, co.S_end]
+    pos = np.r_[co.starts, co.cells.v[-1]] - 1  # S at these steps (the step before each cell, and the last)
+    targets = np.linspace(S_end[0], S_end[1], 2048)
+    s_steps = np.interp(targets, cum, pos).round().astype(np.int64)
+    s_grid = qs.index_of(s_steps)
+    # and the rows at every phase start and just before it (the LR's kinks)
+    edges = qs.index_of(np.concatenate([co.piece_starts, co.piece_starts - 1]).clip(0, None))
+    anchors = np.unique(np.concatenate([grid, s_grid, jump, jump + 1, edges, ends]).clip(0, n - 1))
+    S_a, vals = ld_at(anchors)
+    work = np.flatnonzero(np.diff(anchors) > 1)
+    for _ in range(max_rounds):
+        if work.size == 0:
+            break
+        a0, a1 = anchors[work], anchors[work + 1]
+        mid = (a0 + a1) // 2
+        S_m, mv = ld_at(mid)
+        f = (S_m - S_a[work]) / np.maximum(S_a[work + 1] - S_a[work], 1e-300)
+        est = vals[work] + f * (vals[work + 1] - vals[work])
+        bad = mid[np.abs(est - mv) > tol]
+        anchors = np.concatenate([anchors, mid])
+        vals = np.concatenate([vals, mv])
+        S_a = np.concatenate([S_a, S_m])
+        order = np.argsort(anchors)
+        anchors, vals, S_a = anchors[order], vals[order], S_a[order]
+        p = np.searchsorted(anchors, bad)
+        cand_w = np.unique(np.concatenate([p - 1, p]).clip(0, anchors.size - 2))
+        work = cand_w[anchors[cand_w + 1] - anchors[cand_w] > 1]
+    # the rows: exact LR area of every update, the annealing term interpolated in it
+    carry = 0.0
+    for steps, lr in hist.chunks(0, qs.last + 1, chunk):
+        a = int(steps[0])
+        rows = qs.between(a, a + steps.size)
+        area, _ = tf.apply(steps, lr)
+        cs = np.cumsum(np.concatenate([[carry], area]))[1:]
+        carry = float(cs[-1])
+        if not rows.size:
+            continue
+        S = cs[rows - a]
+        with np.errstate(divide="ignore"):
+            power = params.L0 + params.A * S ** (-params.alpha)
+        yield rows, lr[rows - a], power - np.interp(S, S_a, vals)
 
 # ----------------------------------------------------------------------------- fitting rho and kappa (internal)
 class ShapePrep:
@@ -492,6 +725,17 @@ def predict_params(params, lr: np.ndarray, steps: np.ndarray, warmup: str) -> np
     return predict(MPLParams(**{k: params[k] for k in PARAM_NAMES + SHAPE_NAMES}), lr, steps, warmup=warmup)
 
 
+def history_params(params, hist, steps: np.ndarray, warmup: str) -> np.ndarray:
+    """:func:`predict_history` from a parameter mapping (the loss only)."""
+    p = MPLParams(**{k: params[k] for k in PARAM_NAMES + SHAPE_NAMES})
+    return predict_history(p, hist, steps, warmup=warmup)[0]
+
+
+def curve_params(params, hist, qs, warmup: str):
+    """:func:`curve_history` from a parameter mapping."""
+    return curve_history(MPLParams(**{k: params[k] for k in PARAM_NAMES + SHAPE_NAMES}), hist, qs, warmup=warmup)
+
+
 def loss_bound(params, peak: float, lr: np.ndarray | None = None) -> float:
     """``L0`` minus the largest annealing gain within LR ``peak``: with ``gamma = 0`` the ``G_k`` fall with ``k`` and
     the term is below ``B * peak**kappa`` for any schedule; with ``gamma > 0`` it is below ``B * sum_k max(0,
@@ -507,4 +751,5 @@ def loss_bound(params, peak: float, lr: np.ndarray | None = None) -> float:
 
 LAW = LawSpec(name="multi-power", params=PARAM_NAMES, defaults={"rho": 1.0, "kappa": 1.0}, domains=DOMAINS,
               default_warmup=DEFAULT_WARMUP, predict=predict_params, loss_bound=loss_bound, fit_model=fit_model,
-              options=("rho", "kappa"))
+              options=("rho", "kappa"), predict_history=history_params, curve=curve_params,
+              predict_finals=finals_params)

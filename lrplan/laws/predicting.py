@@ -13,36 +13,58 @@ import math
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Sequence
+from typing import BinaryIO, Iterator, Sequence
 
 import numpy as np
 
 from lrplan.errors import LrplanError
-from lrplan.laws.resolve import (OutsideLaw, ResolvedLaw, _first_predictable, check_predicted, law_description,
-                                 range_detail, resolve_law)
-from lrplan.laws.warmup import warmup_length
+from lrplan.laws.history import History, QuerySteps
+from lrplan.laws.resolve import OutsideLaw, ResolvedLaw, check_predicted, law_description, range_detail, resolve_law
 
-MAX_STEPS = 200_000_000  # a spec longer than this is refused (its per-step LR alone is 1.6 GB)
+MAX_STEPS = 200_000_000  # a spec longer than this is refused (lrplan's limit for any run)
+CURVE_BLOCK = 1 << 16  # rows formatted at once by Prediction.write_curve
 
 
 @dataclass
 class Schedule:
-    """A schedule to predict: its label, per-step LR, tokens per step (``None`` if unknown) and its file."""
+    """A schedule to predict: its label, its LR history (:class:`~lrplan.laws.history.History`: a spec's
+    segments, never rendered, or an LR table), tokens per step (``None`` if unknown) and its file."""
 
     name: str
-    lr: np.ndarray
+    history: History
     tokens_per_step: int | None
     source: str
+
+    @property
+    def lr(self) -> np.ndarray:
+        """Every update's LR (materialised: for short runs)."""
+        return self.history.array()
+
+    @property
+    def steps(self) -> int:
+        return self.history.total
+
+    @property
+    def peak(self) -> float:
+        return self.history.peak()
+
+    @property
+    def final_lr(self) -> float:
+        return self.history.last_lr()
 
 
 @dataclass
 class Predicted:
-    """One schedule's prediction: the final loss (at its last step) and, when asked, the curve rows."""
+    """One schedule's prediction: the final loss (at its last step) and, when asked, the curve rows: in memory
+    (``steps``, ``loss``) for a run of at most :data:`lrplan.laws.fitted.EXACT_STEPS` updates, else described by
+    ``queries`` and streamed by :meth:`Prediction.write_curve`."""
 
     schedule: Schedule
     final: float
     steps: np.ndarray | None = None
     loss: np.ndarray | None = None
+    queries: QuerySteps | None = None
+    context: str = ""
 
 
 @dataclass
@@ -69,20 +91,41 @@ class Prediction:
     @property
     def rows(self) -> int:
         """Curve rows over all schedules."""
-        return sum(p.steps.size for p in self.predicted if p.steps is not None)
+        return sum(p.steps.size if p.steps is not None else p.queries.size if p.queries is not None else 0
+                   for p in self.predicted)
+
+    def curve_blocks(self, p: Predicted, block: int | None = None) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+        """``(steps, lr, loss)`` blocks (of :data:`CURVE_BLOCK` rows) of one schedule's curve, in step order; a
+        streamed block is checked like the rest (:func:`~lrplan.laws.resolve.check_predicted`) before it is
+        given out."""
+        block = block or CURVE_BLOCK
+        hist = p.schedule.history
+        if p.steps is not None and p.loss is not None:
+            for i in range(0, p.steps.size, block):
+                st = p.steps[i : i + block]
+                yield st, hist.lr_at(st), p.loss[i : i + block]
+            return
+        if p.queries is None:
+            return
+        for st, lr, y in _checked_curve(self.law, p, block):
+            yield st, lr, y
+
+    def write_curve(self, fh: BinaryIO, block: int | None = None) -> None:
+        """Write the predicted curves as CSV: ``step,lr,loss`` (a ``name`` column first when there are several
+        schedules), in blocks of rows, so a curve of any length streams in flat memory."""
+        from lrplan.output.table import curve_rows
+
+        fh.write((("name," if self.several else "") + "step,lr,loss\n").encode())
+        for p in self.predicted:
+            pre = f"{_csv_cell(p.schedule.name)},".encode() if self.several else b""
+            for st, lr, y in self.curve_blocks(p, block):
+                fh.write(curve_rows(st, lr, y, pre))
 
     def curve_csv(self) -> str:
-        """The predicted curves: ``step,lr,loss`` (a ``name`` column first when there are several schedules)."""
-        buf = io.StringIO()
-        buf.write(("name," if self.several else "") + "step,lr,loss\n")
-        for p in self.predicted:
-            if p.steps is None or p.loss is None:
-                continue
-            pre = f"{_csv_cell(p.schedule.name)}," if self.several else ""
-            lrq = p.schedule.lr[p.steps]
-            buf.write("".join(f"{pre}{s},{lr:.9g},{v:.6f}\n"
-                              for s, lr, v in zip(p.steps.tolist(), lrq.tolist(), p.loss.tolist())))
-        return buf.getvalue()
+        """:meth:`write_curve` as a string."""
+        buf = io.BytesIO()
+        self.write_curve(buf)
+        return buf.getvalue().decode()
 
 
 def parse_steps(text: str) -> list[int]:
@@ -118,14 +161,14 @@ def load_schedules(specs: Sequence[str | Path] = (), lr_tables: Sequence[str | P
         plan = s.schedule_plan()
         if plan.total_steps > MAX_STEPS:
             raise LrplanError(f"{p}: {plan.total_steps:,} steps is too many to predict (limit {MAX_STEPS:,})")
-        out.append(Schedule(spec_label(s), s.render().lr, plan.tokens_per_step, str(p)))
+        out.append(Schedule(spec_label(s), History.from_plan(plan), plan.tokens_per_step, str(p)))
     if lr_tables:
         from lrplan.laws.logs import read_lr_table
 
         for p in lr_tables:
             c = read_lr_table(p)
             notes += [("note", f"note: {p}: {n}") for n in c.notes]
-            out.append(Schedule(Path(p).stem, c.lr, None, str(p)))
+            out.append(Schedule(Path(p).stem, History.from_array(c.lr), None, str(p)))
     for sch, lab in zip(out, unique_labels([s.name for s in out])):
         sch.name = lab
     return out, notes
@@ -153,10 +196,12 @@ def predict_schedules(specs: Sequence[str | Path] = (), lr_tables: Sequence[str 
     messages += [("warning", f"the law is flagged: {f}") for f in res.fitted.flags]
     done: list[Predicted] = []
     invalid: list[tuple[Schedule, str]] = []
+    from lrplan.laws.fitted import EXACT_STEPS
+
     for inp in inputs:
-        detail, outside = range_detail(res, inp.lr, inp.tokens_per_step)
-        T = inp.lr.size
-        start = _first_predictable(inp.lr)
+        detail, outside = range_detail(res, inp.history, inp.tokens_per_step)
+        T = inp.history.total
+        start = inp.history.first_positive()
         if start is None or start > T - 1:
             raise LrplanError(f"{inp.source}: the LR is 0 at every step: no loss to predict")
         try:
@@ -168,10 +213,14 @@ def predict_schedules(specs: Sequence[str | Path] = (), lr_tables: Sequence[str 
             messages.append(("warning", f"{e}; not ranked"))
             continue
         messages.append(("warning", f"{inp.name}: {detail}") if outside else ("note", f"note: {inp.name}: {detail}"))
-        p = Predicted(inp, float(final))
+        p = Predicted(inp, float(final), context=detail)
         if curve:
-            p.steps = _curve_steps(inp, start, want, every, messages)
-            p.loss = _predict(res, inp, p.steps, detail)
+            qs = _curve_steps(inp, start, want, every, messages)
+            if T <= EXACT_STEPS:  # in memory, checked before anything is written
+                p.steps = qs.array()
+                p.loss = _predict(res, inp, p.steps, detail)
+            else:  # streamed by Prediction.write_curve
+                p.queries = qs
         done.append(p)
     if not done:
         more = f" (and the {len(invalid) - 1} other schedules)" if len(invalid) > 1 else ""
@@ -180,9 +229,9 @@ def predict_schedules(specs: Sequence[str | Path] = (), lr_tables: Sequence[str 
 
 
 def _curve_steps(inp: Schedule, start: int, want: list[int] | None, every: int | None,
-                 messages: list[tuple[str, str]]) -> np.ndarray:
+                 messages: list[tuple[str, str]]) -> QuerySteps:
     """The curve's rows: ``want`` (checked against the schedule), else every ``every``-th step after warmup."""
-    T = inp.lr.size
+    T = inp.history.total
     if want is not None:
         if want[-1] >= T:
             raise LrplanError(f"--steps: step {want[-1]:,} is past the end of {inp.name} ({T:,} steps, 0..{T - 1:,})")
@@ -191,28 +240,44 @@ def _curve_steps(inp: Schedule, start: int, want: list[int] | None, every: int |
             raise LrplanError(f"--steps: step {want[0]:,} of {inp.name} comes before any LR area (its LR is 0 "
                               f"{zero}); the law predicts from step {start:,} on")
         q = np.array(want, dtype=np.int64)
-        w = warmup_length(inp.lr)
+        w = inp.history.warmup_length()
         if q.min() < max(start, w):
             messages.append(("note", f"note: {inp.name}: steps before {max(start, w):,} are in the warmup, where the "
                                      "law was not fitted"))
-        return q
+        return QuerySteps(q)
     n = min(every or 1, T)
-    first = max(start, warmup_length(inp.lr))
-    q = np.arange(first, T, dtype=np.int64)
-    if n > 1:
-        q = q[(q % n == 0)]
-    return np.unique(np.concatenate([[first], q, [T - 1]]))
+    first = max(start, inp.history.warmup_length())
+    return QuerySteps.rule(first, T - 1, n)
 
 
 def _predict(res: ResolvedLaw, inp: Schedule, q: np.ndarray, context: str = "") -> np.ndarray:
     try:
         with np.errstate(all="ignore"), warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            y = np.asarray(res.fitted.predict(inp.lr, q), dtype=float)
+            y = np.asarray(res.fitted.predict_history(inp.history, q), dtype=float)
     except (ValueError, OverflowError, ZeroDivisionError) as e:
         raise LrplanError(f"{inp.source}: cannot predict with law {res.label}: {str(e).splitlines()[0][:200]}") from None
-    check_predicted(res, y, q, inp.source, context, inp.lr)
+    check_predicted(res, y, q, inp.source, context, inp.history)
     return y
+
+
+def _checked_curve(res: ResolvedLaw, p: Predicted, block: int):
+    """The streamed curve of a long run, each block checked before it is given out."""
+    from lrplan.laws.resolve import loss_floor
+
+    inp = p.schedule
+    assert p.queries is not None
+    floor = loss_floor(res, inp.history.prefix(p.queries.last + 1))  # one floor for all rows, as in memory
+    try:
+        with np.errstate(all="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            for st, lr, y in res.fitted.curve(inp.history, p.queries):
+                for i in range(0, st.size, block):
+                    s_, y_ = st[i : i + block], np.asarray(y[i : i + block], dtype=float)
+                    check_predicted(res, y_, s_, inp.source, p.context, floor=floor)
+                    yield s_, lr[i : i + block], y_
+    except (ValueError, OverflowError, ZeroDivisionError) as e:
+        raise LrplanError(f"{inp.source}: cannot predict with law {res.label}: {str(e).splitlines()[0][:200]}") from None
 
 
 def _csv_cell(s: str) -> str:

@@ -215,18 +215,28 @@ def _ratio(r: float) -> str:
     return f"{r:.2f}x" if 0.01 <= r < 1000 else f"{r:.3g}x"
 
 
-def range_check(res: ResolvedLaw, name: str, lr: "np.ndarray", tokens_per_step: int | None) -> tuple[str, bool]:
+def range_check(res: ResolvedLaw, name: str, lr: Any, tokens_per_step: int | None) -> tuple[str, bool]:
     """``(line, outside)``: ``name: `` and :func:`range_detail`."""
     detail, outside = range_detail(res, lr, tokens_per_step)
     return f"{name}: {detail}", outside
 
 
-def range_detail(res: ResolvedLaw, lr: "np.ndarray", tokens_per_step: int | None) -> tuple[str, bool]:
-    """``(text, outside)``: how a schedule compares with the law's fitted range (peak LR, length, tokens/step)."""
+def _peak_size(lr: Any) -> tuple[float, int]:
+    """The largest LR and the number of updates of an LR array or a :class:`~lrplan.laws.history.History`."""
+    from lrplan.laws.history import History
+
+    if isinstance(lr, History):
+        return lr.peak(), lr.total
+    return float(lr.max()), int(lr.size)
+
+
+def range_detail(res: ResolvedLaw, lr: Any, tokens_per_step: int | None) -> tuple[str, bool]:
+    """``(text, outside)``: how a schedule (its LR array or :class:`~lrplan.laws.history.History`) compares with
+    the law's fitted range (peak LR, length, tokens/step)."""
     rng = law_range(res.meta)
     parts: list[str] = []
     outside = False
-    peak = float(lr.max())
+    peak, size = _peak_size(lr)
     lo_hi = rng.get("peak_lr_range")
     if lo_hi and lo_hi[0] < lo_hi[1]:  # fitted on runs of several peak LRs
         r_lo, r_hi = peak / lo_hi[0], peak / lo_hi[1]
@@ -238,9 +248,9 @@ def range_detail(res: ResolvedLaw, lr: "np.ndarray", tokens_per_step: int | None
         outside |= not (1 / PEAK_TOLERANCE <= r <= PEAK_TOLERANCE)
     if "steps" in rng:
         last = rng["steps"][1]
-        r = lr.size / max(1, last + 1)
-        parts.append(f"length {lr.size:,} steps = {_ratio(r)} its longest fitted curve ({last + 1:,})")
-        outside |= r > LENGTH_TOLERANCE or lr.size <= rng["steps"][0]
+        r = size / max(1, last + 1)
+        parts.append(f"length {size:,} steps = {_ratio(r)} its longest fitted curve ({last + 1:,})")
+        outside |= r > LENGTH_TOLERANCE or size <= rng["steps"][0]
     if "tokens_per_step" in rng and tokens_per_step:
         r = tokens_per_step / rng["tokens_per_step"]
         parts.append(f"{tokens_per_step:,} tokens/step = {_ratio(r)} its {rng['tokens_per_step']:,}")
@@ -251,19 +261,23 @@ def range_detail(res: ResolvedLaw, lr: "np.ndarray", tokens_per_step: int | None
     return f"{'; '.join(parts)}{tail}", outside
 
 
-
-def _first_predictable(lr: "np.ndarray") -> int | None:
-    import numpy as np
-
-    nz = np.flatnonzero(lr > 0)
-    return int(nz[0]) if nz.size else None
-
-
 class OutsideLaw(LrplanError):
     """The law gives no plausible loss for the schedule (:func:`check_predicted`): it cannot evaluate it."""
 
 
-def loss_floor(res: ResolvedLaw, lr: "np.ndarray | None" = None) -> float:
+class _Lazy:
+    """An LR array computed only if a law's ``loss_bound`` reads it (``np.asarray``)."""
+
+    def __init__(self, make: Any) -> None:
+        self._make = make
+
+    def __array__(self, dtype: Any = None, copy: Any = None) -> "np.ndarray":
+        import numpy as np
+
+        return np.asarray(self._make(), dtype=dtype)
+
+
+def loss_floor(res: ResolvedLaw, lr: Any = None, exact_steps: int | None = None) -> float:
     """A loss below which the law's prediction cannot come from a schedule within its fitted peak LR (0 if the
     peak is not recorded): the law's own ``loss_bound`` (:class:`~lrplan.laws.base.LawSpec`; e.g. multi-power
     ``L0 - B * peak**kappa``), given this schedule's LR.  A prediction below the floor comes from the law's terms
@@ -272,17 +286,28 @@ def loss_floor(res: ResolvedLaw, lr: "np.ndarray | None" = None) -> float:
     peak = rng["peak_lr_range"][1] if "peak_lr_range" in rng else rng.get("peak_lr")
     if peak is None:
         return 0.0
+    from lrplan.laws.history import History
+
+    if isinstance(lr, History):  # a short run's every LR; a long run's samples (exact for monotone phases)
+        from lrplan.laws.fitted import EXACT_STEPS
+
+        lr = _Lazy(lr.array if lr.total <= (EXACT_STEPS if exact_steps is None else exact_steps) else lr.sample)
     return max(res.fitted.law_spec.loss_bound(res.fitted.params, peak, lr), 0.0)
 
 
 def check_predicted(res: ResolvedLaw, y: "np.ndarray", q: "np.ndarray", what: str, context: str = "",
-                    lr: "np.ndarray | None" = None) -> None:
-    """Raise :class:`OutsideLaw` unless every predicted loss is finite and at least :func:`loss_floor`."""
+                    lr: Any = None, floor: float | None = None, exact_steps: int | None = None) -> None:
+    """Raise :class:`OutsideLaw` unless every predicted loss is finite and at least :func:`loss_floor` (of the
+    LR array or :class:`~lrplan.laws.history.History` ``lr`` up to the last step of ``q``; or ``floor``)."""
     import numpy as np
 
+    from lrplan.laws.history import History
     from lrplan.laws.logs import MAX_LOSS
 
-    floor = loss_floor(res, None if lr is None else lr[: int(np.max(q)) + 1])
+    if floor is None:
+        last = int(np.max(q)) + 1
+        floor = loss_floor(res, None if lr is None else lr.prefix(last) if isinstance(lr, History) else lr[:last],
+                           exact_steps)
     bad = _not_a_loss(y) | (y < floor)
     if bad.any():
         k = int(np.argmax(bad))
@@ -300,31 +325,74 @@ def check_predicted(res: ResolvedLaw, y: "np.ndarray", q: "np.ndarray", what: st
 
 
 
+class Predictor:
+    """A law's predictor for ``lrplan plan``: ``predictor(lr, steps)`` for a per-step LR array (as before), and
+    :meth:`history` for a run given as a :class:`~lrplan.laws.history.History`. With a resolved law (``res``)
+    every prediction is checked (:func:`check_predicted`: raises :class:`LrplanError` where the law cannot
+    evaluate the schedule); a bare :class:`~lrplan.laws.FittedLaw` (``lrplan.plan(spec, law=fitted)``) is not."""
+
+    def __init__(self, fitted: "FittedLaw", res: ResolvedLaw | None = None, name: str = "", detail: str = ""):
+        self.fitted, self.res, self.name, self.detail = fitted, res, name, detail
+
+    def __call__(self, lr: "np.ndarray", q: "np.ndarray") -> "np.ndarray":
+        import numpy as np
+
+        with np.errstate(all="ignore"):
+            y = np.asarray(self.fitted.predict(lr, q), dtype=float)
+        if self.res is not None:
+            check_predicted(self.res, y, np.asarray(q), self.name, self.detail, lr)
+        return y
+
+    def history(self, hist: Any, q: "np.ndarray", exact_steps: int | None = None) -> "np.ndarray":
+        """The loss at steps ``q`` of ``hist``: from its per-step LR array when it has at most ``exact_steps``
+        updates (the same numbers as :meth:`__call__`), else from the law's sampled evaluation."""
+        import numpy as np
+
+        q = np.asarray(q, dtype=np.int64)
+        with np.errstate(all="ignore"):
+            y = np.asarray(self.fitted.predict_history(hist, q, exact_steps), dtype=float)
+        if self.res is not None:
+            check_predicted(self.res, y, q, self.name, self.detail, hist, exact_steps=exact_steps)
+        return y
+
+    def finals(self, hists: list, exact_steps: int | None = None) -> "list[np.ndarray | Exception]":
+        """:meth:`history` at the last step of each run (many runs at once); per run the loss (an array of one)
+        or the :class:`LrplanError` its check raised."""
+        import numpy as np
+
+        with np.errstate(all="ignore"):
+            y = np.asarray(self.fitted.predict_finals(hists, exact_steps), dtype=float)
+        out: list = []
+        for h, v in zip(hists, y):
+            q = np.array([h.total - 1])
+            try:
+                if self.res is not None:
+                    check_predicted(self.res, np.array([v]), q, self.name, self.detail, h, exact_steps=exact_steps)
+                out.append(np.array([v]))
+            except LrplanError as e:
+                out.append(e)
+        return out
+
+
 def predictor_for(law: str | None, spec: Any, required: bool):
-    """``(predict(lr, steps), label, warning)`` for ``--law FILE|builtin:NAME`` or the built-in default law
-    (``lrplan plan`` and :func:`lrplan.plan`); ``(None, None, None)`` if the law cannot be resolved and none was
-    required. ``predict`` raises :class:`LrplanError` where the law cannot evaluate the schedule
-    (:func:`check_predicted`). ``warning``: a plain line saying how far ``spec`` is outside the law's fitted
-    range (``None`` when it is inside), for the caller to print."""
+    """``(predict, label, warning)`` for ``--law FILE|builtin:NAME`` or the built-in default law (``lrplan plan``
+    and :func:`lrplan.plan`): ``predict`` is a checked :class:`Predictor`; ``(None, None, None)`` if the law
+    cannot be resolved and none was required. ``predict`` raises :class:`LrplanError` where the law cannot
+    evaluate the schedule (:func:`check_predicted`). ``warning``: a plain line saying how far ``spec`` is outside
+    the law's fitted range (``None`` when it is inside), for the caller to print."""
     try:
         res = resolve_law(law)
     except LrplanError:
         if required:
             raise
         return None, None, None
+    from lrplan.laws.history import History
+
     name = spec.name or "the plan"
     detail, outside = "", False
     try:
-        detail, outside = range_detail(res, spec.render().lr, spec.schedule_plan().tokens_per_step)
+        detail, outside = range_detail(res, History.from_plan(spec.schedule_plan()), spec.schedule_plan().tokens_per_step)
     except LrplanError:
         pass
     warning = f"law {res.label}: {name}: {detail}" if outside else None
-    import numpy as np
-
-    def predict(lr: "np.ndarray", q: "np.ndarray") -> "np.ndarray":
-        with np.errstate(all="ignore"):
-            y = np.asarray(res.fitted.predict(lr, q), dtype=float)
-        check_predicted(res, y, np.asarray(q), name, detail, lr)
-        return y
-
-    return predict, res.label, warning
+    return Predictor(res.fitted, res, name, detail), res.label, warning

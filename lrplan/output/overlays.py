@@ -40,8 +40,8 @@ def loss_series(specs: "list[Spec]", width: int, x: str, law: Optional[str]) -> 
     import numpy as np
 
     from lrplan.errors import LrplanError
+    from lrplan.laws.history import History
     from lrplan.laws.resolve import check_predicted, law_description, range_check, resolve_law
-    from lrplan.laws import warmup_length
     from lrplan.output.plot import SAMPLES_PER_COLUMN, Series, sample_steps
     from lrplan.spec.labels import spec_label, unique_labels
 
@@ -51,19 +51,19 @@ def loss_series(specs: "list[Spec]", width: int, x: str, law: Optional[str]) -> 
     out = []
     for s, lab in zip(specs, unique_labels([spec_label(s) for s in specs])):
         plan = s.schedule_plan()
-        lr = s.render().lr
-        line, outside = range_check(res, lab, lr, plan.tokens_per_step)
+        hist = History.from_plan(plan)  # never rendered: only the plotted steps are predicted
+        line, outside = range_check(res, lab, hist, plan.tokens_per_step)
         if outside:
             warnings.append(line)
-        first = max(warmup_length(lr), int(np.argmax(lr > 0)))
+        first = max(hist.warmup_length(), hist.first_positive() or 0)
         steps = sample_steps(plan, SAMPLES_PER_COLUMN * width)
         steps = steps[steps >= first]
         if not steps.size:
             continue
         with np.errstate(all="ignore"):
-            y = np.asarray(res.fitted.predict(lr, steps), dtype=np.float64)
+            y = np.asarray(res.fitted.predict_history(hist, steps), dtype=np.float64)
         try:  # the same refusal as predict/plan: no curve where the law's terms outgrow their range
-            check_predicted(res, y, steps, lab, lr=lr)
+            check_predicted(res, y, steps, lab, lr=hist)
         except LrplanError as e:
             warnings.append(f"no loss curve: {e}")
             continue

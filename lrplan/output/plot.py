@@ -480,16 +480,15 @@ def sparkline(plan: "SchedulePlan", width: int = 60) -> str:
 
 def prediction_plot(res: "Prediction", width: int, height: int, color: bool) -> str:
     """``lrplan predict --plot``: the predicted loss of each schedule against step, overlaid (from the end of
-    its warmup, where predictions start), so a comparison reads at a glance."""
-    from lrplan.laws.warmup import warmup_length
-
+    its warmup, where predictions start), so a comparison reads at a glance. Only the plotted steps are
+    predicted (:meth:`lrplan.laws.FittedLaw.predict_history`: a long run is never rendered)."""
     series = []
     for p in res.predicted:
-        lr = p.schedule.lr
-        first = max(warmup_length(lr), int(np.argmax(lr > 0)))
-        steps = np.unique(np.linspace(first, lr.size - 1, SAMPLES_PER_COLUMN * width).round().astype(np.int64))
+        hist = p.schedule.history
+        first = max(hist.warmup_length(), hist.first_positive() or 0)
+        steps = np.unique(np.linspace(first, hist.total - 1, SAMPLES_PER_COLUMN * width).round().astype(np.int64))
         with np.errstate(all="ignore"):
-            y = np.asarray(res.law.fitted.predict(lr, steps), dtype=np.float64)
+            y = np.asarray(res.law.fitted.predict_history(hist, steps), dtype=np.float64)
         ok = np.isfinite(y)
         series.append(Series(p.schedule.name, steps[ok].astype(np.float64), y[ok]))
     return plot_series(series, width, height, color=color, x_label="step", y_label="predicted loss",

@@ -125,6 +125,35 @@ def write_table(plan: SchedulePlan, fh: BinaryIO, fmt: TableFormat = "csv", ever
         fh.write(data)
 
 
+def _runs_matrix(x: np.ndarray, fmt) -> np.ndarray:
+    """``fmt(x)``, formatting each run of equal values once (a stable phase costs nothing)."""
+    n = x.size
+    if n == 0:
+        return fmt(x)
+    starts = np.flatnonzero(np.concatenate(([True], x[1:] != x[:-1])))
+    if starts.size * 2 > n:
+        return fmt(x)
+    return np.repeat(fmt(x[starts]), np.diff(np.append(starts, n)), axis=0)
+
+
+def curve_rows(steps: np.ndarray, lr: np.ndarray, loss: np.ndarray, prefix: bytes = b"") -> bytes:
+    """Rows ``[prefix]step,lr,loss`` of a predicted loss curve, byte for byte what
+    ``f"{prefix}{s},{lr:.9g},{loss:.6f}\n"`` gives row by row (``lrplan predict -o``), formatted as whole
+    columns (:mod:`lrplan.output.fixedfmt`)."""
+    from lrplan.output.fixedfmt import f6_matrix, g9_matrix
+
+    steps = np.asarray(steps, dtype=np.int64)
+    if steps.size == 0:
+        return b""
+    if b"\0" in prefix:  # a NUL would be taken for padding: format row by row
+        return "".join(f"{prefix.decode()}{s},{v:.9g},{y:.6f}\n" for s, v, y in
+                       zip(steps.tolist(), np.asarray(lr).tolist(), np.asarray(loss).tolist())).encode()
+    parts: list = [prefix] if prefix else []
+    parts += [int_matrix(steps), b",", _runs_matrix(np.asarray(lr, dtype=np.float64), g9_matrix), b",",
+              f6_matrix(np.asarray(loss, dtype=np.float64)), b"\n"]
+    return join_rows(parts)
+
+
 @contextlib.contextmanager
 def atomic_output(path: str | None, inputs: "tuple[str | Path | None, ...] | list" = ()) -> Iterator[BinaryIO]:
     """Open ``path`` for binary writing so that a failure never leaves a half-written file: write a temporary

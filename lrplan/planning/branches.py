@@ -14,10 +14,12 @@ from typing import Any, Callable, Optional
 
 import numpy as np
 
-from lrplan.errors import spec_error
+from lrplan.errors import LrplanError, spec_error
 from lrplan.spec.models import Replace, Spec
 
-Predictor = Callable[[np.ndarray, np.ndarray], np.ndarray]  # (per-step LR, query steps) -> loss
+Predictor = Callable[[np.ndarray, np.ndarray], np.ndarray]
+"""(per-step LR, query steps) -> loss; a law's :class:`lrplan.laws.resolve.Predictor` also reads runs as
+:class:`lrplan.laws.history.History` (no rendering; see :mod:`lrplan.planning.losses`)."""
 
 
 @dataclass
@@ -39,8 +41,9 @@ class Checkpoint:
     predicted_loss: dict[str, float] = field(default_factory=dict)
 
 
-def budget_spec(spec: Spec, length: Any, schedule: dict[str, Any]) -> Spec:
-    """A single-budget spec with the same tokens per step / batch schedule and model as ``spec``."""
+def budget_spec(spec: Spec, length: Any, schedule: dict[str, Any], base: "Spec | None" = None) -> Spec:
+    """A single-budget spec with the same tokens per step / batch schedule and model as ``spec``. ``base``:
+    :func:`single_budget` of ``spec``, for many budgets (deriving from it does not re-read the whole list)."""
     if length.unit == "tokens":
         budget: dict[str, Any] = {"tokens": int(length.value)}
     elif length.unit == "samples":
@@ -48,15 +51,39 @@ def budget_spec(spec: Spec, length: Any, schedule: dict[str, Any]) -> Spec:
     else:
         budget = {"steps": int(length.value)}
     budget["budgets"] = None
+    if base is not None:
+        budget.setdefault("steps", None)
+        budget.setdefault("tokens", None)
     if spec.budget.batch_schedule is not None:  # changes after this budget do not apply
         clock = spec.budget.make_clock()
-        horizon = budget["tokens"] if "tokens" in budget else int(clock.tokens_before(budget["steps"]))
-        written = spec.model_dump(mode="json", by_alias=True, exclude_none=True)["budget"].get("batch_schedule")
+        horizon = budget["tokens"] if budget.get("tokens") is not None else int(clock.tokens_before(budget["steps"]))
+        written = _written_batches(spec)
         if written:
             keep = [i == 0 or bp.tokens(spec.budget.seq_len, clock) < horizon
                     for i, bp in enumerate(spec.budget.batch_schedule)]
             budget["batch_schedule"] = [bp for bp, k in zip(written, keep) if k]
-    return spec.derive(budget=budget, schedule=Replace(schedule))
+    return (base or spec).derive(budget=budget, schedule=Replace(schedule))
+
+
+def _written_batches(spec: Spec) -> Any:
+    return spec.model_dump(mode="json", by_alias=True, exclude_none=True)["budget"].get("batch_schedule")
+
+
+def single_budget(spec: Spec) -> Spec:
+    """``spec`` without its list of budgets (its last budget as the one budget): what :func:`budget_spec`
+    derives each budget's spec from when there are many (the whole list is validated once, not per budget)."""
+    last = (spec.budget.budgets or [None])[-1]
+    if last is None or getattr(last, "unit", None) == "percent":
+        return spec
+    one: dict[str, Any] = {"budgets": None}
+    if last.unit in ("tokens", "samples"):
+        one["tokens"] = int(last.value) * ((spec.budget.seq_len or 1) if last.unit == "samples" else 1)
+    else:
+        one["steps"] = int(last.value)
+    try:
+        return spec.derive(budget=one)
+    except LrplanError:  # pragma: no cover - the full spec validated; keep deriving from it
+        return spec
 
 
 def _sched(spec: Spec) -> dict[str, Any]:
@@ -67,7 +94,8 @@ def wsd_branch_specs(spec: Spec) -> list[Spec]:
     """For ``kind: wsd`` with budgets: the full WSD run (trunk + this budget's decay) for every budget."""
     sched = _sched(spec)
     sched["kind"] = "wsd"
-    return [budget_spec(spec, length, sched) for length in spec.budget.budgets or []]
+    base = single_budget(spec)
+    return [budget_spec(spec, length, sched, base) for length in spec.budget.budgets or []]
 
 
 def cosine_specs(spec: Spec) -> list[Spec]:
@@ -75,7 +103,8 @@ def cosine_specs(spec: Spec) -> list[Spec]:
     s = spec.schedule
     base = {"kind": "cosine", "peak_lr": s.peak_lr, "min_lr": getattr(s, "floor", 0.0), "warmup": str(s.warmup),
             "warmup_shape": s.warmup_shape, "warmup_init_lr": s.warmup_init_lr}
-    return [budget_spec(spec, length, dict(base)) for length in spec.budget.budgets or []]
+    one = single_budget(spec)
+    return [budget_spec(spec, length, dict(base), one) for length in spec.budget.budgets or []]
 
 
 def percent_warmup(spec: Spec) -> bool:

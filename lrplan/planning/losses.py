@@ -1,15 +1,35 @@
 """Predicted losses of a plan's checkpoints (WSD, WSD-S, cosine per budget) with a loss law, and
-``--optimize``: the decay fraction and shape per budget with the lowest predicted loss."""
+``--optimize``: the decay fraction and shape per budget with the lowest predicted loss.
+
+A law's :class:`~lrplan.laws.resolve.Predictor` reads each run as a :class:`~lrplan.laws.history.History`, never
+rendered: a run of at most :data:`PLAN_EXACT_STEPS` updates is predicted from its per-step LRs (the numbers
+``lrplan plan`` always gave), a longer one from the law's sampled cells, whose cost does not grow with the run.
+The WSD branches share the trunk (warmup and stable phase): each branch is the trunk's first steps followed by
+its own decay, so the trunk's sums are computed once (:meth:`~lrplan.laws.history.History.prefix`). ``--optimize``
+scores its candidates with the sampled cells (a WSD-S candidate is the run chosen so far followed by a stable
+stretch and the candidate decay, built as the WSD-S family lays it out), so its cost is linear in the number of
+budgets, and gives each winner's loss as :func:`predictions` would.
+
+A plain ``predict(lr, steps)`` callable (any function of the per-step LR array) is also accepted: each run is
+then rendered and every candidate built from its spec, as before.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
-from lrplan.errors import LrplanError
-from lrplan.planning.branches import Checkpoint, Predictor, budget_spec, cosine_specs, wsd_branch_specs
+from lrplan.errors import LrplanError, spec_error
+from lrplan.laws.history import History, Piece
+from lrplan.planning.branches import (Checkpoint, Predictor, budget_spec, cosine_specs, single_budget,
+                                     wsd_branch_specs)
 from lrplan.spec.models import Spec
+
+PLAN_EXACT_STEPS = 1 << 16
+"""Runs of at most this many updates are predicted from their per-step LR array (as ``lrplan plan`` always did);
+longer runs by the law's sampled evaluation (:meth:`lrplan.laws.FittedLaw.predict_history`)."""
 
 
 @dataclass
@@ -31,20 +51,63 @@ def _finite(v: float, what: str) -> float:
     return float(v)
 
 
-def _predict_final(predict: Predictor, plan) -> float:
+def _loss(predict: Any, hist: History, q: np.ndarray, exact_steps: int | None = None) -> np.ndarray:
+    """The law's (checked) loss at steps ``q`` of a run: a :class:`~lrplan.laws.resolve.Predictor` reads the
+    history (per update for a run of at most ``exact_steps``, default :data:`PLAN_EXACT_STEPS`, updates); a
+    plain ``predict(lr, steps)`` the rendered LRs."""
+    q = np.asarray(q, dtype=np.int64)
+    exact_steps = PLAN_EXACT_STEPS if exact_steps is None else exact_steps
+    if hasattr(predict, "history"):
+        return np.asarray(predict.history(hist, q, exact_steps), dtype=float)
+    return np.asarray(predict(hist.array(), q), dtype=float)
+
+
+def _final(predict: Any, hist: History, exact_steps: int | None = None) -> float:
     """Predicted loss after the run's last update."""
-    n = plan.total_steps
-    return _finite(float(predict(plan.render().lr, np.array([n - 1]))[0]), f"a run of {n:,} steps")
+    n = hist.total
+    return _finite(float(_loss(predict, hist, np.array([n - 1]), exact_steps)[0]), f"a run of {n:,} steps")
+
+
+def _predict_final(predict: Predictor, plan) -> float:
+    """Predicted loss after the last update of a :class:`~lrplan.schedules.render.SchedulePlan`."""
+    return _final(predict, History.from_plan(plan))
+
+
+def on_trunk(trunk: History, plan) -> History | None:
+    """``plan``'s run as the first steps of ``trunk`` followed by ``plan``'s last segment (its decay), if its
+    earlier segments are the trunk's (same phases and boundaries, the same LRs at their ends and at a few steps
+    inside); ``None`` otherwise."""
+    dec = plan.segments[-1]
+    own = plan.segments[:-1]
+    if not own or dec.start > trunk.total or len(own) > len(trunk.pieces):
+        return None
+    for s, t in zip(own, trunk.pieces):
+        if s.start != t.start or s.phase != t.phase or not (s.end == t.end or (s is own[-1] and s.end <= t.end)):
+            return None
+    pts = np.unique(np.concatenate([np.linspace(s.start, s.end - 1, 5).round().astype(np.int64) for s in own]))
+    if not np.array_equal(trunk.lr_at(pts), History.from_plan(plan).lr_at(pts)):
+        return None
+    return trunk.prefix(dec.start).then([Piece(dec.phase, dec.start, dec.end, dec.fn)], plan.total_steps)
+
+
+def trunk_histories(plans: list) -> list[History]:
+    """Each WSD branch's run as the shared trunk's first steps followed by its own decay (:func:`on_trunk`), so
+    the trunk's sums are computed once for all branches; the trunk is the longest branch's warmup and stable
+    phase. A branch that does not fit it keeps its own plan."""
+    if not plans:
+        return []
+    longest = max(plans, key=lambda p: p.segments[-1].start)
+    trunk = History.from_plan(longest).prefix(longest.segments[-1].start)
+    return [on_trunk(trunk, p) or History.from_plan(p) for p in plans]
 
 
 def predictions(spec: Spec, cps: list[Checkpoint], predict: Predictor) -> None:
     """Fill ``predicted_loss`` of each checkpoint for WSD, WSD-S and cosine-per-budget."""
     kind = spec.schedule.kind
     if kind == "wsd-s":
-        plan = spec.schedule_plan()
-        lr = plan.render().lr
+        hist = History.from_plan(spec.schedule_plan())
         q = np.array([c.checkpoint_step - 1 for c in cps])
-        for c, v in zip(cps, predict(lr, q)):
+        for c, v in zip(cps, _loss(predict, hist, q)):
             c.predicted_loss["WSD-S"] = _finite(float(v), f"WSD-S checkpoint {c.index}")
         branches = wsd_branch_specs(_as_wsd(spec))
     else:
@@ -53,15 +116,27 @@ def predictions(spec: Spec, cps: list[Checkpoint], predict: Predictor) -> None:
         if wsds is not None:
             plan = wsds.schedule_plan()
             decs = [s for s in plan.segments if s.phase.startswith("decay")]
-            vals = predict(plan.render().lr, np.array([s.end - 1 for s in decs]))
+            vals = _loss(predict, History.from_plan(plan), np.array([s.end - 1 for s in decs]))
             for c, v in zip(cps, vals):
                 c.predicted_loss["WSD-S"] = _finite(float(v), f"WSD-S checkpoint {c.index}")
-    for c, b in zip(cps, branches):
-        p = b.schedule_plan()
-        c.predicted_loss["WSD"] = _predict_final(predict, p)
-    for c, b in zip(cps, cosine_specs(spec)):
-        p = b.schedule_plan()
-        c.predicted_loss["cosine"] = _predict_final(predict, p)
+    wsd = trunk_histories([b.schedule_plan() for b in branches])
+    cos = [History.from_plan(b.schedule_plan()) for b in cosine_specs(spec)]
+    for c, v in zip(cps, _finals(predict, wsd)):
+        c.predicted_loss["WSD"] = v
+    for c, v in zip(cps, _finals(predict, cos)):
+        c.predicted_loss["cosine"] = v
+
+
+def _finals(predict: Any, hists: list[History]) -> list[float]:
+    """:func:`_final` of each run (a law's predictor does them all at once; the first failure is raised)."""
+    if not hasattr(predict, "finals"):
+        return [_final(predict, h) for h in hists]
+    out = []
+    for h, v in zip(hists, predict.finals(hists, PLAN_EXACT_STEPS)):
+        if isinstance(v, Exception):
+            raise v
+        out.append(_finite(float(v[0]), f"a run of {h.total:,} steps"))
+    return out
 
 
 def _as_wsd(spec: Spec) -> Spec:
@@ -85,33 +160,146 @@ def optimize(spec: Spec, cps: list[Checkpoint], predict: Predictor,
     WSD: each branch on its own. WSD-S: greedily in budget order, earlier choices fixed (they shape the run)."""
     base = spec.model_dump(mode="json", by_alias=True, exclude_none=True)
     kind = base["schedule"]["kind"]
+    fast = hasattr(predict, "history")
+    run = _WsdsRun(spec) if kind == "wsd-s" and fast else None
+    one = single_budget(spec) if kind == "wsd" else None
+    trunk: list[History] = []
     out: list[Optimized] = []
     chosen: list[tuple[float, str]] = []
     for i, cp in enumerate(cps):
-        best: tuple[float, float, str] | None = None
+        best: tuple[float, float, str, Any] | None = None
         spec_loss = cp.predicted_loss.get("WSD-S" if kind == "wsd-s" else "WSD")
         for f in fractions:
             for shape in shapes:
                 try:
                     if kind == "wsd":
                         sched = dict(base["schedule"], decay=f"{f * 100:g}%", decay_shape=shape)
-                        p = budget_spec(spec, spec.budget.budgets[i], sched).schedule_plan()
-                        loss = _predict_final(predict, p)
+                        p = budget_spec(spec, spec.budget.budgets[i], sched, one).schedule_plan()
+                        hist = _branch(trunk, p) if fast else History.from_plan(p)
+                        loss = _final(predict, hist, 0 if fast else None)
+                    elif run is not None:
+                        hist = run.candidate(i, f, shape)
+                        loss = _finite(float(_loss(predict, hist, np.array([hist.total - 1]), 0)[0]),
+                                       f"a WSD-S run of {hist.total:,} steps")
                     else:
+                        hist = None
                         loss = _wsds_loss_with(spec, base, chosen + [(f, shape)], i, predict)
                 except LrplanError:
                     continue
                 if best is None or loss < best[0]:
-                    best = (loss, f, shape)
+                    best = (loss, f, shape, hist)
         if best is None:
             if kind == "wsd-s":  # later decays are laid out after this one: the greedy search cannot go on
                 break
             continue
         chosen.append((best[1], best[2]))
+        loss = best[0]
+        if fast:  # the winner's loss as predictions() gives it (per update for a short run)
+            hist = best[3]
+            loss = _finite(float(_loss(predict, hist, np.array([hist.total - 1]))[0]), f"a run of {hist.total:,} steps")
+            if run is not None:
+                run.choose(i, best[1], best[2])
         if spec_loss is None:  # pragma: no cover - predictions() always fills it
             continue
-        out.append(Optimized(i + 1, best[1], best[2], best[0], spec_loss))
+        out.append(Optimized(i + 1, best[1], best[2], loss, spec_loss))
     return out
+
+
+def _branch(trunk: list[History], plan) -> History:
+    """A WSD candidate branch on the trunk of the first candidate (:func:`on_trunk`)."""
+    if not trunk:
+        trunk.append(History.from_plan(plan).prefix(plan.segments[-1].start))
+    return on_trunk(trunk[0], plan) or History.from_plan(plan)
+
+
+class _WsdsRun:
+    """The WSD-S run of ``--optimize``, laid out budget by budget exactly as
+    :meth:`lrplan.schedules.wsd.WsdS.build` lays it out (positions ``C_i = (B_i - d_i) + sum_{j<=i} d_j``, a
+    re-warmup from the previous decay's last LR, the decay shape per budget, the token clock mapped to steps),
+    so a candidate for budget ``i`` is the run chosen so far plus three segments: O(1) per candidate."""
+
+    def __init__(self, spec: Spec) -> None:
+        from lrplan.schedules.segments import Timeline
+
+        self.spec = spec
+        self.sched = spec.schedule
+        self.ctx = spec.context()
+        self.budgets = list(self.ctx.budgets or [])
+        self.w = self.sched.warmup_steps(self.ctx)
+        self.rw = self.ctx.steps(self.sched.rewarmup, ("schedule", "rewarmup"))
+        self.tl = Timeline()  # clock units (steps, or tokens on the token clock)
+        self.done_decay = 0
+        self.prev_branch = 0
+        self.hist: History | None = None  # the chosen run, in steps
+        self._last: tuple | None = None
+
+    def _layout(self, i: int, f: float, shape: str):
+        from lrplan.schedules.segments import Segment, constant, ramp
+        from lrplan.schedules.shapes import warmup_fn
+        from lrplan.spec.units import Length
+
+        ctx, sc = self.ctx, self.sched
+        b = self.budgets[i]
+        d = ctx.steps(Length(float(f"{f * 100:g}"), "percent"), ("schedule", "decay"), base=b)
+        if d < 1:
+            raise spec_error(("schedule", "decay"), f"the decay for budget {i + 1} ({b} steps) is shorter than one step")
+        branch = b - d
+        stable = branch - self.prev_branch
+        start = branch + self.done_decay
+        need = self.w if i == 0 else self.rw
+        if stable < need:
+            raise spec_error(("budget", "budgets", i), f"budget {i + 1} leaves {stable} stable steps before its decay")
+        segs: list = []
+        pos = self.tl.end
+
+        def add(phase: str, length: int, make) -> None:
+            nonlocal pos
+            if length > 0:
+                segs.append(Segment(phase, pos, pos + length, make(pos, length)))
+                pos += length
+
+        if i == 0:
+            add("warmup", self.w, ramp(warmup_fn(sc.warmup_shape), sc.warmup_init_lr, sc.peak_lr))
+            add("stable", stable - self.w, constant(sc.peak_lr))
+        else:
+            prev = self.tl.segments[-1]
+            last = float(prev.fn(np.array([prev.end - 1], dtype=np.int64))[0])
+            add("rewarmup", self.rw, ramp(warmup_fn("linear"), last, sc.peak_lr))
+            add("stable", stable - self.rw, constant(sc.peak_lr))
+        shaped = sc if shape == sc.decay_shape else sc.model_copy(update={"decay_shape": shape})
+        add(f"decay{i + 1}", d, ramp(shaped.decay_fn(ctx, sc.floor, d), sc.peak_lr, sc.floor))
+        return segs, d, branch, start
+
+    def _to_steps(self, segs: list, total: int) -> tuple[list[Piece], int]:
+        if self.ctx.unit != "tokens":
+            return [Piece(s.phase, s.start, s.end, s.fn) for s in segs], segs[-1].end
+        from lrplan.spec.models import _tokens_to_steps
+
+        mapped, _ = _tokens_to_steps(segs, total, self.ctx.clock)
+        return [Piece(s.phase, s.start, s.end, s.fn) for s in mapped], (mapped[-1].end if mapped else 0)
+
+    def candidate(self, i: int, f: float, shape: str) -> History:
+        """The run through checkpoint ``i`` with decay ``i`` of fraction ``f`` and ``shape``, cut at it."""
+        segs, d, branch, start = self._layout(i, f, shape)
+        last = i + 1 == len(self.budgets)
+        total = start + d + (0 if last else d)  # an earlier checkpoint ends its decay as inside the whole run
+        pieces, end = self._to_steps(segs, total)
+        if not pieces or end <= (self.hist.total if self.hist is not None else 0):
+            raise LrplanError(f"budget {i + 1}: the decay has no update")
+        base = self.hist if self.hist is not None else History([], 0)
+        h = base.then(pieces, end, share=False)  # a candidate's work dies with it
+        self._last = (i, f, shape, segs, d, branch, h)
+        return h
+
+    def choose(self, i: int, f: float, shape: str) -> None:
+        if self._last is None or self._last[:3] != (i, f, shape):
+            self.candidate(i, f, shape)
+        assert self._last is not None
+        _, _, _, segs, d, branch, h = self._last
+        self.tl.segments.extend(segs)
+        self.done_decay += d
+        self.prev_branch = branch
+        self.hist = h
 
 
 def _wsds_loss_with(spec: Spec, base: dict, choices: list[tuple[float, str]], i: int, predict: Predictor) -> float:
@@ -127,5 +315,5 @@ def _wsds_loss_with(spec: Spec, base: dict, choices: list[tuple[float, str]], i:
     sp = sp.with_schedule(sp.schedule.with_decays(decays, probe_tail=not last))
     plan = sp.schedule_plan()
     end = next(s.end for s in plan.segments if s.phase == f"decay{i + 1}")  # checkpoint i, as in the whole run
-    lr = plan.render().lr[:end]
-    return _finite(float(predict(lr, np.array([end - 1]))[0]), f"a WSD-S run of {end:,} steps")
+    hist = History.from_plan(plan).prefix(end)
+    return _finite(float(_loss(predict, hist, np.array([end - 1]))[0]), f"a WSD-S run of {end:,} steps")

@@ -65,7 +65,9 @@ def plan(spec: "Spec | str | dict", law: Any = None, optimize: bool = False) -> 
         from lrplan.laws import FittedLaw
 
         if isinstance(law, FittedLaw):
-            predict, name = law.predict, law.law
+            from lrplan.laws.resolve import Predictor
+
+            predict, name = Predictor(law), law.law  # unchecked, as law.predict
         else:
             from lrplan.laws.resolve import predictor_for
 
