@@ -790,6 +790,9 @@ def main() -> None:
     bad = set(keys) - set(KEYS)
     if bad:
         raise SystemExit(f"unknown cost key(s) {sorted(bad)}; choose from {KEYS}")
+    if "predict" in keys and "render" not in keys:  # predict's target is a ratio to render of the same rows
+        keys.append("render")
+    keys = sorted(dict.fromkeys(keys), key=KEYS.index)  # render runs before predict, whatever --only's order
     if not shutil.which("lrplan"):
         raise SystemExit("no `lrplan` on PATH: install it (pip install -e .) and activate its environment")
     shown, argv = [], iter(sys.argv[1:])

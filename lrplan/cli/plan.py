@@ -11,7 +11,7 @@ from typing import Annotated, Optional
 import typer
 
 from lrplan.cli import console
-from lrplan.cli.console import Law, Output, PlainPath
+from lrplan.cli.console import Law, Output, PlainPath, Quiet
 
 
 class PlanFormat(str, Enum):
@@ -29,6 +29,7 @@ def plan(
     optimize: Annotated[bool, typer.Option("--optimize", help="Choose the decay fraction and shape per budget that minimise predicted loss.")] = False,
     export: Annotated[Optional[str], typer.Option("--export", metavar="FW", autocompletion=console.complete_plan_export, help=f"Write one config per branch/segment for {console.PLAN_FRAMEWORKS_HELP} into -o DIR.")] = None,
     show_plot: Annotated[bool, typer.Option("--plot", help="Plot the run with its checkpoints marked.")] = False,
+    quiet: Quiet = False,
 ) -> None:
     """Plan WSD branch points or WSD-S checkpoints for several budgets: positions, compute, predicted loss.
 
@@ -40,15 +41,23 @@ def plan(
     """
     from lrplan.errors import LrplanError, SpecError
     from lrplan.output.plan import plan_csv, plan_text, print_plan
-    from lrplan.output.table import atomic_output
+    from lrplan.cli.progress import bar
+    from lrplan.output.table import atomic_output, check_output, check_output_dir
     from lrplan.planning.planner import plan_with_law
 
+    inputs = [spec, *([law] if law else [])]
+    if export:  # -o names the directory for the configs: refused at once if it cannot be one
+        check_output_dir(output, inputs)
+    else:
+        check_output(output, inputs)  # an unwritable -o is refused before the (possibly long) plan
     if show_plot:  # a terminal too small for the plot: say so before writing anything
         console.check_plot_room(max_height=30)
-    s = console.load(spec)
-    res = plan_with_law(s, law, use_law=not no_law, optimize=optimize)
-    for w in res.warnings:
-        console.warn(w)
+    s = console.load(spec, quiet)
+    with bar("plan", quiet) as progress:
+        res = plan_with_law(s, law, use_law=not no_law, optimize=optimize, progress=progress)
+    if not quiet:
+        for w in res.warnings:
+            console.warn(w)
     if export:
         from lrplan.planning.launches import export_plan
 

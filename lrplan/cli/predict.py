@@ -9,7 +9,7 @@ from typing import Annotated, Optional
 import typer
 
 from lrplan.cli import console
-from lrplan.cli.console import Law, Output, PlainPath
+from lrplan.cli.console import Law, Output, PlainPath, Quiet
 
 
 def predict(
@@ -20,6 +20,7 @@ def predict(
     steps: Annotated[Optional[str], typer.Option("--steps", metavar="STEPS", help="Curve rows at these steps only, e.g. 1000,5000,20000.", show_default=False)] = None,
     show_plot: Annotated[bool, typer.Option("--plot", help="Also plot the predicted loss curves, overlaid (under the ranking).")] = False,
     lr_csv: Annotated[Optional[list[Path]], typer.Option("--lr-csv", metavar="FILE", help="A plain LR table (CSV step,lr; sparse rows are interpolated) to predict, like a spec (repeatable).", show_default=False)] = None,
+    quiet: Quiet = False,
 ) -> None:
     """Predict the loss curve of schedules with a fitted or built-in law; several: ranked by final loss.
 
@@ -47,10 +48,13 @@ def predict(
         console.check_plot_room(max_height=30)
     res = predict_schedules(specs or [], lr_csv or [], law=law, curve=bool(output), every=every, steps=steps)
     if output:
-        with atomic_output(output, inputs) as fh:
-            res.write_curve(fh)
+        from lrplan.cli.progress import bar
+
+        with bar("predict", quiet) as progress, atomic_output(output, inputs) as fh:
+            res.write_curve(fh, progress=progress)
     err = console.stderr()
-    console.show(res.messages, err)
+    if not quiet:
+        console.show(res.messages, err)
     out = console.stdout() if output != "-" else err  # -o -: the curve owns stdout
     if len(res.predicted) == 1 and not res.invalid:
         p = res.predicted[0]
@@ -58,7 +62,7 @@ def predict(
         out.print(f"{p.schedule.name}: predicted final loss {p.final:.4f} at step {T - 1:,} ({T:,} steps)", markup=False)
     else:
         _ranking(res, out)
-    if output and output != "-":
+    if output and output != "-" and not quiet:
         err.print(f"wrote {output} ({res.rows:,} rows)", markup=False)
     if show_plot and res.predicted:
         import sys

@@ -22,7 +22,7 @@ Callback = Callable[[str, int, Optional[int]], None]
 
 DELAY = 1.0
 LABELS = {"rows": "rows", "steps": "steps", "curves": "reading logs", "iterations": "fitting",
-          "budgets": "budgets"}
+          "budgets": "optimising budgets", "families": "predicting WSD-S, WSD, cosine"}
 
 
 def _delay() -> float:

@@ -13,7 +13,7 @@ import math
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import BinaryIO, Iterator, Sequence
+from typing import Any, BinaryIO, Iterator, Sequence
 
 import numpy as np
 
@@ -110,16 +110,21 @@ class Prediction:
         for st, lr, y in _checked_curve(self.law, p, block):
             yield st, lr, y
 
-    def write_curve(self, fh: BinaryIO, block: int | None = None) -> None:
+    def write_curve(self, fh: BinaryIO, block: int | None = None, progress: Any = None) -> None:
         """Write the predicted curves as CSV: ``step,lr,loss`` (a ``name`` column first when there are several
-        schedules), in blocks of rows, so a curve of any length streams in flat memory."""
+        schedules), in blocks of rows, so a curve of any length streams in flat memory. ``progress(stage, done,
+        total)`` (:data:`lrplan.cli.progress.Callback`) is told the rows written after each block."""
         from lrplan.output.table import curve_rows
 
         fh.write((("name," if self.several else "") + "step,lr,loss\n").encode())
+        total, done = self.rows, 0
         for p in self.predicted:
             pre = f"{_csv_cell(p.schedule.name)},".encode() if self.several else b""
             for st, lr, y in self.curve_blocks(p, block):
                 fh.write(curve_rows(st, lr, y, pre))
+                done += st.size
+                if progress is not None:
+                    progress("rows", done, total)
 
     def curve_csv(self) -> str:
         """:meth:`write_curve` as a string."""

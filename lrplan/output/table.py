@@ -236,6 +236,29 @@ def check_output(path: str | None, inputs: "tuple[str | Path | None, ...] | list
                               "write to another file")
 
 
+def check_output_dir(path: str | None, inputs: "tuple[str | Path | None, ...] | list" = ()) -> None:
+    """:func:`check_output` for an output directory (``plan --export -o DIR``): refused before any work if it
+    is empty, an existing file, or cannot be created or written (its nearest existing ancestor is checked)."""
+    if path is None:
+        return
+    if not str(path).strip() or str(path) == "-":
+        raise LrplanError("-o needs a directory name for the configs (got "
+                          f"{'an empty one' if not str(path).strip() else '-'}); give a path")
+    p = Path(path)
+    if p.exists() and not p.is_dir():
+        raise LrplanError(f"cannot export to {path}: it exists and is not a directory")
+    probe = p
+    while not probe.exists():
+        if probe.parent == probe:
+            break
+        probe = probe.parent
+    if not probe.is_dir():
+        raise LrplanError(f"cannot create {path}: {probe} is not a directory")
+    if not os.access(probe, os.W_OK | os.X_OK):
+        raise LrplanError(f"cannot {'write into' if probe == p else 'create'} {path}: directory {probe} is not "
+                          "writable")
+
+
 def _check_parent(path: str | Path) -> None:
     parent = Path(path).parent if str(Path(path).parent) else Path(".")
     if not parent.is_dir():

@@ -101,9 +101,12 @@ def trunk_histories(plans: list) -> list[History]:
     return [on_trunk(trunk, p) or History.from_plan(p) for p in plans]
 
 
-def predictions(spec: Spec, cps: list[Checkpoint], predict: Predictor) -> None:
-    """Fill ``predicted_loss`` of each checkpoint for WSD, WSD-S and cosine-per-budget."""
+def predictions(spec: Spec, cps: list[Checkpoint], predict: Predictor, progress: Any = None) -> None:
+    """Fill ``predicted_loss`` of each checkpoint for WSD, WSD-S and cosine-per-budget. ``progress`` is told
+    each of the three families done (stage ``"families"``: every budget's WSD-S, WSD and cosine run)."""
     kind = spec.schedule.kind
+    tick = progress or (lambda *a: None)
+    tick("families", 0, 3)
     if kind == "wsd-s":
         hist = History.from_plan(spec.schedule_plan())
         q = np.array([c.checkpoint_step - 1 for c in cps])
@@ -119,12 +122,15 @@ def predictions(spec: Spec, cps: list[Checkpoint], predict: Predictor) -> None:
             vals = _loss(predict, History.from_plan(plan), np.array([s.end - 1 for s in decs]))
             for c, v in zip(cps, vals):
                 c.predicted_loss["WSD-S"] = _finite(float(v), f"WSD-S checkpoint {c.index}")
+    tick("families", 1, 3)
     wsd = trunk_histories([b.schedule_plan() for b in branches])
     cos = [History.from_plan(b.schedule_plan()) for b in cosine_specs(spec)]
     for c, v in zip(cps, _finals(predict, wsd)):
         c.predicted_loss["WSD"] = v
+    tick("families", 2, 3)
     for c, v in zip(cps, _finals(predict, cos)):
         c.predicted_loss["cosine"] = v
+    tick("families", 3, 3)
 
 
 def _finals(predict: Any, hists: list[History]) -> list[float]:
@@ -155,9 +161,11 @@ FRACTIONS = (0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.4, 0.5)
 
 
 def optimize(spec: Spec, cps: list[Checkpoint], predict: Predictor,
-             fractions: tuple[float, ...] = FRACTIONS, shapes: tuple[str, ...] = SHAPES) -> list[Optimized]:
+             fractions: tuple[float, ...] = FRACTIONS, shapes: tuple[str, ...] = SHAPES,
+             progress: Any = None) -> list[Optimized]:
     """Per budget, the decay fraction and shape (from the grid) with the lowest predicted loss at the checkpoint.
-    WSD: each branch on its own. WSD-S: greedily in budget order, earlier choices fixed (they shape the run)."""
+    WSD: each branch on its own. WSD-S: greedily in budget order, earlier choices fixed (they shape the run).
+    ``progress(stage, done, total)`` (:data:`lrplan.cli.progress.Callback`) is told each budget done."""
     base = spec.model_dump(mode="json", by_alias=True, exclude_none=True)
     kind = base["schedule"]["kind"]
     fast = hasattr(predict, "history")
@@ -167,6 +175,8 @@ def optimize(spec: Spec, cps: list[Checkpoint], predict: Predictor,
     out: list[Optimized] = []
     chosen: list[tuple[float, str]] = []
     for i, cp in enumerate(cps):
+        if progress is not None:
+            progress("budgets", i, len(cps))
         best: tuple[float, float, str, Any] | None = None
         spec_loss = cp.predicted_loss.get("WSD-S" if kind == "wsd-s" else "WSD")
         for f in fractions:

@@ -33,7 +33,8 @@ class PlanResult:
         return d
 
 
-def make_plan(spec: Spec, predict: Predictor | None = None, law_name: str | None = None, do_optimize: bool = False) -> PlanResult:
+def make_plan(spec: Spec, predict: Predictor | None = None, law_name: str | None = None, do_optimize: bool = False,
+              progress: Any = None) -> PlanResult:
     """The whole plan: checkpoints, costs, and (with a law) predicted losses and the optimised decays."""
     cps = checkpoints(spec)
     res = PlanResult(spec.schedule.kind, cps, costs(spec, cps), law=law_name)
@@ -47,9 +48,9 @@ def make_plan(spec: Spec, predict: Predictor | None = None, law_name: str | None
                 f"is shorter than its decay ({d:,} steps)"
             )
     if predict is not None:
-        predictions(spec, cps, predict)
+        predictions(spec, cps, predict, progress)
         if do_optimize:
-            res.optimized = optimize(spec, cps, predict)
+            res.optimized = optimize(spec, cps, predict, progress=progress)
     elif do_optimize:
         raise LrplanError("--optimize needs a loss law (built-in or --law)")
     return res
@@ -93,7 +94,8 @@ def plan_refusal(spec: Spec) -> str | None:
     return None
 
 
-def plan_with_law(spec: Spec, law: str | None = None, *, use_law: bool = True, optimize: bool = False) -> PlanResult:
+def plan_with_law(spec: Spec, law: str | None = None, *, use_law: bool = True, optimize: bool = False,
+                  progress: Any = None) -> PlanResult:
     """``lrplan plan``: the plan with predicted losses from ``law`` (a law.yaml or ``builtin:NAME``; ``None``:
     the default built-in law). With the default law, a spec it cannot evaluate is planned without predictions
     and a warning says why; a named law (or ``optimize``) that cannot evaluate it is an error. Warnings (outside
@@ -104,7 +106,7 @@ def plan_with_law(spec: Spec, law: str | None = None, *, use_law: bool = True, o
 
         predict, name, warning = predictor_for(law, spec, required=optimize or law is not None)
     try:
-        res = make_plan(spec, predict, name, do_optimize=optimize)
+        res = make_plan(spec, predict, name, do_optimize=optimize, progress=progress)
     except SpecError as e:
         raise spec.locate(e) from None
     except LrplanError as e:  # the default law cannot evaluate this spec: plan without predicted losses

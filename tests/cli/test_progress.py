@@ -99,3 +99,41 @@ def test_a_read_only_directory_is_refused_before_any_work(long_spec, tmp_path):
         assert r.returncode == 2 and b"is not writable" in r.stderr and r.stdout == b""
     finally:
         ro.chmod(0o700)
+
+
+def test_predict_to_a_file_shows_rows(long_spec, tmp_path, monkeypatch):
+    monkeypatch.setenv("LRPLAN_PROGRESS_DELAY", "0")
+    out = tmp_path / "p.csv"
+    text = "\n".join(screen(["predict", str(long_spec), "-o", str(out)], 100, 24))
+    rows = STEPS - 2000  # predictions start after the warmup
+    assert "predict: rows" in text and f"{rows:,}/{rows:,}" in text
+    ref = tmp_path / "q.csv"
+    quiet = "\n".join(screen(["predict", str(long_spec), "-o", str(ref), "-q"], 100, 24))
+    assert "predict:" not in quiet and "wrote" not in quiet and "predicted final loss" in quiet
+    assert out.read_bytes() == ref.read_bytes()  # the bar changes nothing in the curve
+
+
+def test_plan_optimize_shows_budgets(tmp_path, monkeypatch):
+    monkeypatch.setenv("LRPLAN_PROGRESS_DELAY", "0")
+    spec = ROOT / "schedules" / "wsd-s.yaml"
+    out, ref = tmp_path / "a.json", tmp_path / "b.json"
+    text = "\n".join(screen(["plan", str(spec), "--optimize", "-f", "json", "-o", str(out)], 100, 24))
+    assert "plan: predicting WSD-S, WSD, cosine" in text and "plan: optimising budgets" in text
+    quiet = "\n".join(screen(["plan", str(spec), "--optimize", "-f", "json", "-o", str(ref), "-q"], 100, 24))
+    assert "plan:" not in quiet
+    assert out.read_bytes() == ref.read_bytes()
+
+
+def test_plan_refuses_an_unwritable_output_before_planning(tmp_path):
+    spec = str(ROOT / "schedules" / "wsd-s.yaml")
+    missing = tmp_path / "no" / "out.json"
+    r = _run("plan", spec, "--optimize", "-f", "json", "-o", str(missing))
+    assert r.returncode == 2 and r.stdout == b""
+    assert r.stderr.decode().strip().splitlines() == [
+        f"error: cannot write {missing}: directory {missing.parent} does not exist"]
+    afile = tmp_path / "a-file"
+    afile.write_text("x")
+    r = _run("plan", spec, "--export", "megatron", "-o", str(afile))
+    assert r.returncode == 2 and r.stdout == b""
+    assert r.stderr.decode().strip().splitlines() == [f"error: cannot export to {afile}: it exists and is not a directory"]
+    assert afile.read_text() == "x"
