@@ -75,14 +75,7 @@ class Terms:
 
 def _range_tables(x: np.ndarray) -> tuple[list[np.ndarray], list[np.ndarray]]:
     """Dyadic min/max tables: level l holds min/max over aligned blocks of 2**l entries."""
-    mins, maxs = [x], [x]
-    while mins[-1].size > 1:
-        a, b = mins[-1], maxs[-1]
-        if a.size % 2:
-            a, b = np.append(a, a[-1]), np.append(b, b[-1])
-        mins.append(np.minimum(a[0::2], a[1::2]))
-        maxs.append(np.maximum(b[0::2], b[1::2]))
-    return mins, maxs
+    return _min_max_tables(x, x)
 
 
 def block_index(ev: Events, steps: np.ndarray, theta: float = 0.05, theta_eta: float = 0.05,

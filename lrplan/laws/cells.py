@@ -423,15 +423,21 @@ def _exact_rows(raw: Raw, floor) -> tuple[np.ndarray, np.ndarray]:
     return ints, out
 
 
+def _cell_grid(raw: Raw) -> tuple[int, np.ndarray, np.ndarray, np.ndarray]:
+    """The exact cells' updates as a padded matrix (one row per cell): ``(E, col, inside, idx)``: the number
+    of cells, the column index, which entries are real updates, and each entry's index into the event arrays."""
+    E = raw.eu.size
+    lens = raw.ev - raw.eu
+    col = np.arange(int(lens.max()))[None, :]
+    inside = col < lens[:, None]
+    idx = np.minimum(raw.e_start[:, None] + col, raw.e_area.size - 1)
+    return E, col, inside, idx
+
+
 def _smooth_exact(raw: Raw, floor) -> np.ndarray:
     """Which exact cells may be one row: their drops of one sign, their ``log eta`` within :data:`LE_SPREAD`
     (as a sampled cell's), so that one centre with the second-order spread correction stands for them."""
-    E = raw.eu.size
-    lens = raw.ev - raw.eu
-    W_ = int(lens.max())
-    col = np.arange(W_)[None, :]
-    inside = col < lens[:, None]
-    idx = np.minimum(raw.e_start[:, None] + col, raw.e_area.size - 1)
+    E, col, inside, idx = _cell_grid(raw)
     drop = raw.e_drop[idx]
     prev = np.concatenate([raw.e_din[:, None], drop[:, :-1]], axis=1)
     delta = np.where(inside & ((raw.eu[:, None] + col) >= 1), prev - drop, 0.0)
@@ -449,12 +455,7 @@ def _exact(raw: Raw, floor) -> tuple[np.ndarray, np.ndarray]:
     """The exact cells, one row each with the exact sums of its updates (per update: ``delta_k``, ``S(k-1)``,
     ``log eta_k``; their ``|delta|``-weighted centre and spread): ``(u, v, origin)`` and the rows in
     :data:`_FIELDS` order. A one-update cell is one drop, as in :mod:`lrplan.laws._drops`."""
-    E = raw.eu.size
-    lens = raw.ev - raw.eu
-    W_ = int(lens.max())
-    col = np.arange(W_)[None, :]
-    inside = col < lens[:, None]
-    idx = np.minimum(raw.e_start[:, None] + col, raw.e_area.size - 1)
+    E, col, inside, idx = _cell_grid(raw)
     area = np.where(inside, raw.e_area[idx], 0.0)
     drop = raw.e_drop[idx]
     prev = np.concatenate([raw.e_din[:, None], drop[:, :-1]], axis=1)

@@ -12,22 +12,13 @@ from __future__ import annotations
 
 import numpy as np
 
+from lrplan.output.numfmt import _two_prod  # Dekker's exact product, shared with the g/f formatter
+
 _P10 = np.array([float(10**k) for k in range(23)], dtype=np.float64)
 _P10_I = np.array([10**k for k in range(19)], dtype=np.int64)
 _DIG = np.frombuffer(b"0123456789", dtype=np.uint8)
 
 
-def _two_prod(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """``a * b = p + err`` exactly (Dekker; no overflow in the ranges used here)."""
-    p = a * b
-    t = 134217729.0 * a
-    ah = t - (t - a)
-    al = a - ah
-    t = 134217729.0 * b
-    bh = t - (t - b)
-    bl = b - bh
-    err = ((ah * bh - p) + ah * bl + al * bh) + al * bl
-    return p, err
 
 
 def _round_scaled(x: np.ndarray, k: np.ndarray) -> np.ndarray:
