@@ -1,0 +1,55 @@
+"""``lrplan predict`` without ``--law``: the shape comparison (:class:`lrplan.laws.shapes.ShapeComparison`) as
+one rich table per group of schedules with the same peak LR and budget, and the lines that say what it means."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # pragma: no cover
+    from lrplan.laws.shapes import ShapeComparison
+
+
+def _signed(r) -> str:  # type: ignore[no-untyped-def]
+    half = max(r.hi - r.delta, r.delta - r.lo, 0.0)
+    return f"{r.delta:+.4f}" + (f" ± {half:.4f}" if half > 0 else "")
+
+
+def _verdict(r) -> str:  # type: ignore[no-untyped-def]
+    if r.lo < 0.0 < r.hi or r.lo == r.hi == 0.0:
+        return "within uncertainty of the reference"
+    if r.lo == r.hi:  # no band (a law without members)
+        return "better" if r.delta < 0 else "worse"
+    return "better" if r.hi < 0 else "worse"
+
+
+def shape_lines(c: "ShapeComparison", law: str, reference_model: str | None) -> list[str]:
+    """The notes around the tables: what is compared, and why groups are not ranked against each other."""
+    model = f" ({reference_model})" if reference_model else ""
+    out = [f"final loss relative to {c.reference}, under law {law} with each schedule's length mapped onto its "
+           f"{c.regime.steps:,}-step regime (the LR kept); absolute losses belong to the law's reference model"
+           f"{model}, not to yours"]
+    if len(c.groups) > 1:
+        out.append(f"the {len(c.groups)} groups (different peak LR or budget) are not ranked against each other: the "
+                   f"law is fitted at one peak LR ({c.regime.peak_lr:.3g}) and one length, so it cannot say which "
+                   "peak LR or budget is better; for that, fit a law on runs at several (`lrplan fit`) and pass --law")
+    return out
+
+
+def print_shapes(c: "ShapeComparison", console) -> None:  # type: ignore[no-untyped-def]
+    """One table per group: rank, schedule, difference to the reference ± its 90 % band, verdict."""
+    from rich.table import Table
+
+    for g in c.groups:
+        tied = c.tied_with_best(g)
+        t = Table(title=f"peak LR {g.peak_lr:.3g}, {g.steps:,} steps", title_justify="left", header_style="bold")
+        for col, just in (("#", "right"), ("schedule", "left"), ("vs reference", "right"), ("", "left")):
+            t.add_column(col, justify=just, overflow="fold")  # type: ignore[arg-type]
+        order = c.ranked(g)
+        for k, i in enumerate(order, 1):
+            r = c.relative[i]
+            note = _verdict(r)
+            if i in tied:
+                note += f"; within uncertainty of {c.names[order[0]]}"
+            rank = "1=" if (i in tied or (k == 1 and tied)) else str(k)
+            t.add_row(rank, c.names[i], _signed(r), note)
+        console.print(t)
