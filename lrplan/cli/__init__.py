@@ -70,7 +70,7 @@ app.command(cls=Command)(user_errors(check.check))
 app.command("plan", cls=Command)(user_errors(plan.plan))
 app.command(cls=Command)(user_errors(plot.plot))
 app.command("import", cls=Command, context_settings={"ignore_unknown_options": True})(user_errors(frameworks.import_))
-from lrplan.cli import fit, laws, predict; app.command(cls=Command)(user_errors(fit.fit)); app.command(cls=Command)(user_errors(predict.predict)); app.command(cls=Command)(user_errors(laws.laws))  # noqa: E402, E702
+from lrplan.cli import fit, laws, predict, probe; app.command(cls=Command)(user_errors(fit.fit)); app.command(cls=Command)(user_errors(predict.predict)); app.command(cls=Command)(user_errors(probe.probe)); app.command(cls=Command)(user_errors(laws.laws))  # noqa: E402, E702
 
 
 def _stdout_kind() -> tuple[int, int] | None:

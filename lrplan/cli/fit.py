@@ -54,8 +54,9 @@ def fit(
     'lrplan\\[tensorboard]'), a W&B CSV export, or a directory of these; each framework's step convention is
     mapped onto lrplan's (README, "Predicting loss"). Fit runs
     with different schedules together (a constant and a cosine run at least, to identify the annealing terms).
-    law.yaml (to -o FILE, else stdout) records the parameters, the fit window, the inputs with their sha256 and
-    the fit quality per curve.
+    law.yaml (to -o FILE, else stdout) records the parameters, the fit window, the inputs with their sha256,
+    the fit quality per curve, and the parameter sets the data cannot tell apart (uncertainty: the bands of
+    predict; one warning line when the data leave open how fast a decay pays off).
 
     Example:
 

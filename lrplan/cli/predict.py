@@ -25,8 +25,9 @@ def predict(
     """Predict the loss curve of schedules with a fitted or built-in law; several: ranked by final loss.
 
     Without --law, uses the built-in [bold]builtin:mpl-400m[/bold] law and says how far the schedule is from the
-    range it was fitted for (peak LR, length, tokens/step). Predictions start after warmup. -o FILE writes the
-    predicted curve (CSV step,lr,loss; a name column first when several schedules).
+    range it was fitted for (peak LR, length, tokens/step). Predictions start after warmup. Every prediction has a
+    90 % band (± half-width; a difference to the best inside its band is a tie, "within uncertainty"). -o FILE
+    writes the predicted curve (CSV step,lr,loss,loss_lo,loss_hi; a name column first when several schedules).
 
     Example:
 
@@ -59,7 +60,10 @@ def predict(
     if len(res.predicted) == 1 and not res.invalid:
         p = res.predicted[0]
         T = p.schedule.steps
-        out.print(f"{p.schedule.name}: predicted final loss {p.final:.4f} at step {T - 1:,} ({T:,} steps)", markup=False)
+        lo, hi = p.final_band
+        out.print(f"{p.schedule.name}: predicted final loss {p.final:.4f} ± {p.half_width:.4f} at step {T - 1:,} "
+                  f"({T:,} steps)", markup=False)
+        out.print(f"90 % band {lo:.4f}..{hi:.4f}", markup=False)
     else:
         _ranking(res, out)
     if output and output != "-" and not quiet:
@@ -86,14 +90,25 @@ def _ranking(res, out) -> None:
     from rich.table import Table
 
     ranked = res.ranked
-    best = ranked[0].final
-    t = Table(title=escape(f"predicted final loss ({res.law.label})"), title_justify="left", header_style="bold")
+    best = ranked[0]
+    t = Table(title=escape(f"predicted final loss ({res.law.label}; ± = 90 % band)"), title_justify="left",
+              header_style="bold")
     for col in ("#", "schedule", "steps", "peak LR", "final LR", "final loss", "vs best"):
-        t.add_column(col, justify="left" if col == "schedule" else "right")
+        t.add_column(col, justify="left" if col == "schedule" else "right", no_wrap=col in ("final loss", "vs best"))
+    ties = 0
     for i, p in enumerate(ranked, 1):
         sch = p.schedule
-        t.add_row(str(i), escape(sch.name), f"{sch.steps:,}", f"{sch.peak:.3g}", f"{sch.final_lr:.3g}", f"{p.final:.4f}",
-                  "best" if i == 1 else f"+{p.final - best:.4f}")
+        if i == 1:
+            vs = "best"
+        else:
+            tie = res.ties_best(p)
+            ties += tie
+            vs = f"+{p.final - best.final:.4f}" + (" tie" if tie else "")
+        t.add_row(str(i), escape(sch.name), f"{sch.steps:,}", f"{sch.peak:.3g}", f"{sch.final_lr:.3g}",
+                  f"{p.final:.4f} ± {p.half_width:.4f}", vs)
     for sch, _ in res.invalid:
         t.add_row("-", escape(sch.name), f"{sch.steps:,}", f"{sch.peak:.3g}", f"{sch.final_lr:.3g}", "n/a", "outside")
     out.print(t)
+    if ties:
+        out.print(f"tie: within uncertainty of the best ({ties} schedule(s)): the 90 % band of the difference "
+                  "contains 0", markup=False)

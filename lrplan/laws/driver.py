@@ -16,6 +16,7 @@ parameters are fitted, the annealing amplitude is set to 0 and ``FittedLaw.flags
 from __future__ import annotations
 
 import dataclasses
+import math
 from typing import Any, Sequence
 
 import numpy as np
@@ -125,6 +126,7 @@ def fit(curves: Sequence[Curve], law: str = "multi-power", window: Any = "auto",
             zf, best_v = lbfgs(f, best_z[free], [b for b, fr in zip(model.bounds, free) if fr], REFINE_ITERS)
             best_z = best_z.copy()
             best_z[free] = zf
+    unc = _uncertainty(model, data, huber_delta, free, best_z, float(best_v), scale, curves, annealing)
     th = model.theta(best_z)
     for name, v in model.fixed.items():
         th[model.names.index(name)] = v
@@ -134,12 +136,46 @@ def fit(curves: Sequence[Curve], law: str = "multi-power", window: Any = "auto",
     meta = {"huber_delta": huber_delta, "n_points": n_pts, "fit_lambda": False, "late_weight": p_late}
     meta.update(model.record)
     fl = FittedLaw(law=spec.name, params=model.params(th), warmup=conv, window=win, flags=tuple(flags),
-                   objective=float(best_v), meta=meta)
+                   objective=float(best_v), meta=meta, uncertainty=unc)
     mets = {c.name: curve_metrics(y, predict(fl, c.lr, st)) for c, st, y in sel}
-    return dataclasses.replace(fl, metrics=mets)
+    fl = dataclasses.replace(fl, metrics=mets)
+    if fl.uncertainty.get("members"):
+        from lrplan.laws.bands import cooldown_spread
+
+        fl.uncertainty["unidentified"] = cooldown_spread(fl, max(curves, key=lambda c: int(c.steps.max())))
+    return fl
 
 
 def _has_decrease(c: Curve, st: np.ndarray, conv: str) -> bool:
     """Whether the curve's LR decreases after its warmup, at or before its last fitted step."""
     _, drop = law_lr(c.lr[: int(st.max()) + 1], conv)
     return bool(np.any(np.diff(drop[warmup_length(c.lr):]) < 0))
+
+
+def _uncertainty(model: FitModel, data: list[Prepared], delta: float, free: np.ndarray, best_z: np.ndarray,
+                 best_v: float, scale: float, curves: Sequence[Curve], annealing: bool) -> dict[str, Any]:
+    """The ``uncertainty`` section of the law (:mod:`lrplan.laws.bands`): members along the annealing kernel's
+    half-time, which a fit leaves undetermined; empty for a law without that kernel or without annealing data."""
+    from lrplan.laws import bands
+
+    if not annealing or not math.isfinite(best_v) or best_v <= 0:
+        return {}
+    centre = model.params(model.theta(best_z))
+    rate = bands.mpl_rate(model.names, max(float(c.lr.max()) for c in curves), centre.get("rho", 1.0),
+                          centre.get("kappa", 1.0))
+    if rate is None:
+        return {}
+    f = objective(model, data, delta, free, best_z, scale)
+    bounds = [b for b, fr in zip(model.bounds, free) if fr]
+    longest = max(int(c.steps.max()) + 1 for c in curves)
+    prof = bands.profile_members(f, best_z, best_v, free, bounds, rate, longest)
+    fixed = model.fixed
+    members = []
+    for z, _, _ in prof:
+        p = model.params(model.theta(z))
+        p.update(fixed)
+        members.append(p)
+    out = bands.summary(centre, members, [v for _, v, _ in prof], [math.exp(h) / rate.area_per_step
+                                                                   for _, _, h in prof],
+                        best_v, bands.half_steps(best_z, rate))
+    return out

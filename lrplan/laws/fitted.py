@@ -3,6 +3,8 @@ law name, parameters, warmup convention, fit window, fit quality) that predicts 
 
 from __future__ import annotations
 
+import dataclasses
+
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -65,6 +67,8 @@ class FittedLaw:
     flags: tuple[str, ...] = ()
     objective: float = float("nan")
     meta: dict[str, Any] = field(default_factory=dict)
+    uncertainty: dict[str, Any] = field(default_factory=dict)
+    """What the fit leaves undetermined and the ensemble along it (:mod:`lrplan.laws.bands`; empty: none)."""
 
     @property
     def law_spec(self) -> "LawSpec":
@@ -103,6 +107,30 @@ class FittedLaw:
                 out[i] = self.predict_history(hists[i], np.array([hists[i].total - 1]), exact_steps)[0]
         return out
 
+    def predict_finals_members(self, param_sets: "list[dict[str, float]]", hists: "list[History]",
+                               exact_steps: int | None = None) -> np.ndarray:
+        """:meth:`predict_finals` under each of ``param_sets`` (the law's ensemble), shape ``(K, len(hists))``, the
+        same numbers as one set at a time: a short run's LR array is built once for all sets, and a law whose
+        ``predict_finals`` takes every set at once (``.many``: the multi-power law) lays out the long runs' cells
+        once."""
+        spec = self.law_spec
+        limit = EXACT_STEPS if exact_steps is None else exact_steps
+        K = len(param_sets)
+        out = np.empty((K, len(hists)))
+        sets = [{**spec.defaults, **p} for p in param_sets]
+        long = [i for i, h in enumerate(hists) if h.total > limit and spec.predict_history is not None]
+        for i in sorted(set(range(len(hists))) - set(long)):
+            lr = _array(hists[i])
+            q = np.array([hists[i].total - 1])
+            for k, p in enumerate(sets):
+                out[k, i] = spec.predict(p, lr, q, self.warmup)[0]
+        if long and spec.predict_finals is not None and getattr(spec.predict_finals, "many", False):
+            out[:, long] = spec.predict_finals(sets, [hists[i] for i in long], self.warmup)
+        elif long:
+            for k, p in enumerate(param_sets):
+                out[k, long] = dataclasses.replace(self, params=p).predict_finals([hists[i] for i in long], exact_steps)
+        return out
+
     def curve(self, hist: "History", qs: "QuerySteps", exact_steps: int | None = None, chunk: int = 1 << 16):
         """The predicted loss at the query steps ``qs`` as ``(steps, lr, loss)`` blocks in step order (at most
         ``chunk`` rows each for a run of at most ``exact_steps`` updates, predicted as :meth:`predict_history`
@@ -122,7 +150,8 @@ class FittedLaw:
         """Plain-python dict (YAML/JSON-safe)."""
         return {"law": self.law, "params": {k: float(v) for k, v in self.params.items()}, "warmup": self.warmup,
                 "window": _plain(self.window), "metrics": _plain(self.metrics), "flags": list(self.flags),
-                "objective": float(self.objective), "meta": _plain(self.meta)}
+                "objective": float(self.objective), "meta": _plain(self.meta),
+                **({"uncertainty": _plain(self.uncertainty)} if self.uncertainty else {})}
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> "FittedLaw":
@@ -147,7 +176,25 @@ class FittedLaw:
         return cls(law=law, params=params, warmup=str(d["warmup"]), window=dict(d.get("window", {})),
                    metrics={k: dict(v) for k, v in d.get("metrics", {}).items()},
                    flags=tuple(d.get("flags", ())), objective=float(d.get("objective", float("nan"))),
-                   meta=dict(d.get("meta", {})))
+                   meta=dict(d.get("meta", {})), uncertainty=_uncertainty(d.get("uncertainty"), spec))
+
+
+def _uncertainty(u: Any, spec: "LawSpec") -> dict[str, Any]:
+    """A law file's optional ``uncertainty`` section, its members checked like ``params`` (absent: ``{}``)."""
+    if u is None:
+        return {}
+    if not isinstance(u, dict):
+        raise DataError("'uncertainty' must be a mapping (written by `lrplan fit`)")
+    members = u.get("members") or []
+    if not isinstance(members, list) or not all(isinstance(m, dict) for m in members):
+        raise DataError("'uncertainty.members' must be a list of parameter mappings")
+    for m in members:
+        for k, v in m.items():
+            if str(k) not in spec.all_params:
+                raise DataError(f"uncertainty member has no parameter {str(k)[:40]!r}")
+            if isinstance(v, bool) or not isinstance(v, (int, float)) or not in_domain(float(v), spec.domains[str(k)]):
+                raise DataError(f"uncertainty member parameter {k} = {str(v)[:40]} is not a number in its domain")
+    return dict(u)
 
 
 def _array(hist: "History") -> np.ndarray:

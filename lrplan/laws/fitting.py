@@ -171,6 +171,11 @@ def fit_logs(logs: Sequence[str | Path], *, law: str = "multi-power", schedules:
               "# Predict with: lrplan predict SPEC.yaml --law THIS_FILE\n")
     text = header + yaml.safe_dump(d, sort_keys=False, default_flow_style=None, width=120, allow_unicode=True)
     messages.append(("note", _window_line(win, first, last)))
+    from lrplan.laws.bands import undetermined_line
+
+    line = undetermined_line(fitted.uncertainty)
+    if line:
+        messages.append(("warning", line))
     for f in fitted.flags:
         messages.append(("warning", str(f)))
         if "annealing-unidentifiable" in str(f):

@@ -5,7 +5,8 @@
 For each model size, fits the multi-power law (lrplan defaults: warmup ``"area"``, rho 0.8 / kappa 0.7, automatic
 window) on the MPL paper's three training curves (constant 24k, cosine 24k, two-stage 0.3 at 8k) of Luo et al.
 (arXiv 2503.12811; data thu-yao-01-luo/MultiPowerLaw @ 8da9f19, MIT), records fit metrics and the held-out
-metrics on the six test curves, and writes a plain YAML mapping (``FittedLaw.to_dict``).
+metrics on the six test curves and the fit's ensemble for bands (:mod:`lrplan.laws.bands`, the law file's
+``uncertainty``), and writes a plain YAML mapping (``FittedLaw.to_dict``).
 """
 
 from __future__ import annotations
@@ -58,7 +59,7 @@ def build(data: Path, size: str) -> FittedLaw:
         "generator": "python -m lrplan.laws.make_builtin",
     })
     return FittedLaw(law=fl.law, params=fl.params, warmup=fl.warmup, window=fl.window, metrics=fl.metrics,
-                     flags=fl.flags, objective=fl.objective, meta=meta)
+                     flags=fl.flags, objective=fl.objective, meta=meta, uncertainty=fl.uncertainty)
 
 
 def main(argv: list[str] | None = None) -> None:

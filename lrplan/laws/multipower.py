@@ -338,6 +338,57 @@ def history_parts(params: MPLParams, hist, steps: np.ndarray, *, warmup: str = D
     return S, ld, bound
 
 
+def history_many(params_list: list, hist, steps: np.ndarray, *, warmup: str = DEFAULT_WARMUP,
+                 theta: float = HISTORY_THETA) -> np.ndarray:
+    """:func:`predict_history` at the distinct sorted ``steps`` for several parameter sets sharing ``rho`` and
+    ``kappa`` (a law's ensemble, :mod:`lrplan.laws.bands`), shape ``(len(params_list), len(steps))``: the run's
+    cells and terms are laid out once (as :func:`history_parts` does) and each set sums them."""
+    from lrplan.laws import cells as C
+    from lrplan.laws._drops import all_terms, concat_terms, direct_terms, end_blocks, macro_terms
+
+    steps = np.asarray(steps, dtype=np.int64)
+    p0 = params_list[0]
+    tf = C.transform(hist, warmup, p0.rho, p0.kappa)
+    links = C.coarse(hist, tf, int(steps.max()) + 1)
+    theta_eta = 0.05 if any(p.gamma != 0 for p in params_list) else np.inf
+    out = np.empty((len(params_list), steps.size))
+    for i in range(0, steps.size, HISTORY_BATCH):
+        t = steps[i : i + HISTORY_BATCH]
+        fi = C.fine(hist, links, t)
+        fq, fm = C.fine_macro(fi)
+        parts = []
+        for k, L in enumerate(links):
+            na = fi.n_act[:, k]
+            if k < len(links) - 1 and L.macro.n > HISTORY_END_BLOCKS and bool((na == L.macro.n).all()):
+                bl = end_blocks(L.macro, L.S_end, theta, theta_eta)
+                parts.append(direct_terms(np.repeat(np.arange(t.size), bl.n), _tile(bl, t.size), fi.S))
+            elif int(na.sum()) <= HISTORY_DIRECT:
+                parts.append(all_terms(L.macro, fi.S, na))
+            else:
+                parts.append(macro_terms(L.macro, fi.S, na, theta, theta_eta))
+        terms = concat_terms(parts + [direct_terms(fq, fm, fi.S)], t.size)
+        with np.errstate(divide="ignore"):
+            for j, p in enumerate(params_list):
+                out[j, i : i + t.size] = p.L0 + p.A * fi.S ** (-p.alpha) - p.B * ld_sum_spread(p, terms)
+    return out
+
+
+def many_params(params_list: list, hist, steps: np.ndarray, warmup: str) -> np.ndarray:
+    """:func:`history_many` from parameter mappings (any step order; the sets grouped by ``rho``, ``kappa`` and
+    whether ``gamma`` is 0, each group laid out once)."""
+    ps = [MPLParams(**{k: p[k] for k in PARAM_NAMES + SHAPE_NAMES}) for p in params_list]
+    steps = np.asarray(steps, dtype=np.int64)
+    uq, inv = np.unique(steps, return_inverse=True)
+    out = np.empty((len(ps), uq.size))
+    def key(p: MPLParams) -> tuple:  # gamma = 0 sets need no log-eta grouping: far fewer terms, laid out apart
+        return (p.rho, p.kappa, p.gamma == 0)
+
+    for sh in sorted({key(p) for p in ps}):
+        rows = [i for i, p in enumerate(ps) if key(p) == sh]
+        out[rows] = history_many([ps[i] for i in rows], hist, uq, warmup=warmup)
+    return out[:, inv]
+
+
 def _tile(mc, n: int):
     """``mc``'s events repeated for ``n`` queries (query-major), as a :class:`~lrplan.laws._drops.Macro`."""
     from lrplan.laws._drops import Macro
@@ -364,16 +415,31 @@ def predict_finals(params: MPLParams, hists: list, *, warmup: str = DEFAULT_WARM
                    theta: float = HISTORY_THETA) -> tuple[np.ndarray, np.ndarray]:
     """:func:`predict_history` at the last step of each of many runs (``lrplan plan``'s branches and baselines),
     their cells laid out together (:func:`lrplan.laws.cells.coarse_many`): the same numbers as one by one."""
+    pred, bound = predict_finals_many([params], hists, warmup=warmup, theta=theta)
+    return pred[0], bound[0]
+
+
+def predict_finals_many(members: list[MPLParams], hists: list, *, warmup: str = DEFAULT_WARMUP,
+                        theta: float = HISTORY_THETA) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`predict_finals` under several parameter sets (a law's ensemble, :mod:`lrplan.laws.bands`), shape
+    ``(K, R)``: the cells depend only on the runs and ``rho``/``kappa``, so sets that share those are laid out
+    once and only the sums are evaluated per set (others are evaluated one set at a time)."""
     from lrplan.laws import cells as C
     from lrplan.laws._drops import Macro, concat_terms, direct_terms
 
-    R = len(hists)
+    K, R = len(members), len(hists)
+    pred, bound = np.empty((K, R)), np.empty((K, R))
+    shared = [k for k, m in enumerate(members) if (m.rho, m.kappa) == (members[0].rho, members[0].kappa)]
+    for k in sorted(set(range(K)) - set(shared)):
+        pred[k], bound[k] = predict_finals_many([members[k]], hists, warmup=warmup, theta=theta)
+    ps = [members[k] for k in shared]
     if R > FINALS_BATCH:  # a bounded batch at a time (its cells are held at once)
-        parts = [predict_finals(params, hists[i : i + FINALS_BATCH], warmup=warmup, theta=theta)
-                 for i in range(0, R, FINALS_BATCH)]
-        return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
-    pred, bound = np.empty(R), np.empty(R)
-    tfs = [C.transform(h, warmup, params.rho, params.kappa) for h in hists]
+        for i in range(0, R, FINALS_BATCH):
+            a, b = predict_finals_many(ps, hists[i : i + FINALS_BATCH], warmup=warmup, theta=theta)
+            pred[shared, i : i + FINALS_BATCH], bound[shared, i : i + FINALS_BATCH] = a, b
+        return pred, bound
+    p0 = ps[0]
+    tfs = [C.transform(h, warmup, p0.rho, p0.kappa) for h in hists]
     batch = [r for r, h in enumerate(hists) if C.single_link(h)]
     links = C.coarse_many([hists[r] for r in batch], [tfs[r] for r in batch]) if batch else []
     done, qs, mcs, S = [], [], [], []
@@ -389,18 +455,27 @@ def predict_finals(params: MPLParams, hists: list, *, warmup: str = DEFAULT_WARM
                      ("delta", "w", "ws", "wl", "s_lo", "s_hi", "le_lo", "le_hi", "wv", "wvl", "wc")))
         Sa = np.array(S)
         terms = concat_terms([direct_terms(np.concatenate(qs), mc, Sa)], Sa.size)
-        with np.errstate(divide="ignore"):
-            pred[done] = params.L0 + params.A * Sa ** (-params.alpha) - params.B * ld_sum_spread(params, terms)
-        bound[done] = abs(params.B) * ld_bound(params, terms)
+        for k, p in zip(shared, ps):
+            with np.errstate(divide="ignore"):
+                pred[k, done] = p.L0 + p.A * Sa ** (-p.alpha) - p.B * ld_sum_spread(p, terms)
+            bound[k, done] = abs(p.B) * ld_bound(p, terms)
     for r in sorted(set(range(R)) - set(done)):
-        y, b = predict_history(params, hists[r], np.array([hists[r].total - 1]), warmup=warmup, theta=theta)
-        pred[r], bound[r] = y[0], b[0]
+        for k, p in zip(shared, ps):
+            y, b = predict_history(p, hists[r], np.array([hists[r].total - 1]), warmup=warmup, theta=theta)
+            pred[k, r], bound[k, r] = y[0], b[0]
     return pred, bound
 
 
 def finals_params(params, hists: list, warmup: str) -> np.ndarray:
-    """:func:`predict_finals` from a parameter mapping (the losses only)."""
+    """:func:`predict_finals` from a parameter mapping (the losses only); a list of mappings: one row per set
+    (:func:`predict_finals_many`)."""
+    if isinstance(params, (list, tuple)):
+        sets = [MPLParams(**{k: p[k] for k in PARAM_NAMES + SHAPE_NAMES}) for p in params]
+        return predict_finals_many(sets, hists, warmup=warmup)[0]
     return predict_finals(MPLParams(**{k: params[k] for k in PARAM_NAMES + SHAPE_NAMES}), hists, warmup=warmup)[0]
+
+
+finals_params.many = True  # type: ignore[attr-defined]  # FittedLaw.predict_finals_members passes every set at once
 
 
 def curve_history(params: MPLParams, hist, qs, *, warmup: str = DEFAULT_WARMUP, theta: float = HISTORY_THETA,

@@ -65,6 +65,40 @@ class Predicted:
     loss: np.ndarray | None = None
     queries: QuerySteps | None = None
     context: str = ""
+    members: np.ndarray | None = None
+    """The final loss under every member of the law's ensemble (:mod:`lrplan.laws.bands`; row 0 = ``final``), a
+    ``(K, 1)`` :class:`~lrplan.laws.bands.Members`."""
+    band_steps: np.ndarray | None = None
+    """The curve's band: offsets of the members' envelope from the centre at these anchor steps (interpolated
+    onto every row), ``band_lo`` / ``band_hi``, without the model-error term."""
+    band_lo: np.ndarray | None = None
+    band_hi: np.ndarray | None = None
+
+    @property
+    def final_band(self) -> tuple[float, float]:
+        """The 90 % band of the final loss (:func:`lrplan.laws.bands.final_band`)."""
+        from lrplan.laws.bands import final_band
+
+        lo, hi = final_band(self.members if self.members is not None else np.array([[self.final]]))
+        return float(lo[0]), float(hi[0])
+
+    @property
+    def half_width(self) -> float:
+        """Half the width of :attr:`final_band`."""
+        lo, hi = self.final_band
+        return 0.5 * (hi - lo)
+
+    def curve_band(self, steps: np.ndarray, loss: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``(lo, hi)`` of the 90 % band at curve rows ``steps`` (centre ``loss``): the members' offsets
+        interpolated from the anchors, widened by the model-error term."""
+        from lrplan.laws.bands import LEVEL, MODEL_ERROR_RMS, rmse_of, z_of
+
+        e = z_of(LEVEL) * MODEL_ERROR_RMS * rmse_of(self.members)
+        if self.band_steps is None or self.band_lo is None or self.band_hi is None:
+            return loss - e, loss + e
+        st = np.asarray(steps, dtype=np.float64)
+        return (loss + np.interp(st, self.band_steps, self.band_lo) - e,
+                loss + np.interp(st, self.band_steps, self.band_hi) + e)
 
 
 @dataclass
@@ -83,6 +117,17 @@ class Prediction:
     def ranked(self) -> list[Predicted]:
         """Best (lowest final loss) first."""
         return sorted(self.predicted, key=lambda p: p.final)
+
+    def ties_best(self, p: Predicted) -> bool:
+        """Whether ``p`` is within uncertainty of the best prediction: the band of their difference
+        (:func:`lrplan.laws.bands.difference_band`, members paired) contains 0."""
+        from lrplan.laws.bands import difference_band
+
+        best = self.ranked[0]
+        if p is best or p.members is None or best.members is None:
+            return p is best
+        lo, hi = difference_band(p.members, best.members)
+        return bool(lo[0] <= 0.0 <= hi[0])
 
     @property
     def several(self) -> bool:
@@ -111,17 +156,18 @@ class Prediction:
             yield st, lr, y
 
     def write_curve(self, fh: BinaryIO, block: int | None = None, progress: Any = None) -> None:
-        """Write the predicted curves as CSV: ``step,lr,loss`` (a ``name`` column first when there are several
-        schedules), in blocks of rows, so a curve of any length streams in flat memory. ``progress(stage, done,
+        """Write the predicted curves as CSV: ``step,lr,loss,loss_lo,loss_hi`` (a ``name`` column first when there
+        are several schedules; ``loss_lo``/``loss_hi``: the 90 % band, :mod:`lrplan.laws.bands`), in blocks of rows, so a curve of any length streams in flat memory. ``progress(stage, done,
         total)`` (:data:`lrplan.cli.progress.Callback`) is told the rows written after each block."""
         from lrplan.output.table import curve_rows
 
-        fh.write((("name," if self.several else "") + "step,lr,loss\n").encode())
+        fh.write((("name," if self.several else "") + "step,lr,loss,loss_lo,loss_hi\n").encode())
         total, done = self.rows, 0
         for p in self.predicted:
             pre = f"{_csv_cell(p.schedule.name)},".encode() if self.several else b""
             for st, lr, y in self.curve_blocks(p, block):
-                fh.write(curve_rows(st, lr, y, pre))
+                lo, hi = p.curve_band(st, y)
+                fh.write(curve_rows(st, lr, y, pre, lo, hi))
                 done += st.size
                 if progress is not None:
                     progress("rows", done, total)
@@ -201,7 +247,12 @@ def predict_schedules(specs: Sequence[str | Path] = (), lr_tables: Sequence[str 
     messages += [("warning", f"the law is flagged: {f}") for f in res.fitted.flags]
     done: list[Predicted] = []
     invalid: list[tuple[Schedule, str]] = []
+    from lrplan.laws.bands import fit_rmse
     from lrplan.laws.fitted import EXACT_STEPS
+    from lrplan.laws.resolve import Predictor
+
+    laws = Predictor(res.fitted, res).member_laws()
+    rmse = fit_rmse(res.fitted)
 
     for inp in inputs:
         detail, outside = range_detail(res, inp.history, inp.tokens_per_step)
@@ -219,6 +270,7 @@ def predict_schedules(specs: Sequence[str | Path] = (), lr_tables: Sequence[str 
             continue
         messages.append(("warning", f"{inp.name}: {detail}") if outside else ("note", f"note: {inp.name}: {detail}"))
         p = Predicted(inp, float(final), context=detail)
+        p.members = _member_finals(laws, inp, p.final, rmse)
         if curve:
             qs = _curve_steps(inp, start, want, every, messages)
             if T <= EXACT_STEPS:  # in memory, checked before anything is written
@@ -226,11 +278,64 @@ def predict_schedules(specs: Sequence[str | Path] = (), lr_tables: Sequence[str 
                 p.loss = _predict(res, inp, p.steps, detail)
             else:  # streamed by Prediction.write_curve
                 p.queries = qs
+            if len(laws) > 1:
+                p.band_steps, p.band_lo, p.band_hi = _band_anchors(laws, inp, qs, p.steps)
         done.append(p)
     if not done:
         more = f" (and the {len(invalid) - 1} other schedules)" if len(invalid) > 1 else ""
         raise LrplanError(f"the law cannot evaluate any of the schedules: {invalid[0][1]}{more}")
     return Prediction(res, done, invalid, messages)
+
+
+BAND_ANCHORS = 256
+"""Rows (evenly spread) at which a curve's band is evaluated, besides its phase edges and LR jumps."""
+
+
+def _member_offsets(laws: list, hist: History, steps: np.ndarray) -> np.ndarray:
+    """``(K - 1, n)``: each member's prediction minus the centre's at ``steps``, both from the law's sampled cells
+    (``exact_steps=0``: ``O(log T)`` per step, within 1e-6 of the exact sum), so their difference is consistent;
+    a non-finite difference counts as 0."""
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        if laws[0].law == "multi-power" and all(law.law == "multi-power" for law in laws):
+            from lrplan.laws.multipower import many_params
+
+            spec = laws[0].law_spec
+            ys = list(many_params([{**spec.defaults, **law.params} for law in laws], hist, steps, laws[0].warmup))
+        else:
+            ys = [np.asarray(law.predict_history(hist, steps, exact_steps=0), dtype=float) for law in laws]
+    d = np.array(ys[1:]) - ys[0][None, :]
+    return np.where(np.isfinite(d), d, 0.0)
+
+
+def _member_finals(laws: list, inp: Schedule, final: float, rmse: float) -> np.ndarray:
+    """The final loss under every member (:class:`~lrplan.laws.bands.Members`, ``(K, 1)``, row 0 = ``final``)."""
+    from lrplan.laws.bands import Members
+
+    if len(laws) == 1:
+        return Members(np.array([[final]]), rmse)
+    off = _member_offsets(laws, inp.history, np.array([inp.history.total - 1]))
+    return Members(np.r_[[[final]], final + off], rmse)
+
+
+def _band_anchors(laws: list, inp: Schedule, qs: QuerySteps, rows: np.ndarray | None
+                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Anchor steps of a curve's band (:data:`BAND_ANCHORS` rows spread evenly, the first and last rows, the rows
+    at and before each phase start, and for a curve in memory the rows around every LR jump of more than 1 % of
+    peak) with the members' lowest and highest offsets from the centre there (0 included)."""
+    hist = inp.history
+    idx = [np.linspace(0, qs.size - 1, BAND_ANCHORS).round().astype(np.int64), np.array([0, qs.size - 1])]
+    edges = hist.starts[(hist.starts > qs.first) & (hist.starts <= qs.last)]
+    idx.append(qs.index_of(np.concatenate([edges, edges - 1])))
+    if rows is not None and rows.size > 1:
+        lr = hist.lr_at(rows)
+        j = np.flatnonzero(np.abs(np.diff(lr)) > 0.01 * (float(lr.max()) or 1.0))
+        if j.size > 4 * BAND_ANCHORS:  # an LR that jumps everywhere: a denser even spread instead
+            j = np.linspace(0, rows.size - 2, 4 * BAND_ANCHORS).round().astype(np.int64)
+        idx += [j, j + 1]
+    steps = np.unique(qs.at(np.unique(np.concatenate(idx)).clip(0, qs.size - 1)))
+    off = _member_offsets(laws, hist, steps)
+    return steps.astype(np.float64), np.minimum(off.min(axis=0), 0.0), np.maximum(off.max(axis=0), 0.0)
 
 
 def _curve_steps(inp: Schedule, start: int, want: list[int] | None, every: int | None,

@@ -374,6 +374,43 @@ class Predictor:
         return out
 
 
+    def member_laws(self) -> "list[FittedLaw]":
+        """The law's ensemble (:mod:`lrplan.laws.bands`): the centre (this law) first, then the members its law
+        file records (none for a law fitted before bands)."""
+        if getattr(self, "_members", None) is None:
+            import dataclasses
+
+            from lrplan.laws.bands import members_of
+
+            sets = members_of(self.fitted.uncertainty, self.fitted.params)
+            self._members = [self.fitted] + [dataclasses.replace(self.fitted, params=p, uncertainty={})
+                                             for p in sets[1:]]
+        return self._members
+
+    @property
+    def rmse(self) -> float:
+        """The law's fit RMS residual in nats (the scale of the bands' model-error term)."""
+        from lrplan.laws.bands import fit_rmse
+
+        return fit_rmse(self.fitted)
+
+    def member_finals(self, hists: list, exact_steps: int | None = None) -> "np.ndarray":
+        """The final loss of each run under every member of the law's ensemble, shape ``(K, len(hists))``: row 0
+        is the centre (the numbers :meth:`finals` gives, unchecked), rows 1.. the members; a non-finite member
+        value is replaced by the centre's. A :class:`lrplan.laws.bands.Members` (it carries :attr:`rmse` for
+        :func:`lrplan.laws.bands.final_band` / :func:`~lrplan.laws.bands.difference_band`)."""
+        import numpy as np
+
+        from lrplan.laws.bands import Members
+
+        laws = self.member_laws()
+        with np.errstate(all="ignore"):  # the ensemble at once: a long run's cells are laid out once for all members
+            out = np.asarray(self.fitted.predict_finals_members([m.params for m in laws], hists, exact_steps),
+                             dtype=float).reshape(len(laws), len(hists))
+        out[1:] = np.where(np.isfinite(out[1:]), out[1:], out[0][None, :])
+        return Members(out, self.rmse)
+
+
 def predictor_for(law: str | None, spec: Any, required: bool):
     """``(predict, label, warning)`` for ``--law FILE|builtin:NAME`` or the built-in default law (``lrplan plan``
     and :func:`lrplan.plan`): ``predict`` is a checked :class:`Predictor`; ``(None, None, None)`` if the law

@@ -22,12 +22,22 @@ _DIG = np.frombuffer(b"0123456789", dtype=np.uint8)
 
 
 def _round_scaled(x: np.ndarray, k: np.ndarray) -> np.ndarray:
-    """``x * 10**k`` (``0 <= k <= 22``, exact product below 2**53) rounded to an integer, half to even."""
-    p, err = _two_prod(x, _P10[k])
+    """``x * 10**k`` (``0 <= k <= 22``, exact product below 2**53) rounded to an integer, half to even.
+
+    The rounded float product decides wherever it is further than a few ulps from a half-integer (the exact
+    product is then on the same side); only the rest takes the exact double-double product (Dekker)."""
+    s = _P10[k]
+    p = x * s
     r = np.rint(p)
-    d = p - r
-    r = np.where((d == 0.5) & (err > 0), r + 1.0, r)
-    r = np.where((d == -0.5) & (err < 0), r - 1.0, r)
+    amb = np.abs(np.abs(p - r) - 0.5) <= 4.0 * np.spacing(np.abs(p))
+    if amb.any():
+        i = np.flatnonzero(amb)
+        pe, err = _two_prod(x[i], s[i] if np.ndim(s) else s)
+        re = np.rint(pe)
+        d = pe - re
+        re = np.where((d == 0.5) & (err > 0), re + 1.0, re)
+        re = np.where((d == -0.5) & (err < 0), re - 1.0, re)
+        r[i] = re
     return r.astype(np.int64)
 
 

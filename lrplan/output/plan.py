@@ -18,25 +18,45 @@ def _si(v: float | None) -> str:
     return "-" if v is None else si(v)
 
 
+def _pm(v: float, band: "list[float] | None", lines: int = 1) -> str:
+    """``3.2104 ± 0.0061``: the prediction and the larger distance to its 90 % band's ends (``lines=2``: the
+    half-width on a second line, for narrow tables)."""
+    if not band:
+        return f"{v:.4f}"
+    return f"{v:.4f}{' ' if lines == 1 else chr(10)}± {max(band[1] - v, v - band[0], 0.0):.4f}"
+
+
+def _best(c) -> str:  # type: ignore[no-untyped-def]
+    """``WSD-S (≈ WSD)``: the lowest prediction, and the families within uncertainty of it."""
+    if not c.best:
+        return "-"
+    return c.best[0] + (f"\n≈ {', '.join(c.best[1:])}" if len(c.best) > 1 else "")
+
+
 def print_plan(res: "PlanResult", console) -> None:
     from rich.table import Table
 
     wsds = res.kind == "wsd-s"
     title = "WSD-S: checkpoints in the single run" if wsds else "WSD: a decay branch off the stable trunk per budget"
-    t = Table(title=title, title_justify="left", header_style="bold")
     preds = sorted({k for c in res.checkpoints for k in c.predicted_loss})
+    narrow = bool(preds) and console.width < 100  # an 80-column terminal: no cell padding, numbers never fold
+    t = Table(title=title, title_justify="left", header_style="bold", padding=(0, 0) if narrow else (0, 1))
     cols = ["#", "budget", "decay", "decay start" if wsds else "branch at", "checkpoint", "tokens seen"]
     cols += [] if preds else ["LR last update"]  # with predictions the LR goes to the caption, the losses here
     for col in cols:
-        t.add_column(col, justify="right", overflow="fold")
+        t.add_column(col.replace(" ", "\n") if narrow else col, justify="right", no_wrap=bool(preds))
     for k in preds:
-        t.add_column(f"loss {k}", justify="right", overflow="fold")
+        t.add_column(f"loss\n{k}", justify="right", no_wrap=True)
+    banded = any(c.predicted_band for c in res.checkpoints)
+    if preds:
+        t.add_column("best", justify="left", overflow="fold")
     for c in res.checkpoints:
         budget = _si(c.budget_tokens) if c.budget_tokens is not None else f"{c.budget_steps:,}"
         seen = _si(c.checkpoint_tokens) if c.checkpoint_tokens is not None else f"{c.checkpoint_step:,} steps"
         row = [str(c.index), budget, f"{c.decay_steps:,}", f"{c.decay_start_step:,}", f"{c.checkpoint_step:,}", seen]
         row += [] if preds else [_fmt_lr(c.lr_last_update)]
-        row += [f"{c.predicted_loss[k]:.4f}" if k in c.predicted_loss else "-" for k in preds]
+        row += [_pm(c.predicted_loss[k], c.predicted_band.get(k), 2) if k in c.predicted_loss else "-" for k in preds]
+        row += [_best(c)] if preds else []
         t.add_row(*row)
     console.print(t)
     first = res.checkpoints[0]
@@ -53,13 +73,24 @@ def print_plan(res: "PlanResult", console) -> None:
     console.print(ct)
     if res.optimized:
         ot = Table(title=f"--optimize (law: {res.law})", title_justify="left", header_style="bold")
-        for col in ["#", "decay", "shape", "predicted loss", "as written", "gain"]:
-            ot.add_column(col, justify="right", overflow="fold")
+        within = any(o.fractions_within for o in res.optimized)
+        for col in ["#", "decay", "shape", "predicted loss", "as written", "gain"] + (["within uncertainty"] if within else []):
+            ot.add_column(col, justify="left" if col == "within uncertainty" else "right", overflow="fold")
         for o in res.optimized:
-            ot.add_row(str(o.index), f"{o.decay_fraction:.0%}", o.decay_shape, f"{o.predicted_loss:.4f}", f"{o.spec_loss:.4f}", f"{o.gain:+.4f}")
+            row = [str(o.index), f"{o.decay_fraction:.0%}", o.decay_shape, _pm(o.predicted_loss, o.predicted_band),
+                   f"{o.spec_loss:.4f}", f"{o.gain:+.4f}"]
+            if within:
+                row.append(_within(o))
+            ot.add_row(*row)
         console.print(ot)
+        if within:
+            console.print("[dim]within uncertainty: the decay fractions and shapes whose predicted loss is within the "
+                          "90 % band of the best one's (the choice among them is not determined by the law)[/dim]",
+                          soft_wrap=not console.is_terminal)
     if res.law:
-        console.print(f"predicted loss from law {res.law}")
+        console.print(f"predicted loss from law {res.law}" + (" (± the 90 % band); best: the lowest, ≈ the families "
+                      "within uncertainty of it (the band of their difference contains 0)" if banded else ""),
+                      soft_wrap=not console.is_terminal)
     for n in res.notes:
         console.print(f"[yellow]note:[/yellow] {n}", soft_wrap=not console.is_terminal)
 
@@ -68,11 +99,27 @@ def plan_csv(res: "PlanResult") -> str:
     cols = ["index", "budget_steps", "budget_tokens", "decay_start_step", "decay_start_tokens", "checkpoint_step",
             "checkpoint_tokens", "decay_steps", "branch_point_step", "lr_decay_start", "lr_last_update", "lr_after"]
     preds = sorted({k for c in res.checkpoints for k in c.predicted_loss})
-    lines = [",".join(cols + [f"loss_{k}" for k in preds])]
+    banded = sorted({k for c in res.checkpoints for k in c.predicted_band})
+    head = cols + [f"loss_{k}" for k in preds] + [f"loss_{k}_{e}" for k in banded for e in ("lo", "hi")]
+    lines = [",".join(head + (["best"] if preds else []))]
     for c in res.checkpoints:
         vals = [getattr(c, k) for k in cols] + [c.predicted_loss.get(k) for k in preds]
+        vals += [(c.predicted_band.get(k) or [None, None])[j] for k in banded for j in (0, 1)]
+        vals += ["|".join(c.best)] if preds else []
         lines.append(",".join("" if v is None else repr(v) if isinstance(v, float) else str(v) for v in vals))
     return "\n".join(lines) + "\n"
+
+
+def _within(o) -> str:  # type: ignore[no-untyped-def]
+    """``10%..30% (linear, cosine)``: the optimiser's range of decay fractions within uncertainty of the best."""
+    if not o.fractions_within:
+        return "-"
+    a, b = o.fractions_within
+    frac = f"{a:.0%}" if a == b else f"{a:.0%}..{b:.0%}"
+    from lrplan.planning.losses import SHAPES
+
+    shapes = "any shape" if set(o.shapes_within) == set(SHAPES) else ", ".join(o.shapes_within)
+    return f"{frac} ({shapes})"
 
 
 def plan_text(res: "PlanResult", width: int = 160) -> str:

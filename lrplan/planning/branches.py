@@ -39,6 +39,10 @@ class Checkpoint:
     decay_start_tokens: Optional[int] = None
     checkpoint_tokens: Optional[int] = None
     predicted_loss: dict[str, float] = field(default_factory=dict)
+    predicted_band: dict[str, list[float]] = field(default_factory=dict)
+    """Per family, the 90 % band ``[lo, hi]`` of ``predicted_loss`` (:mod:`lrplan.laws.bands`)."""
+    best: list[str] = field(default_factory=list)
+    """The family with the lowest predicted loss, followed by those within uncertainty of it (a tie)."""
 
 
 def budget_spec(spec: Spec, length: Any, schedule: dict[str, Any], base: "Spec | None" = None) -> Spec:

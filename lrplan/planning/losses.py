@@ -16,8 +16,8 @@ then rendered and every candidate built from its spec, as before.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, field
+from typing import Any, Optional
 
 import numpy as np
 
@@ -39,6 +39,13 @@ class Optimized:
     decay_shape: str
     predicted_loss: float
     spec_loss: float
+    predicted_band: Optional[list[float]] = None
+    """The 90 % band ``[lo, hi]`` of ``predicted_loss`` (:mod:`lrplan.laws.bands`); ``None``: the law has none."""
+    fractions_within: Optional[list[float]] = None
+    """``[min, max]`` of the decay fractions (over the grid) whose predicted loss is within uncertainty of the
+    best one (the band of their difference to it contains 0): the choice inside this range is not determined."""
+    shapes_within: list[str] = field(default_factory=list)
+    """The decay shapes among those candidates."""
 
     @property
     def gain(self) -> float:
@@ -101,17 +108,104 @@ def trunk_histories(plans: list) -> list[History]:
     return [on_trunk(trunk, p) or History.from_plan(p) for p in plans]
 
 
-def predictions(spec: Spec, cps: list[Checkpoint], predict: Predictor, progress: Any = None) -> None:
-    """Fill ``predicted_loss`` of each checkpoint for WSD, WSD-S and cosine-per-budget. ``progress`` is told
-    each of the three families done (stage ``"families"``: every budget's WSD-S, WSD and cosine run)."""
+def _members(predict: Any, hists: list[History], exact_steps: int | None = None) -> np.ndarray | None:
+    """The law's member predictions of each run's final loss, shape ``(K, len(hists))`` (row 0: the central
+    fit; :meth:`lrplan.laws.resolve.Predictor.member_finals`), or ``None`` when the predictor has no band (a plain
+    callable) or the members cannot be evaluated (a failure there never hides the central prediction)."""
+    if not hists or not hasattr(predict, "member_finals"):
+        return None
+    try:
+        m = np.asanyarray(predict.member_finals(hists, PLAN_EXACT_STEPS if exact_steps is None else exact_steps),
+                       dtype=float)
+    except LrplanError:
+        return None
+    return m if m.ndim == 2 and m.shape[1] == len(hists) and np.isfinite(m).all() else None
+
+
+BAND_MAX_CHECKPOINTS = 256
+"""A WSD-S run with more checkpoints gets no band: a member whose kernel depends on the LR (``gamma != 0``) sums
+each checkpoint's earlier decays one by one, quadratic in their number (1,000 checkpoints: ~50 s)."""
+
+
+def _members_at(predict: Any, hist: History, q: np.ndarray, notes: list[str] | None = None) -> np.ndarray | None:
+    """The law's member predictions at steps ``q`` of one run, ``(K, len(q))`` (a WSD-S run's checkpoints: each
+    member reads the run once), as :func:`_members` gives them; ``None`` without members (or past
+    :data:`BAND_MAX_CHECKPOINTS`, said in ``notes``)."""
+    if not hasattr(predict, "member_laws"):
+        return None
+    if len(q) > BAND_MAX_CHECKPOINTS and len(predict.member_laws()) > 1:
+        if notes is not None:
+            notes.append(f"no uncertainty band for WSD-S: its {len(q):,} checkpoints are more than the "
+                         f"{BAND_MAX_CHECKPOINTS} lrplan evaluates the law's ensemble at in one run")
+        return None
+    from lrplan.laws.bands import Members
+
+    laws = predict.member_laws()
+    q = np.asarray(q, np.int64)
+    spec = laws[0].law_spec
+    with np.errstate(all="ignore"):
+        if hist.total > PLAN_EXACT_STEPS and getattr(spec.predict_finals, "many", False):  # the multi-power law:
+            from lrplan.laws.multipower import many_params  # the run's cells laid out once for every member
+
+            m = np.asarray(many_params([{**spec.defaults, **law.params} for law in laws], hist, q, laws[0].warmup),
+                           dtype=float)
+        else:
+            m = np.array([np.asarray(law.predict_history(hist, q, PLAN_EXACT_STEPS), dtype=float) for law in laws])
+    if m.ndim != 2 or not np.isfinite(m[0]).all():
+        return None
+    m[1:] = np.where(np.isfinite(m[1:]), m[1:], m[0][None, :])
+    return Members(m, predict.rmse)
+
+
+def _fill_bands(cps: list[Checkpoint], family: str, members: np.ndarray | None,
+                store: dict[str, np.ndarray]) -> None:
+    """Each checkpoint's 90 % band for ``family`` (:func:`lrplan.laws.bands.final_band`); the members are kept
+    in ``store`` for the ties between families."""
+    if members is None:
+        return
+    from lrplan.laws.bands import final_band
+
+    lo, hi = final_band(members)
+    for c, a, b in zip(cps, lo, hi):
+        c.predicted_band[family] = [float(a), float(b)]
+    store[family] = members
+
+
+def _ties(cps: list[Checkpoint], store: dict[str, np.ndarray]) -> None:
+    """Per checkpoint, the families whose predicted loss is within uncertainty of the lowest one (the band of
+    their paired difference, :func:`lrplan.laws.bands.difference_band`, contains 0): ``Checkpoint.best``. With
+    no bands the best is the lowest central prediction alone."""
+    for i, c in enumerate(cps):
+        if not c.predicted_loss:
+            continue
+        best = min(sorted(c.predicted_loss), key=lambda k: c.predicted_loss[k])
+        tied = [best]
+        if best in store:
+            from lrplan.laws.bands import difference_band
+
+            for k in sorted(c.predicted_loss):
+                if k != best and k in store:
+                    lo, _ = difference_band(store[k][:, i : i + 1], store[best][:, i : i + 1])
+                    if float(lo[0]) <= 0.0:
+                        tied.append(k)
+        c.best = tied
+
+
+def predictions(spec: Spec, cps: list[Checkpoint], predict: Predictor, progress: Any = None) -> list[str]:
+    """Fill ``predicted_loss`` (and ``predicted_band``, ``best``) of each checkpoint for WSD, WSD-S and
+    cosine-per-budget; return notes for the plan. ``progress`` is told each of the three families done (stage
+    ``"families"``: every budget's WSD-S, WSD and cosine run)."""
+    notes: list[str] = []
     kind = spec.schedule.kind
     tick = progress or (lambda *a: None)
     tick("families", 0, 3)
+    store: dict[str, np.ndarray] = {}
     if kind == "wsd-s":
         hist = History.from_plan(spec.schedule_plan())
         q = np.array([c.checkpoint_step - 1 for c in cps])
         for c, v in zip(cps, _loss(predict, hist, q)):
             c.predicted_loss["WSD-S"] = _finite(float(v), f"WSD-S checkpoint {c.index}")
+        _fill_bands(cps, "WSD-S", _members_at(predict, hist, q, notes), store)
         branches = wsd_branch_specs(_as_wsd(spec))
     else:
         branches = wsd_branch_specs(spec)
@@ -119,18 +213,24 @@ def predictions(spec: Spec, cps: list[Checkpoint], predict: Predictor, progress:
         if wsds is not None:
             plan = wsds.schedule_plan()
             decs = [s for s in plan.segments if s.phase.startswith("decay")]
-            vals = _loss(predict, History.from_plan(plan), np.array([s.end - 1 for s in decs]))
+            hist = History.from_plan(plan)
+            vals = _loss(predict, hist, np.array([s.end - 1 for s in decs]))
             for c, v in zip(cps, vals):
                 c.predicted_loss["WSD-S"] = _finite(float(v), f"WSD-S checkpoint {c.index}")
+            _fill_bands(cps, "WSD-S", _members_at(predict, hist, np.array([s.end - 1 for s in decs]), notes), store)
     tick("families", 1, 3)
     wsd = trunk_histories([b.schedule_plan() for b in branches])
     cos = [History.from_plan(b.schedule_plan()) for b in cosine_specs(spec)]
     for c, v in zip(cps, _finals(predict, wsd)):
         c.predicted_loss["WSD"] = v
+    _fill_bands(cps, "WSD", _members(predict, wsd), store)
     tick("families", 2, 3)
     for c, v in zip(cps, _finals(predict, cos)):
         c.predicted_loss["cosine"] = v
+    _fill_bands(cps, "cosine", _members(predict, cos), store)
+    _ties(cps, store)
     tick("families", 3, 3)
+    return notes
 
 
 def _finals(predict: Any, hists: list[History]) -> list[float]:
@@ -178,6 +278,7 @@ def optimize(spec: Spec, cps: list[Checkpoint], predict: Predictor,
         if progress is not None:
             progress("budgets", i, len(cps))
         best: tuple[float, float, str, Any] | None = None
+        cands: list[tuple[float, float, str, Any]] = []
         spec_loss = cp.predicted_loss.get("WSD-S" if kind == "wsd-s" else "WSD")
         for f in fractions:
             for shape in shapes:
@@ -196,6 +297,7 @@ def optimize(spec: Spec, cps: list[Checkpoint], predict: Predictor,
                         loss = _wsds_loss_with(spec, base, chosen + [(f, shape)], i, predict)
                 except LrplanError:
                     continue
+                cands.append((loss, f, shape, hist))
                 if best is None or loss < best[0]:
                     best = (loss, f, shape, hist)
         if best is None:
@@ -211,8 +313,35 @@ def optimize(spec: Spec, cps: list[Checkpoint], predict: Predictor,
                 run.choose(i, best[1], best[2])
         if spec_loss is None:  # pragma: no cover - predictions() always fills it
             continue
-        out.append(Optimized(i + 1, best[1], best[2], loss, spec_loss))
+        o = Optimized(i + 1, best[1], best[2], loss, spec_loss)
+        if fast:
+            _within(predict, o, best, cands)
+        out.append(o)
     return out
+
+
+def _within(predict: Any, o: Optimized, best: tuple[float, float, str, Any], cands: list) -> None:
+    """The winner's band and the candidates within uncertainty of it (``Optimized.fractions_within``,
+    ``shapes_within``). Only candidates whose central loss is within twice the winner's band width of it are
+    evaluated: one further away could tie only with a band more than three times as wide as the winner's (a
+    paired difference band is at most as wide as the two bands it comes from)."""
+    mb = _members(predict, [best[3]])
+    if mb is None:
+        return
+    from lrplan.laws.bands import difference_band, final_band
+
+    lo, hi = final_band(mb)
+    o.predicted_band = [float(lo[0]), float(hi[0])]
+    m0 = _members(predict, [best[3]], 0)  # candidates were scored by the sampled cells: compare like with like
+    near = [c for c in cands if c is not best and c[0] - best[0] <= 2.0 * float(hi[0] - lo[0])]
+    mc = _members(predict, [c[3] for c in near], 0) if near else None
+    inside = [best]
+    if m0 is not None and mc is not None:
+        dlo, _ = difference_band(mc, np.repeat(m0, mc.shape[1], axis=1))
+        inside += [c for c, v in zip(near, dlo) if float(v) <= 0.0]
+    fr = [c[1] for c in inside]
+    o.fractions_within = [float(min(fr)), float(max(fr))]
+    o.shapes_within = sorted({c[2] for c in inside}, key=SHAPES.index)
 
 
 def _branch(trunk: list[History], plan) -> History:

@@ -48,7 +48,7 @@ def make_plan(spec: Spec, predict: Predictor | None = None, law_name: str | None
                 f"is shorter than its decay ({d:,} steps)"
             )
     if predict is not None:
-        predictions(spec, cps, predict, progress)
+        res.notes += predictions(spec, cps, predict, progress)
         if do_optimize:
             res.optimized = optimize(spec, cps, predict, progress=progress)
     elif do_optimize:

@@ -139,8 +139,9 @@ def test_predict_curve_shape_columns_values(law_file, tmp_path):
     assert res.exit_code == 0, res.stderr
     assert "predicted final loss" in res.stdout
     lines = pred.read_text().splitlines()
-    assert lines[0] == "step,lr,loss"
+    assert lines[0] == "step,lr,loss,loss_lo,loss_hi"
     a = np.genfromtxt(pred, delimiter=",", names=True)
+    assert np.all(a["loss_lo"] < a["loss"]) and np.all(a["loss"] < a["loss_hi"])  # the 90 % band
     steps = a["step"].astype(int)
     assert steps[0] == 2000 and steps[-1] == 23841  # from the end of warmup; the last step always
     assert all(s % 1000 == 0 for s in steps[1:-1]) and np.all(np.diff(steps) > 0)
@@ -167,12 +168,13 @@ def test_predict_comparison_sorted_by_final_loss(tmp_path):
     rows = [ln for ln in res.stdout.splitlines() if ln.startswith("│")]
     order = [r.split("│")[2].strip() for r in rows]
     assert order == ["long", "flat", "short"]  # more steps and an anneal win
-    losses = [float(r.split("│")[6]) for r in rows]
-    assert losses == sorted(losses)
+    losses = [float(r.split("│")[6].split("±")[0]) for r in rows]
+    halves = [float(r.split("│")[6].split("±")[1]) for r in rows]
+    assert losses == sorted(losses) and all(0 < h < 0.1 for h in halves)
     assert rows[0].split("│")[7].strip() == "best"
-    assert float(rows[2].split("│")[7]) == pytest.approx(losses[2] - losses[0], abs=2e-4)
+    assert float(rows[2].split("│")[7].split()[0]) == pytest.approx(losses[2] - losses[0], abs=2e-4)
     lines = pred.read_text().splitlines()
-    assert lines[0] == "name,step,lr,loss"
+    assert lines[0] == "name,step,lr,loss,loss_lo,loss_hi"
     assert {ln.split(",")[0] for ln in lines[1:]} == {"short", "flat", "long"}
 
 
@@ -456,7 +458,7 @@ def test_output_dash_keeps_stdout_clean(tmp_path):
     res = run("predict", WSD, "-o", "-", "--every", "5000")
     assert res.exit_code == 0, res.stderr
     lines = res.stdout.splitlines()
-    assert lines[0] == "step,lr,loss" and all(len(r.split(",")) == 3 for r in lines[1:])
+    assert lines[0] == "step,lr,loss,loss_lo,loss_hi" and all(len(r.split(",")) == 5 for r in lines[1:])
     assert "predicted final loss" in res.stderr
 
 

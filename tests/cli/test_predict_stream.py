@@ -21,7 +21,9 @@ runner = CliRunner()
 def _read(path_or_text) -> tuple[list[str], np.ndarray]:
     text = Path(path_or_text).read_text() if isinstance(path_or_text, Path) else path_or_text
     lines = text.splitlines()
-    return lines, np.loadtxt(io.StringIO("\n".join(lines[1:])), delimiter=",", usecols=(-3, -2, -1), ndmin=2)
+    cols = lines[0].split(",")  # step, lr, loss, and the 90 % band loss_lo, loss_hi
+    use = tuple(cols.index(c) for c in ("step", "lr", "loss", "loss_lo", "loss_hi"))
+    return lines, np.loadtxt(io.StringIO("\n".join(lines[1:])), delimiter=",", usecols=use, ndmin=2)
 
 
 @pytest.mark.parametrize("args", [[], ["--every", "13"], ["--steps", "2000,9000,23841"]])
@@ -37,13 +39,17 @@ def test_streamed_curve_agrees_with_the_in_memory_one(tmp_path, monkeypatch, arg
     res2 = runner.invoke(app, ["predict", str(spec), "-o", str(big), *args])
     assert res2.exit_code == 0, res2.stderr
     (h1, a), (h2, b) = _read(small), _read(big)
-    assert h1[0] == h2[0] == "step,lr,loss" and len(h1) == len(h2)
+    assert h1[0] == h2[0] == "step,lr,loss,loss_lo,loss_hi" and len(h1) == len(h2)
     assert np.array_equal(a[:, :2], b[:, :2])  # the same rows and LRs, as text
     assert [ln.split(",")[:2] for ln in h1] == [ln.split(",")[:2] for ln in h2]
     assert np.abs(a[:, 2] - b[:, 2]).max() <= 2e-5  # the law's dense tolerance (1e-5) plus the last digit
+    # the band: the same members' offsets at the anchors (the in-memory curve has more of them, at LR jumps)
+    assert np.all(a[:, 3] < a[:, 2]) and np.all(a[:, 2] < a[:, 4]) and np.all(b[:, 3] < b[:, 2])
+    assert np.abs(a[:, 3:] - b[:, 3:]).max() <= 2e-3
     rows = len(h1) - 1
     assert f"({rows:,} rows)" in res2.stderr
     assert res.stdout == res2.stdout or abs(float(res.stdout.split()[4]) - float(res2.stdout.split()[4])) <= 1e-4
+    assert " ± " in res.stdout and " ± " in res2.stdout
 
 
 def test_several_streamed_curves_have_the_name_column(tmp_path, monkeypatch):
@@ -53,7 +59,7 @@ def test_several_streamed_curves_have_the_name_column(tmp_path, monkeypatch):
                               "--every", "1000"])
     assert res.exit_code == 0, res.stderr
     lines = out.read_text().splitlines()
-    assert lines[0] == "name,step,lr,loss"
+    assert lines[0] == "name,step,lr,loss,loss_lo,loss_hi"
     names = {ln.split(",")[0] for ln in lines[1:]}
     assert names == {"wsd-100B", "cosine"} or len(names) == 2
 

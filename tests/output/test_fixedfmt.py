@@ -51,6 +51,10 @@ def test_curve_rows_are_the_row_by_row_csv(prefix):
     pre = prefix.decode()
     want = "".join(f"{pre}{s},{v:.9g},{y:.6f}\n" for s, v, y in zip(steps.tolist(), lr.tolist(), loss.tolist()))
     assert curve_rows(steps, lr, loss, prefix) == want.encode()
+    lo, hi = loss - 0.0123456789 * (1 + steps % 7), loss + 5e-7 * (steps % 3)  # the band columns
+    want = "".join(f"{pre}{s},{v:.9g},{y:.6f},{a:.6f},{b:.6f}\n" for s, v, y, a, b in
+                   zip(steps.tolist(), lr.tolist(), loss.tolist(), lo.tolist(), hi.tolist()))
+    assert curve_rows(steps, lr, loss, prefix, lo, hi) == want.encode()
 
 
 def _old_curve_csv(res) -> str:
@@ -58,11 +62,13 @@ def _old_curve_csv(res) -> str:
     from lrplan.laws.predicting import _csv_cell
 
     buf = io.StringIO()
-    buf.write(("name," if res.several else "") + "step,lr,loss\n")
+    buf.write(("name," if res.several else "") + "step,lr,loss,loss_lo,loss_hi\n")
     for p in res.predicted:
         pre = f"{_csv_cell(p.schedule.name)}," if res.several else ""
         lrq = p.schedule.lr[p.steps]
-        buf.write("".join(f"{pre}{s},{lr:.9g},{v:.6f}\n" for s, lr, v in zip(p.steps.tolist(), lrq.tolist(), p.loss.tolist())))
+        lo, hi = p.curve_band(p.steps, p.loss)
+        buf.write("".join(f"{pre}{s},{lr:.9g},{v:.6f},{a:.6f},{b:.6f}\n" for s, lr, v, a, b in
+                          zip(p.steps.tolist(), lrq.tolist(), p.loss.tolist(), lo.tolist(), hi.tolist())))
     return buf.getvalue()
 
 

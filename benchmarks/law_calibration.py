@@ -1,0 +1,273 @@
+"""Calibration of lrplan's prediction bands (issue 16 point 2; ``benchmarks/LAW_SELECTION_16.md`` Parts 3-4).
+
+    python benchmarks/law_calibration.py --calibrate   # choose tau, MODEL_ERROR_REL, DIFF_ERROR_REL (selection only)
+    python benchmarks/law_calibration.py               # coverage / width / signed errors, selection and held out
+    python benchmarks/law_calibration.py --quick       # the 19M protocols only (~10 s)
+
+The band (:mod:`lrplan.laws.bands`): members from a profile of the fit objective over the annealing kernel's
+half-time, the 90 % band = the members' envelope widened by ``z * MODEL_ERROR_REL * centre``. The fits here are
+the default law's (MPL-rk) in the protocols of ``benchmarks/law_accuracy.py``; each profile is run once with the
+largest tau of the pre-registered grid and cut at smaller tau (the walk stops at the first rejected set, so the
+members for a smaller tau are a prefix of each side's walk: the same sets a fit at that tau finds).
+"""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
+import argparse  # noqa: E402
+import dataclasses  # noqa: E402
+import itertools  # noqa: E402
+import sys  # noqa: E402
+import time  # noqa: E402
+import warnings  # noqa: E402
+from collections import OrderedDict  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import numpy as np  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+import law_accuracy as LA  # noqa: E402
+
+from lrplan.laws import bands  # noqa: E402
+from lrplan.laws import driver as D  # noqa: E402
+from lrplan.laws.reference_curves import (  # noqa: E402
+    MPL_SIZES, MPL_TEST, MPL_TRAIN, SCHAIPP_TRAIN, load_mpl_curves, load_schaipp_curves)
+
+TAUS = (0.05, 0.1, 0.25, 0.5, 1.0)
+S_GRID_REL = tuple(round(0.00025 * i, 5) for i in range(81))  # round 1: 0 .. 0.02 (relative to the loss)
+S_GRID = tuple(0.25 * i for i in range(41))  # round 2: 0 .. 10 (in units of the fit's RMS residual)
+ROUND = {"mode": "rms"}
+LEVEL = 0.9
+SCHAIPP_FAMILIES = OrderedDict([("cooldown 10-20 %", ("0.1", "0.2")), ("cooldown 40-60 %", ("0.4", "0.6")),
+                                ("cooldown 80-99 %", ("0.8", "0.9", "0.994"))])
+
+
+@dataclasses.dataclass
+class Pred:
+    """One predicted run: observed final, member finals (centre first), each member's objective and side."""
+
+    set: str
+    name: str
+    obs: float
+    finals: np.ndarray  # (K,)
+    side: np.ndarray  # (K,): 0 centre, -1 faster kernel, +1 slower
+    rank: np.ndarray  # (K,): position on its side's walk (1, 2, ...), 0 for the centre
+    values: np.ndarray  # (K,) objective relative to the best
+    rmse: float  # the fit's RMS residual (nats) over all fitted points
+    group: str = ""  # pairs are formed within a group (set, horizon)
+
+
+def fit_all(curves: list, window: object = "auto"):
+    """The default law's fit with the profile walked to the largest tau of the grid."""
+    old = bands.PROFILE_TAU
+    bands.PROFILE_TAU = max(TAUS)
+    try:
+        with warnings.catch_warnings(), np.errstate(all="ignore"):
+            warnings.simplefilter("ignore")
+            return D.fit(curves, law="multi-power", window=window)
+    finally:
+        bands.PROFILE_TAU = old
+
+
+def _walk(u: dict) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """side, rank and relative objective of every member of an uncertainty section (centre first)."""
+    h0 = u["centre_half_steps"]
+    hs = np.array(u["member_half_steps"], dtype=float)
+    vs = np.array(u["member_objectives"], dtype=float) / u["centre_objective"]
+    side = np.sign(hs - h0)
+    rank = np.zeros(hs.size, dtype=int)
+    for s in (-1, 1):
+        idx = np.flatnonzero(side == s)
+        order = idx[np.argsort(np.abs(np.log(hs[idx] / h0)))]
+        rank[order] = np.arange(1, order.size + 1)
+    return np.r_[0, side], np.r_[0, rank], np.r_[1.0, vs]
+
+
+def predictions(fl, curves: dict, names, set_name: str, group=lambda n: "") -> list[Pred]:
+    ms = bands.members_of(fl.uncertainty, fl.params)
+    side, rank, vals = _walk(fl.uncertainty) if fl.uncertainty else (np.zeros(1), np.zeros(1, int), np.ones(1))
+    rmse = bands.fit_rmse(fl)
+    out = []
+    for n in names:
+        c = curves[n]
+        f = np.array([float(D.predict(dataclasses.replace(fl, params=m), c.lr, c.steps[-1:])[0]) for m in ms])
+        out.append(Pred(set_name, n, float(c.loss[-1]), f, side, rank, vals, rmse, group(n)))
+    return out
+
+
+def keep_mask(p: Pred, tau: float) -> np.ndarray:
+    """The members a fit at ``tau`` keeps: on each side the walk up to (not including) its first rejection."""
+    keep = np.ones(p.finals.size, dtype=bool)
+    for s in (-1, 1):
+        idx = np.flatnonzero(p.side == s)
+        idx = idx[np.argsort(p.rank[idx])]
+        bad = np.flatnonzero(p.values[idx] > 1.0 + tau + 1e-12)
+        cut = bad[0] if bad.size else idx.size
+        keep[idx[cut:]] = False
+    return keep
+
+
+def band(p: Pred, tau: float, s: float) -> tuple[float, float]:
+    m = p.finals[keep_mask(p, tau)]
+    e = bands.z_of(LEVEL) * s * (abs(p.finals[0]) if ROUND["mode"] == "rel" else p.rmse)
+    return min(m.min(), p.finals[0]) - e, max(m.max(), p.finals[0]) + e
+
+
+def diff_band(a: Pred, b: Pred, tau: float, d: float) -> tuple[float, float]:
+    k = keep_mask(a, tau) & keep_mask(b, tau)
+    dd = a.finals[k] - b.finals[k]
+    c = a.finals[0] - b.finals[0]
+    e = bands.z_of(LEVEL) * d * (0.5 * (abs(a.finals[0]) + abs(b.finals[0])) if ROUND["mode"] == "rel" else a.rmse)
+    return min(dd.min(), c) - e, max(dd.max(), c) + e
+
+
+def coverage(ps: list[Pred], tau: float, s: float) -> tuple[float, float, float]:
+    """(coverage, mean width, mean relative width)."""
+    inside, w, wr = [], [], []
+    for p in ps:
+        lo, hi = band(p, tau, s)
+        inside.append(lo <= p.obs <= hi)
+        w.append(hi - lo)
+        wr.append((hi - lo) / abs(p.finals[0]))
+    return float(np.mean(inside)), float(np.mean(w)), float(np.mean(wr))
+
+
+def pair_list(ps: list[Pred]) -> list[tuple[Pred, Pred]]:
+    out = []
+    for a, b in itertools.combinations(ps, 2):
+        if a.set == b.set and a.group == b.group and abs(a.obs - b.obs) > LA.PAIR_GAP:
+            out.append((a, b))
+    return out
+
+
+def pair_coverage(pairs, tau: float, d: float) -> tuple[float, float]:
+    """(fraction of observed differences inside the difference band, fraction of pairs called a tie)."""
+    inside, ties = [], []
+    for a, b in pairs:
+        lo, hi = diff_band(a, b, tau, d)
+        inside.append(lo <= a.obs - b.obs <= hi)
+        ties.append(lo <= 0 <= hi)
+    return float(np.mean(inside)), float(np.mean(ties))
+
+
+# ----------------------------------------------------------------------------------------------- the sets
+def set19(C: dict, fit_names, runs, label: str) -> tuple[list[Pred], float]:
+    t0 = time.perf_counter()
+    fl = fit_all([C[n] for n in fit_names], LA.WINDOW19)
+    dt = time.perf_counter() - t0
+    return predictions(fl, C, [n for n in runs if n not in fit_names], label), dt
+
+
+def set_schaipp(label: str) -> list[Pred]:
+    root, peak = {lab: (r, p) for lab, r, p in LA.SCHAIPP_RUNS}[label]
+    curves = load_schaipp_curves(root, peak=peak)
+    fl = fit_all([curves[n] for n in SCHAIPP_TRAIN])
+    held = [n for n in curves if n not in SCHAIPP_TRAIN]
+    return predictions(fl, curves, held, f"Schaipp {label}", group=lambda n: n.rsplit("_", 1)[1])
+
+
+def set_mpl(size: str) -> list[Pred]:
+    curves = load_mpl_curves(LA.MPL_DATA, size)
+    fl = fit_all([curves[n] for n in MPL_TRAIN])
+    return predictions(fl, curves, MPL_TEST, f"MPL {size}M")
+
+
+def selection_sets(C: dict) -> list[Pred]:
+    a, _ = set19(C, LA.FIT_MAIN, LA.S19, "19M main S19")
+    b, _ = set19(C, LA.FIT_PROBE, LA.S19, "19M probe S19")
+    return a + b + set_schaipp("1e-3")
+
+
+def heldout_sets(C: dict, quick: bool) -> list[list[Pred]]:
+    out = [set19(C, LA.FIT_MAIN, LA.R19, "19M main R19")[0], set19(C, LA.FIT_PROBE, LA.R19, "19M probe R19")[0]]
+    if not quick:
+        out += [set_schaipp("5e-4"), set_schaipp("2e-3")] + [set_mpl(s) for s in MPL_SIZES]
+    return out
+
+
+# ----------------------------------------------------------------------------------------------- reporting
+def calibrate(sel: list[Pred]) -> tuple[float, float, float]:
+    """The pre-registered rule (Part 3): per tau the smallest s with >= 90 % coverage; the tau of the smallest mean
+    relative width; then the smallest d with >= 90 % of the selection pairs' differences inside."""
+    best = None
+    grid = S_GRID_REL if ROUND["mode"] == "rel" else S_GRID
+    for tau in TAUS:
+        s = next((s for s in grid if coverage(sel, tau, s)[0] >= 0.9), None)
+        if s is None:
+            print(f"tau {tau}: no s in the grid reaches 90 %")
+            continue
+        cov, w, wr = coverage(sel, tau, s)
+        print(f"tau {tau:<5} s {s:.5f}: coverage {cov:.3f}, mean width {w:.4f}, mean relative width {wr:.5f}")
+        if best is None or wr < best[2] - 1e-15:
+            best = (tau, s, wr)
+    assert best is not None
+    tau, s, _ = best
+    pairs = pair_list(sel)
+    d = next((d for d in grid if pair_coverage(pairs, tau, d)[0] >= 0.9), grid[-1])
+    pc, ties = pair_coverage(pairs, tau, d)
+    print(f"chosen: tau {tau}, model error {s}, difference error {d} ({ROUND['mode']}; {len(pairs)} selection pairs: "
+          f"{pc:.3f} inside, {ties:.3f} ties)")
+    return tau, s, d
+
+
+def families(ps: list[Pred]) -> "OrderedDict[str, list[Pred]]":
+    out: "OrderedDict[str, list[Pred]]" = OrderedDict()
+    for p in ps:
+        if p.set.startswith("19M"):
+            fam = next((f for f, ns in LA.FAMILIES.items() if p.name in ns), "other")
+        elif p.set.startswith("Schaipp"):
+            frac = p.name.split("-")[2].split("_")[0]
+            fam = next((f for f, fr in SCHAIPP_FAMILIES.items() if frac in fr), "other")
+        else:
+            fam = p.name
+        out.setdefault(fam, []).append(p)
+    return out
+
+
+def report(title: str, ps: list[Pred], tau: float, s: float, d: float) -> None:
+    cov, w, _ = coverage(ps, tau, s)
+    inside = [band(p, tau, s)[0] <= p.obs <= band(p, tau, s)[1] for p in ps]
+    pairs = pair_list(ps)
+    pc, ties = pair_coverage(pairs, tau, d) if pairs else (float("nan"), float("nan"))
+    print(f"  {title}: coverage {sum(inside)}/{len(ps)} = {cov:.0%}, mean width {w:.4f} (half {w / 2:.4f}); "
+          f"pairs {len(pairs)}: differences inside {pc:.0%}, ties {ties:.0%}")
+    for fam, group in families(ps).items():
+        cells = []
+        for p in group:
+            lo, hi = band(p, tau, s)
+            cells.append(f"{p.name} {p.finals[0] - p.obs:+.3f} [{lo - p.obs:+.3f},{hi - p.obs:+.3f}]"
+                         f"{'' if lo <= p.obs <= hi else ' OUT'}")
+        print(f"    {fam:<26} mean signed {np.mean([p.finals[0] - p.obs for p in group]):+.4f}: " + "; ".join(cells))
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--calibrate", action="store_true", help="run the pre-registered calibration (selection only)")
+    ap.add_argument("--quick", action="store_true", help="19M protocols only")
+    ap.add_argument("--round1", action="store_true", help="with --calibrate: round 1 (model error relative to the loss)")
+    args = ap.parse_args()
+    if args.round1:
+        ROUND["mode"] = "rel"
+    C = LA.load_gpt19m()
+    if args.calibrate:
+        calibrate(selection_sets(C))
+        return
+    tau, s, d = bands.PROFILE_TAU, bands.MODEL_ERROR_RMS, bands.DIFF_ERROR_RMS
+    print(f"bands: tau {tau}, MODEL_ERROR_RMS {s}, DIFF_ERROR_RMS {d}, level {LEVEL}")
+    sel = selection_sets(C)
+    print("selection (in-sample for the constants):")
+    for name in dict.fromkeys(p.set for p in sel):
+        report(name, [p for p in sel if p.set == name], tau, s, d)
+    print("held out:")
+    for ps in heldout_sets(C, args.quick):
+        report(ps[0].set, ps, tau, s, d)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,85 @@
+"""``plan`` with uncertainty (issues 16.4 and 17.3): every predicted loss has its 90 % band, families within
+uncertainty of the best are a tie, ``--optimize`` reports the decay fractions within uncertainty of its choice,
+and the JSON/CSV carry all of it."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from lrplan.cli import app
+from lrplan.laws.bands import difference_band
+from lrplan.planning import losses
+from lrplan.planning.planner import plan as plan_api
+
+ROOT = Path(__file__).resolve().parents[2]
+WSDS = ROOT / "schedules" / "wsd-s.yaml"
+runner = CliRunner()
+
+
+@pytest.fixture(scope="module")
+def planned():
+    return plan_api(WSDS, law="builtin:mpl-400m", optimize=True)
+
+
+def test_every_prediction_has_a_band_around_it(planned):
+    for c in planned.checkpoints:
+        assert set(c.predicted_band) == set(c.predicted_loss) == {"WSD", "WSD-S", "cosine"}
+        for k, (lo, hi) in c.predicted_band.items():
+            assert lo < c.predicted_loss[k] < hi and np.isfinite([lo, hi]).all()
+
+
+def test_the_same_schedule_under_two_names_is_a_tie(planned):
+    # checkpoint 1 of a WSD-S run is its WSD branch: the same LRs, so neither can be the winner
+    c = planned.checkpoints[0]
+    assert c.predicted_loss["WSD"] == pytest.approx(c.predicted_loss["WSD-S"], abs=1e-9)
+    assert {"WSD", "WSD-S"} <= set(c.best)
+
+
+def test_ties_are_the_paired_difference_band(monkeypatch):
+    """A fake predictor whose members disagree on one family only: the tie follows the difference band."""
+    from lrplan.laws.bands import Members
+
+    cps = [type("C", (), {"predicted_loss": {"A": 1.0, "B": 1.01}, "best": []})()]
+    wide = {"A": Members(np.array([[1.0], [0.9], [1.1]]), 0.0), "B": Members(np.array([[1.01], [1.01], [1.01]]), 0.0)}
+    losses._ties(cps, wide)
+    lo, hi = difference_band(wide["B"], wide["A"])
+    assert lo[0] <= 0 <= hi[0] and cps[0].best == ["A", "B"]
+    narrow = {"A": Members(np.array([[1.0], [1.0], [1.0]]), 0.0), "B": Members(np.array([[1.01], [1.01], [1.01]]), 0.0)}
+    losses._ties(cps, narrow)
+    assert cps[0].best == ["A"]
+
+
+def test_optimize_reports_the_fractions_within_uncertainty(planned):
+    assert planned.optimized
+    for o in planned.optimized:
+        lo, hi = o.predicted_band
+        assert lo < o.predicted_loss < hi
+        a, b = o.fractions_within
+        assert a <= o.decay_fraction <= b and o.decay_shape in o.shapes_within
+
+
+def test_json_and_csv_carry_bands_and_ties(tmp_path):
+    out = tmp_path / "p.json"
+    r = runner.invoke(app, ["plan", str(WSDS), "--optimize", "-f", "json", "-o", str(out)])
+    assert r.exit_code == 0, r.stderr
+    d = json.loads(out.read_text())
+    c = d["checkpoints"][1]
+    assert set(c["predicted_band"]) == {"WSD", "WSD-S", "cosine"} and c["best"]
+    assert d["optimized"][0]["fractions_within"] and d["optimized"][0]["predicted_band"]
+    r = runner.invoke(app, ["plan", str(WSDS), "-f", "csv"])
+    head = r.stdout.splitlines()[0].split(",")
+    assert {"loss_WSD_lo", "loss_WSD_hi", "loss_cosine_lo", "best"} <= set(head)
+    r = runner.invoke(app, ["plan", str(WSDS), "--optimize"], env={"COLUMNS": "160"})
+    assert "± 0.0" in r.stdout and "within uncertainty" in r.stdout and "≈ WSD" in r.stdout
+
+
+def test_many_checkpoints_say_why_wsds_has_no_band(monkeypatch):
+    monkeypatch.setattr(losses, "BAND_MAX_CHECKPOINTS", 2)
+    res = plan_api(WSDS, law="builtin:mpl-400m")
+    assert all("WSD-S" not in c.predicted_band and "WSD" in c.predicted_band for c in res.checkpoints)
+    assert any("no uncertainty band for WSD-S" in n for n in res.notes)
