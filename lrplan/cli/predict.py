@@ -20,6 +20,7 @@ def predict(
     steps: Annotated[Optional[str], typer.Option("--steps", metavar="STEPS", help="Curve rows at these steps only, e.g. 1000,5000,20000.", show_default=False)] = None,
     show_plot: Annotated[bool, typer.Option("--plot", help="Also plot the predicted loss curves, overlaid (under the ranking).")] = False,
     lr_csv: Annotated[Optional[list[Path]], typer.Option("--lr-csv", metavar="FILE", help="A plain LR table (CSV step,lr; sparse rows are interpolated) to predict, like a spec (repeatable).", show_default=False)] = None,
+    baseline: Annotated[Optional[Path], typer.Option("--baseline", metavar="SPEC", click_type=PlainPath(), help="Without --law: compare each schedule with this one (same peak LR and budget) instead of cosine to 10 % of its peak.", show_default=False)] = None,
     quiet: Quiet = False,
 ) -> None:
     """Predict the loss curve of schedules with a fitted or built-in law; several: ranked by final loss.
@@ -43,11 +44,23 @@ def predict(
 
     from lrplan.output.table import atomic_output, check_output
 
-    inputs = [*(specs or []), *(lr_csv or []), *([law] if law else [])]
+    inputs = [*(specs or []), *(lr_csv or []), *([law] if law else []), *([baseline] if baseline else [])]
     check_output(output, inputs)
+    if baseline is not None and law is not None:
+        from lrplan.errors import LrplanError
+
+        raise LrplanError("--baseline compares shapes under the built-in law; with --law the schedules are ranked by "
+                          "their predicted loss: drop one of the two")
     if show_plot:  # a terminal too small for the plot: say so before any work
         console.check_plot_room(max_height=30)
     res = predict_schedules(specs or [], lr_csv or [], law=law, curve=bool(output), every=every, steps=steps)
+    from lrplan.laws.shapes import compare_needed
+
+    shapes = None  # the shape comparison (issue 17), before anything is written: a bad --baseline is one line
+    if compare_needed(res, law is not None):
+        from lrplan.laws.shapes import compare_prediction
+
+        shapes = compare_prediction(res, baseline)
     if output:
         from lrplan.cli.progress import bar
 
@@ -64,8 +77,23 @@ def predict(
         out.print(f"{p.schedule.name}: predicted final loss {p.final:.4f} ± {p.half_width:.4f} at step {T - 1:,} "
                   f"({T:,} steps)", markup=False)
         out.print(f"90 % band {lo:.4f}..{hi:.4f}", markup=False)
+        if shapes is not None:
+            from lrplan.output.shapes import relative_line
+
+            out.print(relative_line(shapes, 0), markup=False)
+    elif shapes is not None:
+        from lrplan.output.shapes import print_shapes
+
+        print_shapes(shapes, out)
+        for sch, _ in res.invalid:  # why: in the warning above (its refused value is never printed as a result)
+            out.print(f"not compared: {sch.name}: the law cannot evaluate it (see the warning)", markup=False)
     else:
         _ranking(res, out)
+    if shapes is not None:
+        from lrplan.output.shapes import shape_lines
+
+        for line in shape_lines(shapes, res.law.label, res.law.meta.get("reference_model") if law is None else None):
+            out.print(line, markup=False, style="dim")
     if output and output != "-" and not quiet:
         err.print(f"wrote {output} ({res.rows:,} rows)", markup=False)
     if show_plot and res.predicted:
@@ -78,8 +106,14 @@ def predict(
         if stream.isatty():  # one screen: leave room for the ranking (and the prompt) above the plot
             from lrplan.output.plot import MIN_HEIGHT
 
-            used = ((len(res.predicted) + len(res.invalid) + 6 if res.several else 1)
-                    + sum(-(-(len(m) + 10) // max(w, 1)) for _, m in res.messages))
+            if shapes is not None:  # one table per group, then its notes
+                from lrplan.output.shapes import shape_lines
+
+                table = (sum(len(g.members) + 5 for g in shapes.groups) + len(res.invalid) if res.several else 3)
+                table += sum(-(-len(ln) // max(w, 1)) for ln in shape_lines(shapes, res.law.label, None)) + 1
+            else:
+                table = len(res.predicted) + len(res.invalid) + 6 if res.several else 1
+            used = table + sum(-(-(len(m) + 10) // max(w, 1)) for _, m in res.messages)
             h = max(MIN_HEIGHT, h - used)
         stream.write(prediction_plot(res, w, h, color=console.want_color(False, stream)) + "\n")
 

@@ -233,3 +233,49 @@ def compare_shapes(names: Sequence[str], hists: Sequence[History], predictor: An
         what = f"cosine to {REFERENCE_FINAL:.0%} of the same peak LR, budget and warmup"
     rel, ms = _relative(predictor, mapped, refs)
     return ShapeComparison(regime, what, groups(peaks, lengths), list(names), rel, ms)
+
+
+def single_regime(law_range: dict[str, Any], fitted: Any) -> tuple[bool, bool]:
+    """``(one_peak, one_length)``: whether a law was fitted at one peak LR (``peak_lr_range`` of one value, or
+    none recorded) and on curves of one length (their fit windows end within 5 % of each other)."""
+    pr = law_range.get("peak_lr_range")
+    one_peak = not pr or abs(pr[1] - pr[0]) <= 1e-9 * max(abs(pr[1]), 1e-300)
+    ends = [v[1] for v in ((getattr(fitted, "window", None) or {}).get("per_curve") or {}).values()
+            if isinstance(v, (list, tuple)) and len(v) >= 2]
+    one_length = not ends or (max(ends) - min(ends)) <= 0.05 * max(ends)
+    return one_peak, one_length
+
+
+def compare_needed(pred: Any, law_given: bool) -> bool:
+    """Whether ``predict`` compares shapes (:func:`compare_prediction`) instead of ranking absolute losses: always
+    under the built-in law (no ``--law``); under a given law when the schedules differ in peak LR (or budget) and
+    the law was fitted at one peak LR (or length)."""
+    if not law_given:
+        return True
+    from lrplan.laws.resolve import law_range
+
+    ps = pred.predicted
+    if len(ps) < 2:
+        return False
+    one_peak, one_length = single_regime(law_range(pred.law.meta), pred.law.fitted)
+    peaks = [p.schedule.history.peak() for p in ps]
+    lengths = {p.schedule.history.total for p in ps}
+    peaks_differ = max(peaks) - min(peaks) > SAME_PEAK_RTOL * max(peaks)
+    return (peaks_differ and one_peak) or (len(lengths) > 1 and one_length)
+
+
+def compare_prediction(pred: Any, baseline: Any = None) -> ShapeComparison:
+    """:func:`compare_shapes` for ``lrplan predict``'s schedules (a :class:`~lrplan.laws.predicting.Prediction`;
+    those the law cannot evaluate left out) under its law; ``baseline``: a spec path (``--baseline``)."""
+    from lrplan.laws.resolve import Predictor, law_range
+
+    res = pred.law
+    base_hist = base_name = None
+    if baseline is not None:
+        from lrplan.spec.loading import load_spec
+
+        base_hist = History.from_plan(load_spec(baseline).schedule_plan())
+        base_name = str(baseline)
+    ps = pred.predicted
+    return compare_shapes([p.schedule.name for p in ps], [p.schedule.history for p in ps], Predictor(res.fitted, res),
+                          Regime.of(law_range(res.meta)), base_hist, base_name)

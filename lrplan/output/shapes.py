@@ -11,7 +11,8 @@ if TYPE_CHECKING:  # pragma: no cover
 
 def _signed(r) -> str:  # type: ignore[no-untyped-def]
     half = max(r.hi - r.delta, r.delta - r.lo, 0.0)
-    return f"{r.delta:+.4f}" + (f" ± {half:.4f}" if half > 0 else "")
+    d = 0.0 if abs(r.delta) < 5e-5 else r.delta  # never "-0.0000"
+    return f"{d:+.4f}" + (f" ± {half:.4f}" if half > 0 else "")
 
 
 def _verdict(r) -> str:  # type: ignore[no-untyped-def]
@@ -53,3 +54,9 @@ def print_shapes(c: "ShapeComparison", console) -> None:  # type: ignore[no-unty
             rank = "1=" if (i in tied or (k == 1 and tied)) else str(k)
             t.add_row(rank, c.names[i], _signed(r), note)
         console.print(t)
+
+
+def relative_line(c: "ShapeComparison", i: int) -> str:
+    """One schedule against its reference, in a line (``predict`` of one spec)."""
+    r = c.relative[i]
+    return f"{c.names[i]} vs {c.reference}: {_signed(r)} ({_verdict(r)})"

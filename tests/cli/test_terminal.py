@@ -70,7 +70,8 @@ def test_plot_messages_stay_on_screen():
 def test_predict_plot_overlays_the_loss_curves(cols, rows):
     lines = screen(["predict", "schedules/wsd.yaml", "schedules/cosine.yaml", "--law", "builtin:mpl-25m", "--plot"],
                    cols, rows)
-    assert any("predicted final loss" in ln for ln in lines)  # the ranking first
+    # the comparison first: one peak LR's law, two peak LRs, so one table per group (issue 17)
+    assert any("vs reference" in ln for ln in lines) and any("not ranked against each other" in ln for ln in lines)
     legend = [ln for ln in lines if "wsd-100B" in ln and "cosine" in ln and "┃" not in ln and "│" not in ln]
     assert legend, "no legend naming both schedules"
     plot = [ln for ln in lines if ln.startswith(("│", " │")) or "┤" in ln]
