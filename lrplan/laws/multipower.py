@@ -306,16 +306,27 @@ def history_parts(params: MPLParams, hist, steps: np.ndarray, *, warmup: str = D
     (:data:`HISTORY_DIRECT`), else grouped into blocks of relative width ``theta`` (and, for ``gamma > 0``,
     ``log eta`` spread 0.05) as :func:`predict_with_bound` groups drops. The bound is rigorous for LRs monotone
     between a cell's samples; the LR-area sums are accurate to ``cells.AREA_TOL`` (estimated)."""
-    from lrplan.laws import cells as C
-    from lrplan.laws._drops import all_terms, concat_terms, direct_terms, end_blocks, macro_terms
-
     steps = np.asarray(steps, dtype=np.int64)
-    tf = C.transform(hist, warmup, params.rho, params.kappa)
-    links = C.coarse(hist, tf, int(steps.max()) + 1)
-    theta_eta = 0.05 if params.gamma != 0 else np.inf  # with gamma = 0 the kernel does not depend on eta
     S = np.empty(steps.size)
     ld = np.empty(steps.size)
     bound = np.empty(steps.size)
+    for i, n, Si, terms in _history_terms(hist, steps, warmup, params.rho, params.kappa, params.gamma != 0, theta):
+        S[i : i + n] = Si
+        ld[i : i + n] = params.B * ld_sum_spread(params, terms)
+        bound[i : i + n] = abs(params.B) * ld_bound(params, terms)
+    return S, ld, bound
+
+
+def _history_terms(hist, steps: np.ndarray, warmup: str, rho: float, kappa: float, eta_kernel: bool, theta: float):
+    """The drop-sum terms of :func:`history_parts` at the sorted ``steps``, a batch of queries at a time:
+    ``(first index, count, LR area, terms)``; parameter-free given ``rho``/``kappa`` and whether the kernel depends
+    on the LR (``gamma != 0``: blocks also bounded in ``log eta`` spread 0.05), so an ensemble shares them."""
+    from lrplan.laws import cells as C
+    from lrplan.laws._drops import all_terms, concat_terms, direct_terms, end_blocks, macro_terms
+
+    tf = C.transform(hist, warmup, rho, kappa)
+    links = C.coarse(hist, tf, int(steps.max()) + 1)
+    theta_eta = 0.05 if eta_kernel else np.inf  # with gamma = 0 the kernel does not depend on eta
     for i in range(0, steps.size, HISTORY_BATCH):
         t = steps[i : i + HISTORY_BATCH]
         fi = C.fine(hist, links, t)
@@ -331,11 +342,7 @@ def history_parts(params: MPLParams, hist, steps: np.ndarray, *, warmup: str = D
                 parts.append(all_terms(L.macro, fi.S, na))
             else:
                 parts.append(macro_terms(L.macro, fi.S, na, theta, theta_eta))
-        terms = concat_terms(parts + [direct_terms(fq, fm, fi.S)], t.size)
-        S[i : i + t.size] = fi.S
-        ld[i : i + t.size] = params.B * ld_sum_spread(params, terms)
-        bound[i : i + t.size] = abs(params.B) * ld_bound(params, terms)
-    return S, ld, bound
+        yield i, t.size, fi.S, concat_terms(parts + [direct_terms(fq, fm, fi.S)], t.size)
 
 
 def history_many(params_list: list, hist, steps: np.ndarray, *, warmup: str = DEFAULT_WARMUP,
@@ -343,33 +350,14 @@ def history_many(params_list: list, hist, steps: np.ndarray, *, warmup: str = DE
     """:func:`predict_history` at the distinct sorted ``steps`` for several parameter sets sharing ``rho`` and
     ``kappa`` (a law's ensemble, :mod:`lrplan.laws.bands`), shape ``(len(params_list), len(steps))``: the run's
     cells and terms are laid out once (as :func:`history_parts` does) and each set sums them."""
-    from lrplan.laws import cells as C
-    from lrplan.laws._drops import all_terms, concat_terms, direct_terms, end_blocks, macro_terms
-
     steps = np.asarray(steps, dtype=np.int64)
     p0 = params_list[0]
-    tf = C.transform(hist, warmup, p0.rho, p0.kappa)
-    links = C.coarse(hist, tf, int(steps.max()) + 1)
-    theta_eta = 0.05 if any(p.gamma != 0 for p in params_list) else np.inf
     out = np.empty((len(params_list), steps.size))
-    for i in range(0, steps.size, HISTORY_BATCH):
-        t = steps[i : i + HISTORY_BATCH]
-        fi = C.fine(hist, links, t)
-        fq, fm = C.fine_macro(fi)
-        parts = []
-        for k, L in enumerate(links):
-            na = fi.n_act[:, k]
-            if k < len(links) - 1 and L.macro.n > HISTORY_END_BLOCKS and bool((na == L.macro.n).all()):
-                bl = end_blocks(L.macro, L.S_end, theta, theta_eta)
-                parts.append(direct_terms(np.repeat(np.arange(t.size), bl.n), _tile(bl, t.size), fi.S))
-            elif int(na.sum()) <= HISTORY_DIRECT:
-                parts.append(all_terms(L.macro, fi.S, na))
-            else:
-                parts.append(macro_terms(L.macro, fi.S, na, theta, theta_eta))
-        terms = concat_terms(parts + [direct_terms(fq, fm, fi.S)], t.size)
+    eta = any(p.gamma != 0 for p in params_list)
+    for i, n, Si, terms in _history_terms(hist, steps, warmup, p0.rho, p0.kappa, eta, theta):
         with np.errstate(divide="ignore"):
             for j, p in enumerate(params_list):
-                out[j, i : i + t.size] = p.L0 + p.A * fi.S ** (-p.alpha) - p.B * ld_sum_spread(p, terms)
+                out[j, i : i + n] = p.L0 + p.A * Si ** (-p.alpha) - p.B * ld_sum_spread(p, terms)
     return out
 
 

@@ -279,4 +279,7 @@ def describe(p: Probe, r: Recommendation) -> str:
 
 def spread_text(v: float) -> str:
     """``± 0.0123``: a 90 % range (1.645 standard deviations) of the decision."""
-    return f"± {1.6448536269514722 * v:.4f}" if math.isfinite(v) else "-"
+    if not math.isfinite(v):
+        return "-"
+    w = 1.6448536269514722 * v
+    return f"± {w:.4f}" if w >= 5e-5 else "± <0.0001"

@@ -31,8 +31,9 @@ def shape_lines(c: "ShapeComparison", law: str, reference_model: str | None) -> 
            f"{model}, not to yours"]
     if len(c.groups) > 1:
         out.append(f"the {len(c.groups)} groups (different peak LR or budget) are not ranked against each other: the "
-                   f"law is fitted at one peak LR ({c.regime.peak_lr:.3g}) and one length, so it cannot say which "
-                   "peak LR or budget is better; for that, fit a law on runs at several (`lrplan fit`) and pass --law")
+                   f"law was fitted at peak LR {c.regime.peak_lr:.3g} on runs of up to {c.regime.steps:,} steps, so it "
+                   "cannot say which peak LR or budget is better; for that, fit a law on runs at several "
+                   "(`lrplan fit`) and pass --law")
     return out
 
 
