@@ -134,7 +134,7 @@ def _relative(predictor: Any, mapped: Sequence[np.ndarray], references: Sequence
     hr = [History.from_array(np.asarray(a, dtype=np.float64)) for a in references]
     n = len(hs)
     if hasattr(predictor, "member_finals"):
-        m = np.asanyarray(predictor.member_finals(hs + hr), dtype=float)
+        m = np.asanyarray(predictor.member_finals(hs + hr, 0), dtype=float)  # the cells: laid out once for all
         ms, mr = m[:, :n], m[:, n:]
         from lrplan.laws.bands import difference_band
 
