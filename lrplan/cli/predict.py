@@ -23,10 +23,11 @@ def predict(
     baseline: Annotated[Optional[Path], typer.Option("--baseline", metavar="SPEC", click_type=PlainPath(), help="Without --law: compare each schedule with this one (same peak LR and budget) instead of cosine to 10 % of its peak.", show_default=False)] = None,
     quiet: Quiet = False,
 ) -> None:
-    """Predict the loss curve of schedules with a fitted or built-in law; several: ranked by final loss.
+    """Predict the loss curve of schedules with a fitted or built-in law, with a 90 % band; several: compared.
 
     Without --law, uses the built-in [bold]builtin:mpl-400m[/bold] law and says how far the schedule is from the
-    range it was fitted for (peak LR, length, tokens/step). Predictions start after warmup. Every prediction has a
+    range it was fitted for (peak LR, length, tokens/step); it compares each schedule with cosine to 10 % of its
+    own peak LR and budget (or --baseline), grouped by peak LR and budget. With --law: ranked by final loss. Predictions start after warmup. Every prediction has a
     90 % band (± half-width; a difference to the best inside its band is a tie, "within uncertainty"). -o FILE
     writes the predicted curve (CSV step,lr,loss,loss_lo,loss_hi; a name column first when several schedules).
 
