@@ -129,7 +129,9 @@ def predict_history(params: MTLParams, hist, steps: np.ndarray, *, warmup: str =
     """:func:`predict` for a run given as a :class:`~lrplan.laws.history.History` (exact: one pass over its
     updates up to the last query, in blocks)."""
     steps = np.asarray(steps).astype(np.int64)
-    uq, inv = np.unique(steps, return_inverse=True)
+    from lrplan.laws.multipower import unique_steps
+
+    uq, inv = unique_steps(steps)
     out = np.empty(uq.size)
     for st, _, s1, s2 in _stream(params, hist, warmup, int(uq.max()) + 1):
         a, b = np.searchsorted(uq, [st[0], st[-1] + 1])
