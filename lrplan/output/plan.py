@@ -78,14 +78,16 @@ def print_plan(res: "PlanResult", console) -> None:
             ot.add_column(col, justify="left" if col == "within uncertainty" else "right", overflow="fold")
         for o in res.optimized:
             row = [str(o.index), f"{o.decay_fraction:.0%}", o.decay_shape, _pm(o.predicted_loss, o.predicted_band),
-                   f"{o.spec_loss:.4f}", f"{o.gain:+.4f}"]
+                   f"{o.spec_loss:.4f}", f"{o.gain:+.4f}" + (" tie" if o.written_within else "")]
             if within:
                 row.append(_within(o))
             ot.add_row(*row)
         console.print(ot)
         if within:
             console.print("[dim]within uncertainty: the decay fractions and shapes whose predicted loss is within the "
-                          "90 % band of the best one's (the choice among them is not determined by the law)[/dim]",
+                          "90 % band of the best one's (the choice among them is not determined by the law)"
+                          + ("; tie: the spec's own decay is one of them, so its gain is not one" if any(
+                              o.written_within for o in res.optimized) else "") + "[/dim]",
                           soft_wrap=not console.is_terminal)
     if res.law:
         console.print(f"predicted loss from law {res.law}" + (" (± the 90 % band); best: the lowest, ≈ the families "

@@ -46,6 +46,9 @@ class Optimized:
     best one (the band of their difference to it contains 0): the choice inside this range is not determined."""
     shapes_within: list[str] = field(default_factory=list)
     """The decay shapes among those candidates."""
+    written_within: Optional[bool] = None
+    """Whether the spec's own decay (fraction and shape, when they are on the grid) is within uncertainty of the
+    best: then ``gain`` is not a real gain. ``None``: not on the grid, or no band."""
 
     @property
     def gain(self) -> float:
@@ -315,12 +318,21 @@ def optimize(spec: Spec, cps: list[Checkpoint], predict: Predictor,
             continue
         o = Optimized(i + 1, best[1], best[2], loss, spec_loss)
         if fast:
-            _within(predict, o, best, cands)
+            _within(predict, o, best, cands, _written(spec))
         out.append(o)
     return out
 
 
-def _within(predict: Any, o: Optimized, best: tuple[float, float, str, Any], cands: list) -> None:
+def _written(spec: Spec) -> tuple[float, str] | None:
+    """The spec's own decay as a grid point ``(fraction, shape)``, or ``None`` (not a percentage of the budget)."""
+    d = spec.schedule.decay
+    if getattr(d, "unit", None) != "percent":
+        return None
+    return round(float(d.value) / 100, 10), str(spec.schedule.decay_shape)
+
+
+def _within(predict: Any, o: Optimized, best: tuple[float, float, str, Any], cands: list,
+            written: tuple[float, str] | None = None) -> None:
     """The winner's band and the candidates within uncertainty of it (``Optimized.fractions_within``,
     ``shapes_within``). Only candidates whose central loss is within twice the winner's band width of it are
     evaluated: one further away could tie only with a band more than three times as wide as the winner's (a
@@ -341,6 +353,10 @@ def _within(predict: Any, o: Optimized, best: tuple[float, float, str, Any], can
         inside += [c for c, v in zip(near, dlo) if float(v) <= 0.0]
     fr = [c[1] for c in inside]
     o.fractions_within = [float(min(fr)), float(max(fr))]
+    if written is not None:
+        same = [c for c in cands if abs(c[1] - written[0]) < 1e-9 and c[2] == written[1]]
+        if same:
+            o.written_within = any(c is same[0] for c in inside)
     o.shapes_within = sorted({c[2] for c in inside}, key=SHAPES.index)
 
 
