@@ -93,7 +93,7 @@ def predict(
     if shapes is not None:
         from lrplan.output.shapes import shape_lines
 
-        for line in shape_lines(shapes, res.law.label, res.law.meta.get("reference_model") if law is None else None):
+        for line in shape_lines(shapes, res.law.label, res.law.meta.get("reference_model"), builtin=law is None):
             out.print(line, markup=False, style="dim")
     if output and output != "-" and not quiet:
         err.print(f"wrote {output} ({res.rows:,} rows)", markup=False)

@@ -73,7 +73,7 @@ def probe(
     out.print(f"law {label}: {rec.members} fits the data cannot tell apart{span}", markup=False)
     what = (f"the final loss of {schedules[0].name}" if len(schedules) == 1 else
             f"the final losses of {', '.join(s.name for s in schedules)} (each against the best)")
-    out.print(f"decision: {what}; its spread over those fits: {P.spread_text(rec.spread_before)} (90 %)", markup=False)
+    out.print(f"decision: {what}; its spread over those fits (90%): {P.spread_text(rec.spread_before)}", markup=False)
     base = None
     if specs:
         from lrplan.spec.loading import load_spec

@@ -108,6 +108,8 @@ def difference_band(ma: np.ndarray, mb: np.ndarray, level: float = LEVEL, rmse: 
         a, b = a[:1], b[:1]
     d = a - b
     e = z_of(level) * DIFF_ERROR_RMS * max(rmse_of(ma, rmse), rmse_of(mb, rmse))
+    same = np.all(np.abs(d) <= 1e-12 * np.maximum(np.abs(a), 1.0), axis=0)  # the same run twice: exactly 0
+    e = np.where(same, 0.0, e)
     return np.minimum(d.min(axis=0), d[0]) - e, np.maximum(d.max(axis=0), d[0]) + e
 
 

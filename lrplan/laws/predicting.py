@@ -84,9 +84,10 @@ class Predicted:
 
     @property
     def half_width(self) -> float:
-        """Half the width of :attr:`final_band`."""
+        """The ``±`` of the prediction: the larger distance from it to an end of :attr:`final_band` (the band
+        need not be centred on the prediction; ``final ± half_width`` always contains it). ``plan`` uses the same."""
         lo, hi = self.final_band
-        return 0.5 * (hi - lo)
+        return max(hi - self.final, self.final - lo, 0.0)
 
     def curve_band(self, steps: np.ndarray, loss: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """``(lo, hi)`` of the 90 % band at curve rows ``steps`` (centre ``loss``): the members' offsets

@@ -149,6 +149,7 @@ def trunk_of(curves: Sequence[Any], plans: Sequence[tuple[str, np.ndarray]] = ()
             flat = np.abs(lr - peak) <= FLAT_RTOL * peak
             start = int(np.argmax(flat))
             end = lr.size if flat[start:].all() else start + int(np.argmin(flat[start:]))
+            start = int(np.argmax(lr >= peak * (1 - 1e-12)))  # the warmup: up to the first update at the peak
             if end - start >= lr.size // 2 and (best is None or end - start > best.end - best.start):
                 best = Trunk(lr[:end], end, start, what.format(name), kind)
         return best
@@ -272,8 +273,8 @@ def describe(p: Probe, r: Recommendation) -> str:
     """One sentence a user can act on."""
     src = p.trunk or "a constant-LR run at your plan's peak LR and warmup (run it first; its cost is included)"
     frac = r.fraction(p)
-    return (f"branch off {src} at step {p.branch:,} and decay linearly to 0 over {p.decay:,} steps; log the eval "
-            f"loss every {p.eval_every:,} steps from step {p.branch - 1:,} to {p.steps - 1:,} "
+    return (f"branch off {src} after {p.branch:,} updates and decay linearly to 0 over {p.decay:,} steps; log the "
+            f"eval loss every {p.eval_every:,} steps over the cooldown (lrplan steps {p.branch - 1:,}..{p.steps - 1:,}) "
             f"({p.cost:,} updates of compute = {frac:.1%} of the planned {r.plan_steps:,}-step run)")
 
 

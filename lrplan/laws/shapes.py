@@ -274,7 +274,10 @@ def compare_prediction(pred: Any, baseline: Any = None) -> ShapeComparison:
     if baseline is not None:
         from lrplan.spec.loading import load_spec
 
-        base_hist = History.from_plan(load_spec(baseline).schedule_plan())
+        try:
+            base_hist = History.from_plan(load_spec(baseline).schedule_plan())
+        except LrplanError as e:
+            raise LrplanError(f"--baseline: {e}") from None
         base_name = str(baseline)
     ps = pred.predicted
     return compare_shapes([p.schedule.name for p in ps], [p.schedule.history for p in ps], Predictor(res.fitted, res),

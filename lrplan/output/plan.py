@@ -19,8 +19,8 @@ def _si(v: float | None) -> str:
 
 
 def _pm(v: float, band: "list[float] | None", lines: int = 1) -> str:
-    """``3.2104 ± 0.0061``: the prediction and the larger distance to its 90 % band's ends (``lines=2``: the
-    half-width on a second line, for narrow tables)."""
+    """``3.2104 ± 0.0061``: the prediction and the larger distance to its 90 % band's ends, as ``predict`` prints
+    it (:attr:`lrplan.laws.predicting.Predicted.half_width`; ``lines=2``: on a second line, for narrow tables)."""
     if not band:
         return f"{v:.4f}"
     return f"{v:.4f}{' ' if lines == 1 else chr(10)}± {max(band[1] - v, v - band[0], 0.0):.4f}"
@@ -84,10 +84,10 @@ def print_plan(res: "PlanResult", console) -> None:
             ot.add_row(*row)
         console.print(ot)
         if within:
-            console.print("[dim]within uncertainty: the decay fractions and shapes whose predicted loss is within the "
-                          "90 % band of the best one's (the choice among them is not determined by the law)"
-                          + ("; tie: the spec's own decay is one of them, so its gain is not one" if any(
-                              o.written_within for o in res.optimized) else "") + "[/dim]",
+            console.print("[dim]within uncertainty: the decay fractions and shapes whose difference to the best "
+                          "one's predicted loss has a 90 % band (paired members) that contains 0: the law cannot "
+                          "choose among them" + ("; tie: the spec's own decay is one of them, so the law cannot vouch "
+                          "for its gain" if any(o.written_within for o in res.optimized) else "") + "[/dim]",
                           soft_wrap=not console.is_terminal)
     if res.law:
         console.print(f"predicted loss from law {res.law}" + (" (± the 90 % band); best: the lowest, ≈ the families "

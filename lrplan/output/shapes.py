@@ -16,24 +16,28 @@ def _signed(r) -> str:  # type: ignore[no-untyped-def]
 
 
 def _verdict(r) -> str:  # type: ignore[no-untyped-def]
-    if r.lo < 0.0 < r.hi or r.lo == r.hi == 0.0:
+    if r.lo == r.hi == 0.0:
+        return "the same as the reference"
+    if r.lo <= 0.0 <= r.hi:
         return "within uncertainty of the reference"
     if r.lo == r.hi:  # no band (a law without members)
         return "better" if r.delta < 0 else "worse"
     return "better" if r.hi < 0 else "worse"
 
 
-def shape_lines(c: "ShapeComparison", law: str, reference_model: str | None) -> list[str]:
-    """The notes around the tables: what is compared, and why groups are not ranked against each other."""
+def shape_lines(c: "ShapeComparison", law: str, reference_model: str | None, builtin: bool = True) -> list[str]:
+    """The notes around the tables: what is compared, and why groups are not ranked against each other
+    (``builtin``: the default law, not one the user fitted)."""
     model = f" ({reference_model})" if reference_model else ""
-    out = [f"final loss relative to {c.reference}, under law {law} with each schedule's length mapped onto its "
-           f"{c.regime.steps:,}-step regime (the LR kept); absolute losses belong to the law's reference model"
-           f"{model}, not to yours"]
+    head = (f"final loss relative to {c.reference}, under law {law} with each schedule's length mapped onto its "
+            f"{c.regime.steps:,}-step regime (the LR kept)")
+    out = [head + (f"; absolute losses belong to the law's reference model{model}, not to yours" if builtin else "")]
     if len(c.groups) > 1:
+        fix = ("fit a law on your runs at several peak LRs or lengths (`lrplan fit`) and pass it with --law" if builtin
+               else "fit the law on runs at several peak LRs or lengths")
         out.append(f"the {len(c.groups)} groups (different peak LR or budget) are not ranked against each other: the "
                    f"law was fitted at peak LR {c.regime.peak_lr:.3g} on runs of up to {c.regime.steps:,} steps, so it "
-                   "cannot say which peak LR or budget is better; for that, fit a law on runs at several "
-                   "(`lrplan fit`) and pass --law")
+                   f"cannot say which peak LR or budget is better; for that, {fix}")
     return out
 
 

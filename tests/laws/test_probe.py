@@ -85,7 +85,7 @@ def test_probe_command_recommends_writes_specs_and_says_the_cost(tmp_path):
                               "--logs", str(LOG), "--runs", "constant,cosine", "-o", str(out)])
     assert res.exit_code == 0, res.stderr
     text = " ".join(res.stdout.split())
-    assert "probe 1: branch off your constant-LR run mpl25m_runs:constant at step" in text
+    assert "probe 1: branch off your constant-LR run mpl25m_runs:constant after" in text
     assert "% of the planned 50,000-step run" in text and "expected spread after it: ±" in text
     spec = out / "probe-1.yaml"
     assert spec.exists()

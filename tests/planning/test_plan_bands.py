@@ -89,7 +89,7 @@ def test_a_gain_inside_the_band_is_a_tie(planned, tmp_path):
     # wsd-s.yaml decays 10 % linearly: on the grid, and within uncertainty of the optimiser's 30 % cosine
     assert [o.written_within for o in planned.optimized] == [True, True, True]
     r = runner.invoke(app, ["plan", str(WSDS), "--optimize"], env={"COLUMNS": "120"})
-    assert r.exit_code == 0 and "tie" in r.stdout and "so its gain is not one" in " ".join(r.stdout.split())
+    assert r.exit_code == 0 and "tie" in r.stdout and "so the law cannot vouch for its gain" in " ".join(r.stdout.split())
     steps = tmp_path / "steps.yaml"  # a decay given in steps is not a grid point: no verdict rather than a wrong one
     steps.write_text(WSDS.read_text().replace("decay: 10%", "decay: 1000 steps"))
     from lrplan.spec.loading import load_spec
