@@ -218,6 +218,22 @@ def _plain(x: Any) -> Any:
     return x
 
 
+def members_history(laws: "list[FittedLaw]", hist: "History", steps: np.ndarray,
+                    exact_steps: int | None = None) -> np.ndarray:
+    """:meth:`FittedLaw.predict_history` of each of a law's ensemble (``laws``, same law), ``(K, len(steps))``: a
+    run longer than ``exact_steps`` under the multi-power law has its cells laid out once for every member
+    (:func:`lrplan.laws.multipower.many_params`); otherwise member by member."""
+    limit = EXACT_STEPS if exact_steps is None else exact_steps
+    steps = np.asarray(steps, dtype=np.int64)
+    if hist.total > limit and all(law.law == "multi-power" for law in laws):
+        from lrplan.laws.multipower import many_params
+
+        spec = laws[0].law_spec
+        return np.asarray(many_params([{**spec.defaults, **law.params} for law in laws], hist, steps,
+                                      laws[0].warmup), dtype=float)
+    return np.array([np.asarray(law.predict_history(hist, steps, exact_steps), dtype=float) for law in laws])
+
+
 def predict(law: FittedLaw, lr: np.ndarray, steps: np.ndarray) -> np.ndarray:
     """Predict with a :class:`FittedLaw` (``lrplan.predict``): its registered law's formula, with the law's
     defaults for the parameters the law file leaves out. ``lr`` is the LR of every update from step 0 (finite,

@@ -245,26 +245,36 @@ def predict(params: MPLParams, lr: np.ndarray, steps: np.ndarray, *, warmup: str
     peak = float(lr.max()) or 1.0
     jump = np.flatnonzero(np.abs(np.diff(lr_u)) > 0.01 * peak)
     anchors = np.unique(np.concatenate([grid, s_grid, jump, jump + 1, [0, n - 1]]).clip(0, n - 1))
-    vals = ld_at(anchors)
+    S_a, vals = refine_anchors(anchors, S_all[anchors], ld_at(anchors), lambda m: (S_all[m], ld_at(m)), tol,
+                               max_rounds)
+    ld = np.interp(S_all, S_a, vals)
+    return (power - ld)[inv]
+
+
+def refine_anchors(anchors: np.ndarray, S_a: np.ndarray, vals: np.ndarray, at, tol: float, max_rounds: int
+                   ) -> tuple[np.ndarray, np.ndarray]:
+    """Bisect the anchor intervals (row indices, sorted) until the annealing term, interpolated linearly in the LR
+    area ``S``, is within ``tol`` at their midpoints (a failing interval's neighbours are bisected too; at most
+    ``max_rounds``). ``at(rows) -> (S, term)`` evaluates new anchors. Returns the anchors' ``(S, term)``."""
     work = np.flatnonzero(np.diff(anchors) > 1)
     for _ in range(max_rounds):
         if work.size == 0:
             break
-        a0, a1 = anchors[work], anchors[work + 1]
-        mid = (a0 + a1) // 2
-        mv = ld_at(mid)
-        f = (S_all[mid] - S_all[a0]) / np.maximum(S_all[a1] - S_all[a0], 1e-300)
+        a0 = anchors[work]
+        mid = (a0 + anchors[work + 1]) // 2
+        S_m, mv = at(mid)
+        f = (S_m - S_a[work]) / np.maximum(S_a[work + 1] - S_a[work], 1e-300)
         est = vals[work] + f * (vals[work + 1] - vals[work])
         bad = mid[np.abs(est - mv) > tol]
         anchors = np.concatenate([anchors, mid])
         vals = np.concatenate([vals, mv])
+        S_a = np.concatenate([S_a, S_m])
         order = np.argsort(anchors)
-        anchors, vals = anchors[order], vals[order]
-        pos = np.searchsorted(anchors, bad)
-        cand = np.unique(np.concatenate([pos - 1, pos]).clip(0, anchors.size - 2))
+        anchors, vals, S_a = anchors[order], vals[order], S_a[order]
+        p = np.searchsorted(anchors, bad)
+        cand = np.unique(np.concatenate([p - 1, p]).clip(0, anchors.size - 2))
         work = cand[anchors[cand + 1] - anchors[cand] > 1]
-    ld = np.interp(S_all, S_all[anchors], vals)
-    return (power - ld)[inv]
+    return S_a, vals
 
 
 def predict_naive(params: MPLParams, lr: np.ndarray, steps: np.ndarray, *, warmup: str = DEFAULT_WARMUP,
@@ -524,25 +534,7 @@ def curve_history(params: MPLParams, hist, qs, *, warmup: str = DEFAULT_WARMUP, 
     # and the rows at every phase start and just before it (the LR's kinks)
     edges = qs.index_of(np.concatenate([co.piece_starts, co.piece_starts - 1]).clip(0, None))
     anchors = np.unique(np.concatenate([grid, s_grid, jump, jump + 1, edges, ends]).clip(0, n - 1))
-    S_a, vals = ld_at(anchors)
-    work = np.flatnonzero(np.diff(anchors) > 1)
-    for _ in range(max_rounds):
-        if work.size == 0:
-            break
-        a0, a1 = anchors[work], anchors[work + 1]
-        mid = (a0 + a1) // 2
-        S_m, mv = ld_at(mid)
-        f = (S_m - S_a[work]) / np.maximum(S_a[work + 1] - S_a[work], 1e-300)
-        est = vals[work] + f * (vals[work + 1] - vals[work])
-        bad = mid[np.abs(est - mv) > tol]
-        anchors = np.concatenate([anchors, mid])
-        vals = np.concatenate([vals, mv])
-        S_a = np.concatenate([S_a, S_m])
-        order = np.argsort(anchors)
-        anchors, vals, S_a = anchors[order], vals[order], S_a[order]
-        p = np.searchsorted(anchors, bad)
-        cand_w = np.unique(np.concatenate([p - 1, p]).clip(0, anchors.size - 2))
-        work = cand_w[anchors[cand_w + 1] - anchors[cand_w] > 1]
+    S_a, vals = refine_anchors(anchors, *ld_at(anchors), ld_at, tol, max_rounds)
     # the rows: exact LR area of every update, the annealing term interpolated in it
     carry = 0.0
     for steps, lr in hist.chunks(0, qs.last + 1, chunk):

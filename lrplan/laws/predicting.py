@@ -298,13 +298,9 @@ def _member_offsets(laws: list, hist: History, steps: np.ndarray) -> np.ndarray:
     a non-finite difference counts as 0."""
     with np.errstate(all="ignore"), warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        if laws[0].law == "multi-power" and all(law.law == "multi-power" for law in laws):
-            from lrplan.laws.multipower import many_params
+        from lrplan.laws.fitted import members_history
 
-            spec = laws[0].law_spec
-            ys = list(many_params([{**spec.defaults, **law.params} for law in laws], hist, steps, laws[0].warmup))
-        else:
-            ys = [np.asarray(law.predict_history(hist, steps, exact_steps=0), dtype=float) for law in laws]
+        ys = members_history(laws, hist, steps, exact_steps=0)
     d = np.array(ys[1:]) - ys[0][None, :]
     return np.where(np.isfinite(d), d, 0.0)
 

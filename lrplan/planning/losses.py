@@ -143,17 +143,10 @@ def _members_at(predict: Any, hist: History, q: np.ndarray, notes: list[str] | N
         return None
     from lrplan.laws.bands import Members
 
-    laws = predict.member_laws()
-    q = np.asarray(q, np.int64)
-    spec = laws[0].law_spec
-    with np.errstate(all="ignore"):
-        if hist.total > PLAN_EXACT_STEPS and getattr(spec.predict_finals, "many", False):  # the multi-power law:
-            from lrplan.laws.multipower import many_params  # the run's cells laid out once for every member
+    from lrplan.laws.fitted import members_history
 
-            m = np.asarray(many_params([{**spec.defaults, **law.params} for law in laws], hist, q, laws[0].warmup),
-                           dtype=float)
-        else:
-            m = np.array([np.asarray(law.predict_history(hist, q, PLAN_EXACT_STEPS), dtype=float) for law in laws])
+    with np.errstate(all="ignore"):
+        m = members_history(predict.member_laws(), hist, q, PLAN_EXACT_STEPS)
     if m.ndim != 2 or not np.isfinite(m[0]).all():
         return None
     m[1:] = np.where(np.isfinite(m[1:]), m[1:], m[0][None, :])
