@@ -335,6 +335,77 @@ def explore_shape(C: dict, noise: str = "loss") -> None:
     report("X", C)
 
 
+FRESH_CANDS = ("K0", "K1", "K5", "K7", "K10", "K13")
+SIZES = ROOT / "tests/data/curves/schaipp2025_sizes"
+
+
+def proto_sizes(cand: str) -> dict:
+    """Exploratory (LAW_SELECTION_16.md Part 7): per model of the size series, fit the constant run (peak p) and
+    the cosines (2p), predict the 20 % cooldowns (p); rows as :func:`evaluate`, from the fit window's start."""
+    from lrplan.laws.reference_curves import load_schaipp_sizes
+
+    out = {}
+    for name, (_, curves) in load_schaipp_sizes(SIZES).items():
+        train = [n for n in curves if n.startswith(("constant", "cosine"))]
+        held = [n for n in curves if n not in train]
+        fl = fit([curves[n] for n in train], cand)
+        out[name] = evaluate(fl, curves, held, fl.window["start"])
+    return out
+
+
+def fresh(cands=FRESH_CANDS) -> None:
+    """Part 7's table: per candidate and model, mean |final|, mean signed final error, MAE; then the pooled row."""
+    print("size series (fit constant at p + cosines at 2p, predict the 20 % cooldowns at p); exploratory")
+    res = {c: proto_sizes(c) for c in cands}
+    models = list(next(iter(res.values())))
+    print("| cand | " + " | ".join(models) + " | pooled mean abs final / mean signed / MAE |")
+    print("|---|" + "---|" * (len(models) + 1))
+    for c in cands:
+        cells, allrows = [], []
+        for m in models:
+            rows = res[c][m]
+            allrows += list(rows.values())
+            cells.append(f"{np.mean([p - o for o, p, _ in rows.values()]):+.3f}")
+        fin = np.mean([abs(p - o) for o, p, _ in allrows])
+        sig = np.mean([p - o for o, p, _ in allrows])
+        mae = np.mean([e for _, _, e in allrows])
+        print(f"| {label(c)} | " + " | ".join(cells) + f" | {fin:.4f} / {sig:+.4f} / {mae:.4f} |")
+
+
+CONFIRM_SETS = (("1e-4", ROOT / "tests/data/curves/schaipp2025_more/124m_lr0.0001", 1e-4, SCHAIPP_TRAIN),
+                ("3e-3", ROOT / "tests/data/curves/schaipp2025_more/124m_lr0.003", 3e-3,
+                 ("constant_50000", "cosine_50000")))
+
+
+def confirm(cands=("K0", "K13")) -> None:
+    """Part 8's confirmatory test: K0 and K13 on Schaipp 124M at 1e-4 and 3e-3, once; the pre-registered rule."""
+    res = {}
+    for cand in cands:
+        rows_all, ok_all, tot_all = {}, 0, 0
+        for lab, root, peak, train in CONFIRM_SETS:
+            curves = load_schaipp_curves(root, peak=peak)
+            fl = fit([curves[n] for n in train], cand)
+            held = [n for n in curves if n not in train]
+            rows = evaluate(fl, curves, held, fl.window["start"])
+            ok = tot = 0
+            for T in sorted({n.rsplit("_", 1)[1] for n in held}):
+                a, b = pairs(rows, [n for n in held if n.endswith("_" + T)])
+                ok, tot = ok + a, tot + b
+            sig = np.mean([p - o for o, p, _ in rows.values()])
+            print(f"{label(cand)} {lab}: mean abs final {mean_final(rows, held):.4f}, mean signed {sig:+.4f}, "
+                  f"MAE {mean_mae(rows, held):.5f}, pairs {ok}/{tot}")
+            rows_all.update({f"{lab}/{k}": v for k, v in rows.items()})
+            ok_all, tot_all = ok_all + ok, tot_all + tot
+        names = list(rows_all)
+        res[cand] = (mean_final(rows_all, names), ok_all, tot_all, mean_mae(rows_all, names))
+        print(f"{label(cand)} pooled ({len(names)} runs): mean abs final {res[cand][0]:.4f}, pairs {ok_all}/{tot_all}, "
+              f"MAE {res[cand][3]:.5f}")
+    k0, k = res[cands[0]], res[cands[1]]
+    passed = k[0] <= k0[0] and k[1] >= k0[1] and k[3] <= 1.1 * k0[3]
+    print(f"rule (Part 8): {cands[1]} {'PASSES' if passed else 'FAILS'} (final {k[0]:.4f} vs {k0[0]:.4f}, pairs "
+          f"{k[1]} vs {k0[1]}, MAE {k[3]:.5f} vs 1.1 x {k0[3]:.5f})")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--law", default="K0", help="a candidate id (K0..K9) or a registered law name")
@@ -344,8 +415,18 @@ def main() -> None:
     ap.add_argument("--quick", action="store_true", help="19M protocols only")
     ap.add_argument("--explore-shape", action="store_true",
                     help="exploratory: rho/kappa grid chosen by the three-peak training objective")
+    ap.add_argument("--fresh", action="store_true",
+                    help="exploratory: the fixed candidates on the fresh size series (LAW_SELECTION_16.md Part 7)")
+    ap.add_argument("--confirm", action="store_true",
+                    help="Part 8's confirmatory test of K13 against K0 on Schaipp 124M at 1e-4 and 3e-3")
     args = ap.parse_args()
     register()
+    if args.fresh:
+        fresh()
+        return
+    if args.confirm:
+        confirm()
+        return
     C = load_gpt19m()
     if args.explore_shape:
         explore_shape(C)
