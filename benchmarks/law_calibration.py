@@ -1,7 +1,9 @@
 """Calibration of lrplan's prediction bands (issue 16 point 2; ``benchmarks/LAW_SELECTION_16.md`` Parts 3-4).
 
-    python benchmarks/law_calibration.py --calibrate   # choose tau, MODEL_ERROR_REL, DIFF_ERROR_REL (selection only)
+    python benchmarks/law_calibration.py --calibrate   # round 3: MODEL_ERROR_RMS, GAIN_ERROR, DIFF_* (selection only)
+    python benchmarks/law_calibration.py --calibrate --round2   # round 2's rule (tau, fit-RMS terms only)
     python benchmarks/law_calibration.py               # coverage / width / signed errors, selection and held out
+    python benchmarks/law_calibration.py --round2      # the same with round 2's bands (no gain term)
     python benchmarks/law_calibration.py --quick       # the 19M protocols only (~10 s)
 
 The band (:mod:`lrplan.laws.bands`): members from a profile of the fit objective over the annealing kernel's
@@ -42,7 +44,10 @@ from lrplan.laws.reference_curves import (  # noqa: E402
 TAUS = (0.05, 0.1, 0.25, 0.5, 1.0)
 S_GRID_REL = tuple(round(0.00025 * i, 5) for i in range(81))  # round 1: 0 .. 0.02 (relative to the loss)
 S_GRID = tuple(0.25 * i for i in range(41))  # round 2: 0 .. 10 (in units of the fit's RMS residual)
-ROUND = {"mode": "rms"}
+S_GRID3 = tuple(0.25 * i for i in range(17))  # round 3: 0 .. 4 (fit RMS units)
+Q_GRID3 = tuple(round(0.01 * i, 2) for i in range(31))  # round 3: 0 .. 0.30 (fraction of the annealing gain)
+ROUND = {"mode": "rms", "q": 0.0, "qd": 0.0}
+ROUND2_S, ROUND2_D = 1.5, 2.25  # round 2's MODEL_ERROR_RMS / DIFF_ERROR_RMS (Part 4), for --round2
 LEVEL = 0.9
 SCHAIPP_FAMILIES = OrderedDict([("cooldown 10-20 %", ("0.1", "0.2")), ("cooldown 40-60 %", ("0.4", "0.6")),
                                 ("cooldown 80-99 %", ("0.8", "0.9", "0.994"))])
@@ -61,6 +66,7 @@ class Pred:
     values: np.ndarray  # (K,) objective relative to the best
     rmse: float  # the fit's RMS residual (nats) over all fitted points
     group: str = ""  # pairs are formed within a group (set, horizon)
+    gain: float = 0.0  # the centre's loss of the constant twin minus the centre's final (round 3)
 
 
 def fit_all(curves: list, window: object = "auto"):
@@ -97,7 +103,8 @@ def predictions(fl, curves: dict, names, set_name: str, group=lambda n: "") -> l
     for n in names:
         c = curves[n]
         f = np.array([float(D.predict(dataclasses.replace(fl, params=m), c.lr, c.steps[-1:])[0]) for m in ms])
-        out.append(Pred(set_name, n, float(c.loss[-1]), f, side, rank, vals, rmse, group(n)))
+        twin = float(D.predict(fl, bands.constant_twin_lr(c.lr), c.steps[-1:])[0])
+        out.append(Pred(set_name, n, float(c.loss[-1]), f, side, rank, vals, rmse, group(n), twin - f[0]))
     return out
 
 
@@ -113,25 +120,28 @@ def keep_mask(p: Pred, tau: float) -> np.ndarray:
     return keep
 
 
-def band(p: Pred, tau: float, s: float) -> tuple[float, float]:
+def band(p: Pred, tau: float, s: float, q: float | None = None) -> tuple[float, float]:
     m = p.finals[keep_mask(p, tau)]
-    e = bands.z_of(LEVEL) * s * (abs(p.finals[0]) if ROUND["mode"] == "rel" else p.rmse)
+    q = ROUND["q"] if q is None else q
+    e = bands.z_of(LEVEL) * (s * abs(p.finals[0]) if ROUND["mode"] == "rel" else float(np.hypot(s * p.rmse, q * p.gain)))
     return min(m.min(), p.finals[0]) - e, max(m.max(), p.finals[0]) + e
 
 
-def diff_band(a: Pred, b: Pred, tau: float, d: float) -> tuple[float, float]:
+def diff_band(a: Pred, b: Pred, tau: float, d: float, qd: float | None = None) -> tuple[float, float]:
     k = keep_mask(a, tau) & keep_mask(b, tau)
     dd = a.finals[k] - b.finals[k]
     c = a.finals[0] - b.finals[0]
-    e = bands.z_of(LEVEL) * d * (0.5 * (abs(a.finals[0]) + abs(b.finals[0])) if ROUND["mode"] == "rel" else a.rmse)
+    qd = ROUND["qd"] if qd is None else qd
+    e = bands.z_of(LEVEL) * (d * 0.5 * (abs(a.finals[0]) + abs(b.finals[0])) if ROUND["mode"] == "rel"
+                             else float(np.hypot(d * a.rmse, qd * (a.gain - b.gain))))
     return min(dd.min(), c) - e, max(dd.max(), c) + e
 
 
-def coverage(ps: list[Pred], tau: float, s: float) -> tuple[float, float, float]:
+def coverage(ps: list[Pred], tau: float, s: float, q: float | None = None) -> tuple[float, float, float]:
     """(coverage, mean width, mean relative width)."""
     inside, w, wr = [], [], []
     for p in ps:
-        lo, hi = band(p, tau, s)
+        lo, hi = band(p, tau, s, q)
         inside.append(lo <= p.obs <= hi)
         w.append(hi - lo)
         wr.append((hi - lo) / abs(p.finals[0]))
@@ -146,14 +156,18 @@ def pair_list(ps: list[Pred]) -> list[tuple[Pred, Pred]]:
     return out
 
 
-def pair_coverage(pairs, tau: float, d: float) -> tuple[float, float]:
+def pair_coverage(pairs, tau: float, d: float, qd: float | None = None) -> tuple[float, float]:
     """(fraction of observed differences inside the difference band, fraction of pairs called a tie)."""
     inside, ties = [], []
     for a, b in pairs:
-        lo, hi = diff_band(a, b, tau, d)
+        lo, hi = diff_band(a, b, tau, d, qd)
         inside.append(lo <= a.obs - b.obs <= hi)
         ties.append(lo <= 0 <= hi)
     return float(np.mean(inside)), float(np.mean(ties))
+
+
+def pair_width(pairs, tau: float, d: float, qd: float) -> float:
+    return float(np.mean([np.subtract(*diff_band(a, b, tau, d, qd)[::-1]) for a, b in pairs]))
 
 
 # ----------------------------------------------------------------------------------------------- the sets
@@ -172,6 +186,38 @@ def set_schaipp(label: str) -> list[Pred]:
     return predictions(fl, curves, held, f"Schaipp {label}", group=lambda n: n.rsplit("_", 1)[1])
 
 
+FRESH_SCHAIPP = (("1e-4", ROOT / "tests/data/curves/schaipp2025_more/124m_lr0.0001", 1e-4, SCHAIPP_TRAIN),
+                 ("3e-3", ROOT / "tests/data/curves/schaipp2025_more/124m_lr0.003", 3e-3,
+                  ("constant_50000", "cosine_50000")))
+
+
+def set_schaipp_fresh(label: str) -> list[Pred]:
+    """Round 3's fresh held-out Schaipp peaks (Part 5): never predicted before that round."""
+    root, peak, train = next((r, p, t) for lab, r, p, t in FRESH_SCHAIPP if lab == label)
+    curves = load_schaipp_curves(root, peak=peak)
+    fl = fit_all([curves[n] for n in train])
+    held = [n for n in curves if n not in train]
+    return predictions(fl, curves, held, f"Schaipp {label} (fresh)", group=lambda n: n.rsplit("_", 1)[1])
+
+
+def set_sizes() -> list[list[Pred]]:
+    """Round 3's fresh held-out size series (Part 5): per model, fit the constant run and the cosines, predict the
+    20 % cooldowns."""
+    try:
+        from lrplan.laws.reference_curves import load_schaipp_sizes
+    except ImportError:
+        return []
+    out = []
+    for name, (peak, curves) in load_schaipp_sizes(ROOT / "tests/data/curves/schaipp2025_sizes").items():
+        train = [n for n in curves if n.startswith(("constant", "cosine"))]
+        held = [n for n in curves if n not in train]
+        if not held or not train:
+            continue
+        fl = fit_all([curves[n] for n in train])
+        out.append(predictions(fl, curves, held, f"sizes {name} (fresh)"))
+    return out
+
+
 def set_mpl(size: str) -> list[Pred]:
     curves = load_mpl_curves(LA.MPL_DATA, size)
     fl = fit_all([curves[n] for n in MPL_TRAIN])
@@ -185,7 +231,9 @@ def selection_sets(C: dict) -> list[Pred]:
 
 
 def heldout_sets(C: dict, quick: bool) -> list[list[Pred]]:
-    out = [set19(C, LA.FIT_MAIN, LA.R19, "19M main R19")[0], set19(C, LA.FIT_PROBE, LA.R19, "19M probe R19")[0]]
+    """Round 3 order: the fresh held-out sets, then the second look (Part 4's held-out sets, seen before round 3)."""
+    out = [] if quick else [set_schaipp_fresh("1e-4"), set_schaipp_fresh("3e-3")] + set_sizes()
+    out += [set19(C, LA.FIT_MAIN, LA.R19, "19M main R19 (seen)")[0], set19(C, LA.FIT_PROBE, LA.R19, "19M probe R19 (seen)")[0]]
     if not quick:
         out += [set_schaipp("5e-4"), set_schaipp("2e-3")] + [set_mpl(s) for s in MPL_SIZES]
     return out
@@ -214,6 +262,46 @@ def calibrate(sel: list[Pred]) -> tuple[float, float, float]:
     print(f"chosen: tau {tau}, model error {s}, difference error {d} ({ROUND['mode']}; {len(pairs)} selection pairs: "
           f"{pc:.3f} inside, {ties:.3f} ties)")
     return tau, s, d
+
+
+def calibrate3(sel: list[Pred]) -> tuple[float, float, float, float] | None:
+    """Round 3's pre-registered rule (Part 5): tau stays; ``(s, q)`` with >= 90 % pooled and >= 80 % per selection
+    group coverage and the smallest mean relative width (ties: smaller q, then s); then ``(d, q_d)`` with >= 90 %
+    pooled and >= 80 % per group of the pairs' differences inside and the fewest ties (ties: smaller mean width,
+    then smaller q_d, then d). ``None`` when no ``(s, q)`` qualifies."""
+    tau = bands.PROFILE_TAU
+    groups = list(dict.fromkeys(p.set for p in sel))
+    by = {g: [p for p in sel if p.set == g] for g in groups}
+    ok = []
+    for q in Q_GRID3:
+        for s in S_GRID3:
+            cov, _, wr = coverage(sel, tau, s, q)
+            if cov >= 0.9 - 1e-12 and all(coverage(by[g], tau, s, q)[0] >= 0.8 - 1e-12 for g in groups):
+                ok.append((round(wr, 12), q, s))
+    if not ok:
+        print("round 3: no (s, q) in the grid meets the coverage conditions; round 2 stays")
+        return None
+    wr, q, s = min(ok)
+    cov, w, _ = coverage(sel, tau, s, q)
+    print(f"round 3 (s, q) = ({s}, {q}): pooled coverage {cov:.3f}, mean width {w:.4f}, mean relative width {wr:.5f}; "
+          + ", ".join(f"{g} {coverage(by[g], tau, s, q)[0]:.0%}" for g in groups))
+    pairs = pair_list(sel)
+    pg = {g: [(a, b) for a, b in pairs if a.set == g] for g in groups}
+    okd = []
+    for qd in Q_GRID3:
+        for d in S_GRID3:
+            inside, ties = pair_coverage(pairs, tau, d, qd)
+            if inside >= 0.9 - 1e-12 and all(pair_coverage(pg[g], tau, d, qd)[0] >= 0.8 - 1e-12 for g in groups if pg[g]):
+                okd.append((round(ties, 12), round(pair_width(pairs, tau, d, qd), 12), qd, d))
+    if not okd:
+        print("round 3: no (d, q_d) meets the pair conditions; the largest of the grid is used")
+        d, qd = S_GRID3[-1], Q_GRID3[-1]
+    else:
+        _, _, qd, d = min(okd)
+    inside, ties = pair_coverage(pairs, tau, d, qd)
+    print(f"round 3 (d, q_d) = ({d}, {qd}): {len(pairs)} selection pairs, {inside:.3f} inside, {ties:.3f} ties; "
+          + ", ".join(f"{g} {pair_coverage(pg[g], tau, d, qd)[0]:.0%} inside" for g in groups if pg[g]))
+    return s, q, d, qd
 
 
 def families(ps: list[Pred]) -> "OrderedDict[str, list[Pred]]":
@@ -251,15 +339,25 @@ def main() -> None:
     ap.add_argument("--calibrate", action="store_true", help="run the pre-registered calibration (selection only)")
     ap.add_argument("--quick", action="store_true", help="19M protocols only")
     ap.add_argument("--round1", action="store_true", help="with --calibrate: round 1 (model error relative to the loss)")
+    ap.add_argument("--round2", action="store_true", help="with --calibrate: round 2 (fit RMS only); without: "
+                    "report with round 2's constants (no gain term)")
     args = ap.parse_args()
     if args.round1:
         ROUND["mode"] = "rel"
     C = LA.load_gpt19m()
     if args.calibrate:
-        calibrate(selection_sets(C))
+        if args.round1 or args.round2:
+            calibrate(selection_sets(C))
+        else:
+            calibrate3(selection_sets(C))
         return
     tau, s, d = bands.PROFILE_TAU, bands.MODEL_ERROR_RMS, bands.DIFF_ERROR_RMS
-    print(f"bands: tau {tau}, MODEL_ERROR_RMS {s}, DIFF_ERROR_RMS {d}, level {LEVEL}")
+    if args.round2:
+        s, d = ROUND2_S, ROUND2_D
+    else:
+        ROUND["q"], ROUND["qd"] = bands.GAIN_ERROR, bands.DIFF_GAIN_ERROR
+    print(f"bands: tau {tau}, MODEL_ERROR_RMS {s}, DIFF_ERROR_RMS {d}, GAIN_ERROR {ROUND['q']}, "
+          f"DIFF_GAIN_ERROR {ROUND['qd']}, level {LEVEL}")
     sel = selection_sets(C)
     print("selection (in-sample for the constants):")
     for name in dict.fromkeys(p.set for p in sel):

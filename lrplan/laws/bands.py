@@ -34,11 +34,17 @@ MIN_HALF_STEPS = 0.5
 """The shortest half-time profiled, in updates at the peak LR (faster kernels are all instantaneous)."""
 PROFILE_ITERS = 200
 """L-BFGS-B iterations of each profile refit (from the previous member)."""
-MODEL_ERROR_RMS = 1.5
+MODEL_ERROR_RMS = 2.25
 """One-sigma model error of the centre law on unseen schedules, in units of the fit's own RMS residual (calibrated on
 the selection runs: ``benchmarks/LAW_SELECTION_16.md`` Part 4)."""
-DIFF_ERROR_RMS = 2.25
+DIFF_ERROR_RMS = 2.75
 """One-sigma model error of a difference of two predictions, in the same units (calibrated likewise)."""
+GAIN_ERROR = 0.03
+"""One-sigma model error of the part of a prediction that comes from the law's annealing term, as a fraction of
+that part (the *gain*: the loss of the run's constant twin minus its own, :func:`constant_twin`); added in
+quadrature to ``MODEL_ERROR_RMS * r`` (``benchmarks/LAW_SELECTION_16.md`` Parts 5-6)."""
+DIFF_GAIN_ERROR = 0.0
+"""The same for a difference of two predictions, as a fraction of the difference of their gains."""
 FALLBACK_RMSE = 0.003
 """The RMS residual (nats) assumed for members that do not say theirs (a bare array)."""
 LEVEL = 0.9
@@ -55,17 +61,51 @@ def z_of(level: float) -> float:
 
 class Members(np.ndarray):
     """Member predictions (K x n, row 0 the centre) that carry their law's fit RMS residual ``rmse`` (nats), the
-    scale of the model-error term (:func:`final_band`); slices and arithmetic keep it."""
+    scale of the model-error term (:func:`final_band`), and optionally each column's annealing ``gain`` (nats, the
+    centre's loss of the run's constant twin minus its own: :func:`constant_twin`). Slices keep both (a column
+    slice keeps those columns' gains); arithmetic keeps ``rmse``."""
 
     rmse: float = FALLBACK_RMSE
+    gain: np.ndarray | None = None
 
-    def __new__(cls, values: Any, rmse: float = FALLBACK_RMSE) -> "Members":
+    def __new__(cls, values: Any, rmse: float = FALLBACK_RMSE, gain: Any = None) -> "Members":
         obj = np.asarray(values, dtype=float).view(cls)
         obj.rmse = float(rmse)
+        obj.gain = None if gain is None else np.atleast_1d(np.asarray(gain, dtype=float))
         return obj
 
     def __array_finalize__(self, obj: Any) -> None:
         self.rmse = float(getattr(obj, "rmse", FALLBACK_RMSE))
+        self.gain = getattr(obj, "gain", None)
+
+    def __getitem__(self, key: Any) -> Any:
+        out = super().__getitem__(key)
+        if isinstance(out, Members) and self.gain is not None and self.ndim == 2:
+            col = key[1] if isinstance(key, tuple) and len(key) == 2 else slice(None)
+            g = self.gain if self.gain.size == self.shape[1] else np.broadcast_to(self.gain, (self.shape[1],))
+            out.gain = np.atleast_1d(g[col])
+        return out
+
+
+def gain_of(members: Any, n: int, gain: Any = None) -> np.ndarray:
+    """The annealing gain of each of ``n`` columns: ``gain`` if given, else the members' own
+    (:class:`Members`), else zeros; non-finite values count as 0, one value serves every column."""
+    g = gain if gain is not None else getattr(members, "gain", None)
+    if g is None:
+        return np.zeros(n)
+    g = np.atleast_1d(np.asarray(g, dtype=float))
+    if g.size not in (1, n):
+        raise ValueError(f"{g.size} gains for {n} predictions")
+    return np.broadcast_to(np.where(np.isfinite(g), g, 0.0), (n,)).copy()
+
+
+def model_error(r: float, gain: np.ndarray, level: float = LEVEL, rms: float | None = None,
+                frac: float | None = None) -> np.ndarray:
+    """The model-error half-width ``z(level) sqrt((rms r)^2 + (frac gain)^2)`` per column (defaults:
+    :data:`MODEL_ERROR_RMS`, :data:`GAIN_ERROR`)."""
+    rms = MODEL_ERROR_RMS if rms is None else rms
+    frac = GAIN_ERROR if frac is None else frac
+    return z_of(level) * np.hypot(rms * r, frac * np.asarray(gain, dtype=float))
 
 
 def rmse_of(members: Any, rmse: float | None = None) -> float:
@@ -91,23 +131,26 @@ def _clean(m: Any) -> np.ndarray:
 def final_band(members: np.ndarray, level: float = LEVEL, rmse: float | None = None
                ) -> tuple[np.ndarray, np.ndarray]:
     """``(lo, hi)`` per column of ``members`` (K x n; row 0 the centre): the members' envelope widened on each side
-    by the calibrated model error ``z(level) * MODEL_ERROR_RMS * rmse`` (:func:`rmse_of`). Always contains the
-    centre; one row (a law without members) gives the model-error band alone."""
+    by the calibrated model error :func:`model_error` (the fit RMS term, :func:`rmse_of`, and the annealing-gain
+    term, :func:`gain_of`). Always contains the centre; one row (a law without members) gives the model-error band
+    alone."""
     m = _clean(members)
-    e = z_of(level) * MODEL_ERROR_RMS * rmse_of(members, rmse)
+    e = model_error(rmse_of(members, rmse), gain_of(members, m.shape[1]), level)
     return np.minimum(m.min(axis=0), m[0]) - e, np.maximum(m.max(axis=0), m[0]) + e
 
 
 def difference_band(ma: np.ndarray, mb: np.ndarray, level: float = LEVEL, rmse: float | None = None
                     ) -> tuple[np.ndarray, np.ndarray]:
     """``(lo, hi)`` of ``a - b`` per column: members paired (member ``k`` of ``a`` minus member ``k`` of ``b``, so
-    what they share cancels), widened by ``z(level) * DIFF_ERROR_RMS * rmse``. ``lo <= 0 <= hi``: the two are
+    what they share cancels), widened by :func:`model_error` with :data:`DIFF_ERROR_RMS` and
+    :data:`DIFF_GAIN_ERROR` applied to the difference of the two gains. ``lo <= 0 <= hi``: the two are
     within uncertainty (a tie). Ensembles of different sizes: the centres only."""
     a, b = _clean(ma), _clean(mb)
     if a.shape[0] != b.shape[0]:
         a, b = a[:1], b[:1]
     d = a - b
-    e = z_of(level) * DIFF_ERROR_RMS * max(rmse_of(ma, rmse), rmse_of(mb, rmse))
+    dg = gain_of(ma, a.shape[1]) - gain_of(mb, b.shape[1])
+    e = model_error(max(rmse_of(ma, rmse), rmse_of(mb, rmse)), dg, level, DIFF_ERROR_RMS, DIFF_GAIN_ERROR)
     same = np.all(np.abs(d) <= 1e-12 * np.maximum(np.abs(a), 1.0), axis=0)  # the same run twice: exactly 0
     e = np.where(same, 0.0, e)
     return np.minimum(d.min(axis=0), d[0]) - e, np.maximum(d.max(axis=0), d[0]) + e
@@ -124,6 +167,73 @@ def band_offsets(members: np.ndarray, level: float = LEVEL) -> tuple[np.ndarray,
     lo, hi = final_band(members, level)
     c = _clean(members)[0]
     return lo - c, hi - c
+
+
+def constant_twin_lr(lr: np.ndarray) -> np.ndarray:
+    """A per-step LR array's constant twin: its warmup ramp (:func:`lrplan.laws.warmup.warmup_length` ``W``), then
+    the LR the ramp reaches (``lr[W]``, the peak of a WSD or cosine run) held to the end; the run a schedule's
+    decays are measured against (its gain, :class:`Members`)."""
+    from lrplan.laws.warmup import warmup_length
+
+    lr = np.asarray(lr, dtype=float)
+    if lr.size == 0:
+        return lr.copy()
+    w = warmup_length(lr)
+    out = np.full(lr.size, float(lr[w]))
+    out[: w + 1] = lr[: w + 1]
+    return out
+
+
+def constant_twin(hist: Any) -> Any:
+    """:func:`constant_twin_lr` of a :class:`~lrplan.laws.history.History`, as a history of two parts (the ramp's
+    pieces and one constant piece), never rendered."""
+    from lrplan.laws.history import History, Piece
+
+    if hist._array is not None:
+        key = ("constant twin", hist.total, id(hist._array))
+        if key not in hist.cache:
+            hist.cache[key] = History.from_array(constant_twin_lr(hist._array))
+        return hist.cache[key]
+    w, T = hist.warmup_length(), hist.total
+    if w + 1 >= T:
+        return hist
+    top = float(hist.lr_at(np.array([w]))[0])
+    key = ("constant twin", T, w, top, id(hist.pieces[0].fn))  # runs sharing this cache share their first piece
+    got = hist.cache.get(key)
+    if got is None:  # kept with the run, so a law's work on the twin is kept too
+        got = hist.cache[key] = hist.prefix(w + 1).then(
+            [Piece("constant twin", w + 1, T, lambda s: np.full(np.shape(s), top))], T, share=False)
+    return got
+
+
+def _ramp_key(hist: Any) -> tuple:
+    """Runs with the same key have the same constant twin up to its length: the same warmup length and LR at 64
+    points of the ramp, its last included."""
+    w = hist.warmup_length()
+    pts = np.unique(np.r_[np.linspace(0, w, 64).round().astype(np.int64), w])
+    return (w, hist.lr_at(pts).tobytes())
+
+
+def twin_losses(fitted: Any, hists: list, steps: list, exact_steps: int | None = None) -> list[np.ndarray]:
+    """The centre law's loss of each run's constant twin (:func:`constant_twin`) at ``steps[i]`` of run ``i``:
+    runs that share a ramp (:func:`_ramp_key`) share one twin, as long as the longest, read at all their steps at
+    once (the law is causal: a twin's loss at a step does not depend on how long it runs)."""
+    groups: dict[tuple, list[int]] = {}
+    for i, h in enumerate(hists):
+        groups.setdefault(_ramp_key(h), []).append(i)
+    out: list[np.ndarray] = [np.zeros(0)] * len(hists)
+    for idx in groups.values():
+        longest = max(idx, key=lambda i: hists[i].total)
+        twin = constant_twin(hists[longest])
+        q = [np.asarray(steps[i], dtype=np.int64) for i in idx]
+        allq, inv = np.unique(np.concatenate(q), return_inverse=True)
+        with np.errstate(all="ignore"):
+            y = np.asarray(fitted.predict_history(twin, allq, exact_steps), dtype=float)[inv]
+        pos = 0
+        for i, qi in zip(idx, q):
+            out[i] = y[pos : pos + qi.size]
+            pos += qi.size
+    return out
 
 
 def fit_rmse(fitted: Any) -> float:
@@ -256,6 +366,8 @@ def summary(centre: dict[str, float], members: list[dict[str, float]], values: l
         "tau": float(PROFILE_TAU if tau is None else tau),
         "model_error_rms": MODEL_ERROR_RMS,
         "diff_error_rms": DIFF_ERROR_RMS,
+        "gain_error": GAIN_ERROR,
+        "diff_gain_error": DIFF_GAIN_ERROR,
         "centre_half_steps": float(h_best),
         "centre_objective": float(v_best),
         "members": [{k: float(v) for k, v in m.items()} for m in members],

@@ -73,6 +73,9 @@ class Predicted:
     onto every row), ``band_lo`` / ``band_hi``, without the model-error term."""
     band_lo: np.ndarray | None = None
     band_hi: np.ndarray | None = None
+    band_gain: np.ndarray | None = None
+    """The centre's annealing gain at ``band_steps`` (:class:`~lrplan.laws.bands.Members`), for the model-error
+    term of every row; ``None`` without a gain term."""
 
     @property
     def final_band(self) -> tuple[float, float]:
@@ -92,12 +95,14 @@ class Predicted:
     def curve_band(self, steps: np.ndarray, loss: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """``(lo, hi)`` of the 90 % band at curve rows ``steps`` (centre ``loss``): the members' offsets
         interpolated from the anchors, widened by the model-error term."""
-        from lrplan.laws.bands import LEVEL, MODEL_ERROR_RMS, rmse_of, z_of
+        from lrplan.laws.bands import model_error, rmse_of
 
-        e = z_of(LEVEL) * MODEL_ERROR_RMS * rmse_of(self.members)
+        st = np.asarray(steps, dtype=np.float64)
+        g = (np.interp(st, self.band_steps, self.band_gain) if self.band_steps is not None
+             and self.band_gain is not None else np.zeros(1))
+        e = model_error(rmse_of(self.members), g)
         if self.band_steps is None or self.band_lo is None or self.band_hi is None:
             return loss - e, loss + e
-        st = np.asarray(steps, dtype=np.float64)
         return (loss + np.interp(st, self.band_steps, self.band_lo) - e,
                 loss + np.interp(st, self.band_steps, self.band_hi) + e)
 
@@ -279,8 +284,8 @@ def predict_schedules(specs: Sequence[str | Path] = (), lr_tables: Sequence[str 
                 p.loss = _predict(res, inp, p.steps, detail)
             else:  # streamed by Prediction.write_curve
                 p.queries = qs
-            if len(laws) > 1:
-                p.band_steps, p.band_lo, p.band_hi = _band_anchors(laws, inp, qs, p.steps)
+            if len(laws) > 1 or _gain_term():
+                p.band_steps, p.band_lo, p.band_hi, p.band_gain = _band_anchors(laws, inp, qs, p.steps)
         done.append(p)
     if not done:
         more = f" (and the {len(invalid) - 1} other schedules)" if len(invalid) > 1 else ""
@@ -305,21 +310,44 @@ def _member_offsets(laws: list, hist: History, steps: np.ndarray) -> np.ndarray:
     return np.where(np.isfinite(d), d, 0.0)
 
 
+def _gain_term() -> bool:
+    from lrplan.laws import bands
+
+    return bands.GAIN_ERROR != 0.0 or bands.DIFF_GAIN_ERROR != 0.0
+
+
+def _gains(laws: list, hist: History, steps: np.ndarray, centre: np.ndarray, exact_steps: int | None = None
+           ) -> np.ndarray | None:
+    """The centre's annealing gain at ``steps`` (its constant twin's loss minus ``centre``), ``None`` without a
+    gain term; a non-finite gain counts as 0."""
+    if not _gain_term():
+        return None
+    from lrplan.laws.bands import twin_losses
+
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        g = twin_losses(laws[0], [hist], [steps], exact_steps)[0] - centre
+    return np.where(np.isfinite(g), g, 0.0)
+
+
 def _member_finals(laws: list, inp: Schedule, final: float, rmse: float) -> np.ndarray:
     """The final loss under every member (:class:`~lrplan.laws.bands.Members`, ``(K, 1)``, row 0 = ``final``)."""
     from lrplan.laws.bands import Members
 
+    last = np.array([inp.history.total - 1])
+    gain = _gains(laws, inp.history, last, np.array([final]), exact_steps=0)  # the twin from sampled cells: 1e-6
     if len(laws) == 1:
-        return Members(np.array([[final]]), rmse)
-    off = _member_offsets(laws, inp.history, np.array([inp.history.total - 1]))
-    return Members(np.r_[[[final]], final + off], rmse)
+        return Members(np.array([[final]]), rmse, gain)
+    off = _member_offsets(laws, inp.history, last)
+    return Members(np.r_[[[final]], final + off], rmse, gain)
 
 
 def _band_anchors(laws: list, inp: Schedule, qs: QuerySteps, rows: np.ndarray | None
                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Anchor steps of a curve's band (:data:`BAND_ANCHORS` rows spread evenly, the first and last rows, the rows
     at and before each phase start, and for a curve in memory the rows around every LR jump of more than 1 % of
-    peak) with the members' lowest and highest offsets from the centre there (0 included)."""
+    peak) with the members' lowest and highest offsets from the centre there (0 included) and the centre's
+    annealing gain there (``None`` without a gain term), all from the law's sampled cells."""
     hist = inp.history
     idx = [np.linspace(0, qs.size - 1, BAND_ANCHORS).round().astype(np.int64), np.array([0, qs.size - 1])]
     edges = hist.starts[(hist.starts > qs.first) & (hist.starts <= qs.last)]
@@ -331,8 +359,15 @@ def _band_anchors(laws: list, inp: Schedule, qs: QuerySteps, rows: np.ndarray | 
             j = np.linspace(0, rows.size - 2, 4 * BAND_ANCHORS).round().astype(np.int64)
         idx += [j, j + 1]
     steps = np.unique(qs.at(np.unique(np.concatenate(idx)).clip(0, qs.size - 1)))
-    off = _member_offsets(laws, hist, steps)
-    return steps.astype(np.float64), np.minimum(off.min(axis=0), 0.0), np.maximum(off.max(axis=0), 0.0)
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        from lrplan.laws.fitted import members_history
+
+        ys = members_history(laws, hist, steps, exact_steps=0)
+    d = np.array(ys[1:]) - ys[0][None, :] if len(laws) > 1 else np.zeros((1, steps.size))
+    off = np.where(np.isfinite(d), d, 0.0)
+    gain = _gains(laws, hist, steps, ys[0], exact_steps=0)
+    return (steps.astype(np.float64), np.minimum(off.min(axis=0), 0.0), np.maximum(off.max(axis=0), 0.0), gain)
 
 
 def _curve_steps(inp: Schedule, start: int, want: list[int] | None, every: int | None,

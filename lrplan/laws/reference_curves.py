@@ -14,6 +14,7 @@ Step convention: ``lr[s]`` is the LR used by update ``s + 1``; arrays have lengt
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -94,16 +95,22 @@ def load_mpl_curves(root: str | Path, size: str) -> dict[str, "Curve"]:
 
 def schaipp_lr(kind: str, T: int, peak: float = 1e-3, frac: float = 0.0, decay: str = "linear",
                warmup: int = 300, cos_final: float = 1e-7, twostage: float | None = None,
-               twostage_after: int = 40000, twostage_steps: int = 1000) -> np.ndarray:
+               twostage_after: int = 40000, twostage_steps: int = 1000,
+               cos_final_frac: float | None = None) -> np.ndarray:
     """Per-step LR (length ``T``) of a Schaipp/Hägele run: ``kind`` = ``"wsd"`` (constant if ``frac`` = 0;
     ``decay`` = ``"linear"`` or ``"sqrt"`` = 1-sqrt cooldown over the last ``int(frac*T)`` steps, to 0) or
     ``"cos"`` (torch OneCycleLR: cosine warmup from peak/100, cosine anneal to ``cos_final`` absolute).
 
     ``twostage`` (WSD only; the runs' ``wsd_twostage_factor``): after ``twostage_after`` steps the stable LR falls
     linearly over ``twostage_steps`` steps to ``twostage * peak``, and the cooldown starts from there.
+
+    ``cos_final_frac`` (``"cos"`` only): if given, the cosine ends at ``cos_final_frac * peak`` instead of the absolute
+    ``cos_final`` (the ``cos-10`` and size-series cosines end at 10 % of their peak).
     """
     s = np.arange(T, dtype=float)
     if kind == "wsd":
+        if cos_final_frac is not None:
+            raise ValueError("cos_final_frac applies to kind 'cos' only")
         n_anneal = int(frac * T)
         hold = T - n_anneal
         lr = np.ones(T)
@@ -128,7 +135,7 @@ def schaipp_lr(kind: str, T: int, peak: float = 1e-3, frac: float = 0.0, decay: 
         if twostage is not None:
             raise ValueError("twostage applies to kind 'wsd' only")
         e1 = float(warmup) - 1.0
-        init, fin = peak / 100.0, cos_final
+        init, fin = peak / 100.0, (cos_final if cos_final_frac is None else cos_final_frac * peak)
         lr = np.empty(T)
         w = s <= e1
         pct = s[w] / e1
@@ -148,6 +155,10 @@ def schaipp_spec(name: str) -> dict[str, Any]:
     if m:
         return {"kind": "wsd" if m.group(1) == "constant" else "cos", "T": int(m.group(2)), "frac": 0.0,
                 "decay": "linear"}
+    m = re.fullmatch(r"cosine(\d+)_(\d+)", name)  # cosine to <percent> % of its peak (``cosine10_<T>``)
+    if m:
+        return {"kind": "cos", "T": int(m.group(2)), "frac": 0.0, "decay": "linear",
+                "cos_final_frac": int(m.group(1)) / 100.0}
     m = re.fullmatch(r"wsd-(linear|sqrt)-([0-9.]+)_(\d+)", name)
     if m:
         return {"kind": "wsd", "T": int(m.group(3)), "frac": float(m.group(2)), "decay": m.group(1)}
@@ -170,4 +181,26 @@ def load_schaipp_curves(root: str | Path, skip_first: int = 0, peak: float = 1e-
         lr = schaipp_lr(spec.pop("kind"), spec.pop("T"), peak=peak, **spec)
         keep = (steps < lr.size) & (steps >= skip_first)
         out[path.stem] = Curve(path.stem, steps[keep], loss[keep], lr)
+    return out
+
+
+def load_schaipp_sizes(root: str | Path, skip_first: int = 0) -> dict[str, tuple[float, dict[str, "Curve"]]]:
+    """The Hägele-style model-size series (``tests/data/curves/schaipp2025_sizes``): folder name (e.g.
+    ``"slimpajama_33m"``) -> (WSD peak LR, Curves), each Curve's per-step LR rebuilt from its name
+    (:func:`schaipp_spec`) and the folder's ``peaks.json`` (``"wsd"`` for ``constant_*``/``wsd-*``, ``"cosine"``
+    for the ``cosine10_*`` runs, whose peak is twice the WSD peak)."""
+    from lrplan.laws.fitted import Curve
+
+    out: dict[str, tuple[float, dict[str, Curve]]] = {}
+    for folder in sorted(p for p in Path(root).iterdir() if (p / "peaks.json").is_file()):
+        peaks = json.loads((folder / "peaks.json").read_text())
+        curves = {}
+        for path in sorted(folder.glob("*.csv")):
+            spec = schaipp_spec(path.stem)
+            steps, loss = _read_csv(path)
+            peak = float(peaks["cosine" if spec["kind"] == "cos" else "wsd"])
+            lr = schaipp_lr(spec.pop("kind"), spec.pop("T"), peak=peak, **spec)
+            keep = (steps < lr.size) & (steps >= skip_first)
+            curves[path.stem] = Curve(path.stem, steps[keep], loss[keep], lr)
+        out[folder.name] = (float(peaks["wsd"]), curves)
     return out

@@ -202,7 +202,7 @@ def law_description(res: ResolvedLaw) -> str:
     elif "peak_lr" in rng:
         fit_for.append(f"peak LR {rng['peak_lr']:.3g}")
     if "steps" in rng:
-        fit_for.append(f"steps {rng['steps'][0]:,}-{rng['steps'][1]:,}")
+        fit_for.append(f"runs of up to {rng['steps'][1] + 1:,} steps, from step {rng['steps'][0]:,}")
     if "tokens_per_step" in rng:
         fit_for.append(f"{rng['tokens_per_step']:,} tokens/step")
     if fit_for:
@@ -408,7 +408,19 @@ class Predictor:
             out = np.asarray(self.fitted.predict_finals_members([m.params for m in laws], hists, exact_steps),
                              dtype=float).reshape(len(laws), len(hists))
         out[1:] = np.where(np.isfinite(out[1:]), out[1:], out[0][None, :])
-        return Members(out, self.rmse)
+        return Members(out, self.rmse, self.gains(hists, out[0], exact_steps))
+
+    def gains(self, hists: list, centre: "np.ndarray", exact_steps: int | None = None) -> "np.ndarray | None":
+        """Each run's annealing gain at its last step (:class:`lrplan.laws.bands.Members`): its constant twin's
+        loss minus ``centre``; ``None`` when the band has no gain term."""
+        import numpy as np
+
+        from lrplan.laws import bands
+
+        if bands.GAIN_ERROR == 0.0 and bands.DIFF_GAIN_ERROR == 0.0:
+            return None
+        tw = bands.twin_losses(self.fitted, hists, [[h.total - 1] for h in hists], exact_steps)
+        return np.array([float(t[0]) for t in tw]) - np.asarray(centre, dtype=float)
 
 
 def predictor_for(law: str | None, spec: Any, required: bool):

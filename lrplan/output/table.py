@@ -274,6 +274,12 @@ def check_output_dir(path: str | None, inputs: "tuple[str | Path | None, ...] | 
     if not os.access(probe, os.W_OK | os.X_OK):
         raise LrplanError(f"cannot {'write into' if probe == p else 'create'} {path}: directory {probe} is not "
                           "writable")
+    import tempfile
+
+    try:  # os.access says yes to root everywhere (/proc, read-only mounts): try it, leaving nothing behind
+        os.rmdir(tempfile.mkdtemp(prefix=".lrplan-check-", dir=probe))
+    except OSError as e:
+        raise LrplanError(f"cannot {'write into' if probe == p else 'create'} {path}: {e.strerror or e}") from None
 
 
 def _check_parent(path: str | Path) -> None:

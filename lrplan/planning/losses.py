@@ -150,7 +150,15 @@ def _members_at(predict: Any, hist: History, q: np.ndarray, notes: list[str] | N
     if m.ndim != 2 or not np.isfinite(m[0]).all():
         return None
     m[1:] = np.where(np.isfinite(m[1:]), m[1:], m[0][None, :])
-    return Members(m, predict.rmse)
+    gain = None
+    if hasattr(predict, "gains"):
+        from lrplan.laws import bands
+
+        if bands.GAIN_ERROR != 0.0 or bands.DIFF_GAIN_ERROR != 0.0:
+            with np.errstate(all="ignore"):
+                g = bands.twin_losses(predict.fitted, [hist], [q], PLAN_EXACT_STEPS)[0] - m[0]
+            gain = np.where(np.isfinite(g), g, 0.0)
+    return Members(m, predict.rmse, gain)
 
 
 def _fill_bands(cps: list[Checkpoint], family: str, members: np.ndarray | None,

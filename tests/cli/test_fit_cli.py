@@ -544,7 +544,8 @@ def test_malformed_meta_entry_keeps_the_others(tmp_path):
     law.write_text(yaml.safe_dump({**LAW_OK, "meta": {"peak_lr": "abc", "fitted_step_range": [2000, 24000]}}))
     res = run("predict", WSD, "--law", law)
     assert res.exit_code == 0, res.stderr
-    assert "steps 2,000-24,000" in res.stderr and "does not record its fitted range" not in res.stderr
+    assert "runs of up to 24,001 steps, from step 2,000" in res.stderr
+    assert "does not record its fitted range" not in res.stderr
 
 
 def test_fit_refuses_parameters_it_could_not_reload(tmp_path):

@@ -114,3 +114,17 @@ def test_probe_refuses_a_law_without_members(tmp_path):
     assert res.exit_code == 2 and "refit it with `lrplan fit`" in res.stderr and res.stderr.count("\n") == 1
 
 
+
+
+@pytest.mark.skipif(not Path("/proc/self").is_dir(), reason="needs Linux /proc")
+def test_probe_o_where_nothing_can_be_created_is_refused_before_any_work(monkeypatch):
+    """``os.access`` says yes to root for /proc; the directory check tries it instead, so the error comes before
+    the recommendation (nothing on stdout) and leaves nothing behind."""
+    calls = []
+    import lrplan.laws.probe as P
+
+    monkeypatch.setattr(P, "recommend", lambda *a, **k: calls.append(1))
+    res = runner.invoke(app, ["probe", str(ROOT / "schedules/wsd.yaml"), "--law", "builtin:mpl-25m",
+                              "-o", "/proc/lrplan-probe-x"])
+    assert res.exit_code == 2 and res.stderr.startswith("error: cannot create /proc/lrplan-probe-x")
+    assert res.stdout == "" and not calls

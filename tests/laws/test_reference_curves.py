@@ -7,13 +7,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from lrplan.laws.reference_curves import (MPL_SIZES, MPL_TEST, MPL_TRAIN, load_schaipp_curves, mpl_lr, schaipp_lr,
-                                          schaipp_spec)
+from lrplan.laws.reference_curves import (MPL_SIZES, MPL_TEST, MPL_TRAIN, load_schaipp_curves, load_schaipp_sizes,
+                                          mpl_lr, schaipp_lr, schaipp_spec)
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "curves"
 MPL_DATA = DATA / "multipowerlaw"
 SCHAIPP_DATA = DATA / "schaipp2025_124m"
 MORE = DATA / "schaipp2025_more"
+SIZES = DATA / "schaipp2025_sizes"
 SCHAIPP_FOLDERS = {SCHAIPP_DATA: 1e-3, MORE / "124m_lr0.0005": 5e-4, MORE / "124m_lr0.002": 2e-3,
                    MORE / "horizon_124m": 1e-3, MORE / "horizon_209m": 1e-3}
 
@@ -70,6 +71,38 @@ def test_load_schaipp_curves_horizon_folders(folder: str) -> None:
     base = curves["wsd-linear-0.2_50000"]
     n = int(np.searchsorted(base.steps, 40000))  # the extensions share the base run's loss before its cooldown
     np.testing.assert_array_equal(c.loss[:n], base.loss[:n])
+
+
+def test_load_schaipp_sizes_rebuilds_the_logged_lr() -> None:
+    # reads the CSVs only: the size series is held out from law scoring
+    sets = load_schaipp_sizes(SIZES)
+    assert len(sets) == 11 and {"slimpajama_33m", "slimpajama_360m", "openwebtext2_166m"} <= set(sets)
+    for folder, (peak, curves) in sets.items():
+        assert peak in (5e-4, 1e-3), folder
+        assert sum(n.startswith("constant_") for n in curves) == 1, folder
+        assert sum(n.startswith("cosine10_") for n in curves) == 3, folder
+        assert sum(n.startswith("wsd-linear-0.2_") for n in curves) in (2, 3), folder
+        for name, c in curves.items():
+            steps, logged = _rows(SIZES / folder / f"{name}.csv")
+            keep = (steps > 0) & (steps < c.lr.size)  # step 0 holds np.interp's fill (see above)
+            # 6 significant digits (<= 5e-6 relative); slimpajama_152m/cosine10_25000 has no train_lr at step 8000,
+            # so its CSV interpolates the cosine between 7950 and 8050 there (5.8e-6 off)
+            np.testing.assert_allclose(c.lr[steps[keep]], logged[keep], rtol=1e-5, atol=1e-12 * peak,
+                                       err_msg=f"{folder}/{name}")
+            top = 2 * peak if name.startswith("cosine") else peak
+            assert c.lr.max() == pytest.approx(top, rel=1e-12), (folder, name)
+            if name.startswith("cosine10_"):
+                assert c.lr[-1] == pytest.approx(0.1 * top, rel=1e-6), (folder, name)
+
+
+def test_schaipp_spec_parses_cosine_to_a_fraction() -> None:
+    assert schaipp_spec("cosine10_7500") == {"kind": "cos", "T": 7500, "frac": 0.0, "decay": "linear",
+                                             "cos_final_frac": 0.1}
+    lr = schaipp_lr("cos", 7500, peak=2e-3, cos_final_frac=0.1)
+    assert lr[-1] == pytest.approx(2e-4, rel=1e-12)
+    np.testing.assert_array_equal(schaipp_lr("cos", 7500, peak=2e-3, cos_final=2e-4), lr)
+    with pytest.raises(ValueError, match="'cos' only"):
+        schaipp_lr("wsd", 7500, cos_final_frac=0.1)
 
 
 def test_schaipp_spec_parses_twostage_names() -> None:

@@ -54,7 +54,10 @@ def _runs_124m(data: Path, lr: str) -> tuple[str, dict[str, str]]:
         m = pat.fullmatch(p.name)
         if m:
             runs.setdefault(f"wsd-{m.group(2)}-{m.group(1)}_{m.group(4)}", str(p.relative_to(data)))
-    return base, runs
+    for k, fn in list(runs.items()):  # the 3e-3 constant and cosine runs are only in grad_norm/
+        if not (data / fn).exists() and (data / "grad_norm" / fn).exists():
+            runs[k] = "grad_norm/" + fn
+    return runs["constant_50000"], runs
 
 
 def _runs_horizon(n_layer: int) -> tuple[str, dict[str, str]]:
@@ -74,6 +77,8 @@ def main(src: Path) -> None:
     out_root = Path(__file__).parent
     sets = {"124m_lr0.0005": (0.0005, *_runs_124m(data, "0.0005")),
             "124m_lr0.002": (0.002, *_runs_124m(data, "0.002")),
+            "124m_lr0.0001": (0.0001, *_runs_124m(data, "0.0001")),
+            "124m_lr0.003": (0.003, *_runs_124m(data, "0.003")),
             "horizon_124m": (0.001, *_runs_horizon(12)),
             "horizon_209m": (0.001, *_runs_horizon(24))}
     for folder, (peak, base_fn, runs) in sets.items():
@@ -83,6 +88,8 @@ def main(src: Path) -> None:
         if folder.startswith("horizon"):  # constant until 80000: fills a log that starts later (see docstring)
             bases.insert(0, json.loads((data / runs["wsd-linear-0.2_100000"]).read_text()))
         for name, fn in runs.items():
+            if not (data / fn).exists():  # 3e-3 has no 25k cosine
+                continue
             h = json.loads((data / fn).read_text())
             spec = schaipp_spec(name)
             if h["config"].get("wsd_twostage_factor") is not None and "twostage" in spec:
