@@ -334,6 +334,32 @@ def report(title: str, ps: list[Pred], tau: float, s: float, d: float) -> None:
         print(f"    {fam:<26} mean signed {np.mean([p.finals[0] - p.obs for p in group]):+.4f}: " + "; ".join(cells))
 
 
+def halves(C: dict) -> None:
+    """Part 9's table: each fit's centre kernel half-time (updates at the peak LR) and its ratio to the longest
+    fitted run; the ``slow-kernel`` flag is set above ``bands.SLOW_KERNEL_FRACTION``."""
+    from lrplan.laws.reference_curves import load_schaipp_sizes
+
+    fits = [("19M main", [C[n] for n in LA.FIT_MAIN], LA.WINDOW19),
+            ("19M probe", [C[n] for n in LA.FIT_PROBE], LA.WINDOW19)]
+    for lab, root, peak in LA.SCHAIPP_RUNS:
+        cs = load_schaipp_curves(root, peak=peak)
+        fits.append((f"Schaipp {lab}", [cs[n] for n in SCHAIPP_TRAIN], "auto"))
+    for lab, root, peak, train in FRESH_SCHAIPP:
+        cs = load_schaipp_curves(root, peak=peak)
+        fits.append((f"Schaipp {lab}", [cs[n] for n in train], "auto"))
+    for size in MPL_SIZES:
+        cs = load_mpl_curves(LA.MPL_DATA, size)
+        fits.append((f"MPL {size}M", [cs[n] for n in MPL_TRAIN], "auto"))
+    for name, (_, cs) in load_schaipp_sizes(ROOT / "tests/data/curves/schaipp2025_sizes").items():
+        fits.append((f"sizes {name}", [cs[n] for n in cs if n.startswith(("constant", "cosine"))], "auto"))
+    for name, curves, window in fits:
+        fl = fit_all(curves, window)
+        h = fl.uncertainty["centre_half_steps"]
+        T = max(int(c.steps.max()) + 1 for c in curves)
+        flag = " slow-kernel" if any(str(f).startswith("slow-kernel") for f in fl.flags) else ""
+        print(f"{name:<28} half-time {h:>10,.1f}  longest run {T:>6,}  ratio {h / T:.3f}{flag}")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--calibrate", action="store_true", help="run the pre-registered calibration (selection only)")
@@ -341,7 +367,11 @@ def main() -> None:
     ap.add_argument("--round1", action="store_true", help="with --calibrate: round 1 (model error relative to the loss)")
     ap.add_argument("--round2", action="store_true", help="with --calibrate: round 2 (fit RMS only); without: "
                     "report with round 2's constants (no gain term)")
+    ap.add_argument("--halves", action="store_true", help="each fit's kernel half-time (Part 9)")
     args = ap.parse_args()
+    if args.halves:
+        halves(LA.load_gpt19m())
+        return
     if args.round1:
         ROUND["mode"] = "rel"
     C = LA.load_gpt19m()

@@ -84,6 +84,12 @@ def probe(
         out.print(f"probe {i}: {P.describe(p, rec)}; expected spread after it: {P.spread_text(after)}", markup=False)
         if output:
             written.append(_write(Path(output), i, p, trunk, base, rec))
+    peaks = sorted({round(s.history.peak(), 12) for s in schedules})
+    if len(peaks) > 1:  # the probe sharpens the cooldown's payoff, not the comparison of peak LRs
+        err.print(f"warning: the schedules differ in peak LR ({', '.join(f'{v:.3g}' for v in peaks)}): a probe pins "
+                  "down how fast a decay pays off, not how the loss depends on the peak LR, and the multi-power law's "
+                  "losses did not transfer across peak LRs in lrplan's tests (a fit at two peaks was 0.10-0.17 off on "
+                  "the Hägele size series, benchmarks/LAW_SELECTION_16.md Part 7); compare peak LRs with runs at each", markup=False)
     if not quiet:
         err.print("the band's model-error part (what no fit of this law explains) stays; refit with the probe's log "
                   "added: lrplan fit LOGS... PROBE_LOG", markup=False)

@@ -45,6 +45,11 @@ that part (the *gain*: the loss of the run's constant twin minus its own, :func:
 quadrature to ``MODEL_ERROR_RMS * r`` (``benchmarks/LAW_SELECTION_16.md`` Parts 5-6)."""
 DIFF_GAIN_ERROR = 0.0
 """The same for a difference of two predictions, as a fraction of the difference of their gains."""
+SLOW_KERNEL_FRACTION = 0.25
+"""A fit whose annealing kernel's half-time (updates at the peak LR) is longer than this fraction of its longest
+fitted run is flagged ``slow-kernel`` (:func:`slow_kernel_flag`): its data have not shown a decay paying off. A
+diagnostic, set after one failure (``benchmarks/LAW_SELECTION_16.md`` Part 9: Schaipp 124M at 3e-3, ratio 1.35;
+the 20 other fits there have at most 0.067)."""
 FALLBACK_RMSE = 0.003
 """The RMS residual (nats) assumed for members that do not say theirs (a bare array)."""
 LEVEL = 0.9
@@ -375,6 +380,21 @@ def summary(centre: dict[str, float], members: list[dict[str, float]], values: l
         "member_half_steps": [float(h) for h in halves],
         "unidentified": [],
     }
+
+
+def slow_kernel_flag(uncertainty: Any, longest: int) -> str | None:
+    """The ``slow-kernel`` flag of a fit (:data:`SLOW_KERNEL_FRACTION`), or ``None``."""
+    try:
+        h = float(uncertainty["centre_half_steps"])
+    except (KeyError, TypeError, ValueError):
+        return None
+    if not (math.isfinite(h) and longest > 0 and h > SLOW_KERNEL_FRACTION * longest):
+        return None
+    return (f"slow-kernel: the fitted annealing kernel's half-time ({h:,.0f} updates at the peak LR) is longer than "
+            f"a quarter of the longest fitted run ({longest:,} updates): these runs have not shown a decay paying off, "
+            "so predictions of cooldowns extrapolate and can be far off (a fit like this put Schaipp 124M's short "
+            "cooldowns 0.16 too high at peak LR 3e-3, with a narrow band); add a run with a short cooldown, see "
+            "`lrplan probe`")
 
 
 def members_of(uncertainty: Any, centre: dict[str, float]) -> list[dict[str, float]]:

@@ -127,6 +127,11 @@ def fit(curves: Sequence[Curve], law: str = "multi-power", window: Any = "auto",
             best_z = best_z.copy()
             best_z[free] = zf
     unc = _uncertainty(model, data, huber_delta, free, best_z, float(best_v), scale, curves, annealing)
+    from lrplan.laws.bands import slow_kernel_flag
+
+    slow = slow_kernel_flag(unc, max(int(c.steps.max()) + 1 for c in curves))
+    if slow:
+        flags.append(slow)
     th = model.theta(best_z)
     for name, v in model.fixed.items():
         th[model.names.index(name)] = v

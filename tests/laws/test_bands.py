@@ -341,3 +341,26 @@ def test_fit_is_deterministic_and_prints_the_undetermined_line(tmp_path):
     d = yaml.safe_load(texts[0])
     assert d["uncertainty"]["unidentified"][0]["cooldown_steps"] > 0
     assert not any(isinstance(v, float) and math.isnan(v) for v in d["uncertainty"]["member_objectives"])
+
+
+# ------------------------------------------------------------------------------------------- slow-kernel flag
+def test_a_fit_that_never_saw_a_decay_pay_off_is_flagged_and_predict_warns(tmp_path):
+    """Schaipp 124M at 3e-3 (constant + cosine to 0): the fit's kernel half-time is longer than the run, and its
+    short-cooldown predictions are 0.16 too high (LAW_SELECTION_16.md Parts 6 and 9). The same protocol at 1e-3 is
+    not flagged."""
+    from lrplan.laws.reference_curves import load_schaipp_curves
+
+    hi = load_schaipp_curves(ROOT / "tests/data/curves/schaipp2025_more/124m_lr0.003", peak=3e-3)
+    fl = fitmod.fit([hi["constant_50000"], hi["cosine_50000"]])
+    flag = [f for f in fl.flags if f.startswith("slow-kernel")]
+    assert flag and "49,801 updates" in flag[0] and "lrplan probe" in flag[0]
+    assert fl.uncertainty["centre_half_steps"] > bands.SLOW_KERNEL_FRACTION * 49_801
+    law = tmp_path / "law.yaml"
+    law.write_text(yaml.safe_dump(fl.to_dict()))
+    res = runner.invoke(app, ["predict", str(SPECS / "wsd.yaml"), "--law", str(law)])
+    assert res.exit_code == 0 and "the law is flagged: slow-kernel" in res.stderr
+    mid = load_schaipp_curves(ROOT / "tests/data/curves/schaipp2025_124m", peak=1e-3)
+    fl = fitmod.fit([mid[n] for n in ("constant_50000", "cosine_25000", "cosine_50000")])
+    assert not [f for f in fl.flags if f.startswith("slow-kernel")]
+    assert bands.slow_kernel_flag({"centre_half_steps": 100.0}, 1000) is None
+    assert bands.slow_kernel_flag({}, 1000) is None

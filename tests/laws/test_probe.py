@@ -128,3 +128,14 @@ def test_probe_o_where_nothing_can_be_created_is_refused_before_any_work(monkeyp
                               "-o", "/proc/lrplan-probe-x"])
     assert res.exit_code == 2 and res.stderr.startswith("error: cannot create /proc/lrplan-probe-x")
     assert res.stdout == "" and not calls
+
+
+def test_probe_warns_when_the_schedules_differ_in_peak_lr(tmp_path):
+    x2 = tmp_path / "wsd_x2.yaml"
+    x2.write_text((ROOT / "schedules/wsd.yaml").read_text().replace("peak_lr: 3.0e-4", "peak_lr: 6.0e-4")
+                  .replace("min_lr: 3.0e-5", "min_lr: 6.0e-5").replace("name: wsd-100B", "name: wsd-x2"))
+    res = runner.invoke(app, ["probe", str(ROOT / "schedules/wsd.yaml"), str(x2), "--law", "builtin:mpl-25m"])
+    assert res.exit_code == 0, res.stderr
+    assert "warning: the schedules differ in peak LR (0.0003, 0.0006)" in res.stderr
+    res = runner.invoke(app, ["probe", str(ROOT / "schedules/wsd.yaml"), "--law", "builtin:mpl-25m"])
+    assert res.exit_code == 0 and "differ in peak LR" not in res.stderr
