@@ -217,19 +217,26 @@ def proto_mpl(cand: str) -> dict:
     return out
 
 
+def schaipp_set(cand: str, root: Path, peak: float, train=SCHAIPP_TRAIN) -> tuple:
+    """One Schaipp set: fit ``train``, predict the rest; ``(fit, rows, held, pairs right, pairs)``, pairs within a
+    horizon."""
+    curves = load_schaipp_curves(root, peak=peak)
+    fl = fit([curves[n] for n in train], cand)
+    held = [n for n in curves if n not in train]
+    rows = evaluate(fl, curves, held, fl.window["start"])
+    ok = tot = 0
+    for T in sorted({n.rsplit("_", 1)[1] for n in held}):
+        a, b = pairs(rows, [n for n in held if n.endswith("_" + T)])
+        ok, tot = ok + a, tot + b
+    return fl, rows, held, ok, tot
+
+
 def proto_schaipp(cand: str, peaks=("5e-4", "1e-3", "2e-3")) -> dict:
     out = {}
     for label, root, peak in SCHAIPP_RUNS:
         if label not in peaks:
             continue
-        curves = load_schaipp_curves(root, peak=peak)
-        fl = fit([curves[n] for n in SCHAIPP_TRAIN], cand)
-        held = [n for n in curves if n not in SCHAIPP_TRAIN]
-        rows = evaluate(fl, curves, held, fl.window["start"])
-        ok = tot = 0
-        for T in sorted({n.rsplit("_", 1)[1] for n in held}):
-            a, b = pairs(rows, [n for n in held if n.endswith("_" + T)])
-            ok, tot = ok + a, tot + b
+        fl, rows, held, ok, tot = schaipp_set(cand, root, peak)
         out[label] = {"rows": rows, "mae": mean_mae(rows, held), "final": mean_final(rows, held), "pairs": (ok, tot),
                       "start": fl.window["start"]}
     return out
@@ -383,14 +390,7 @@ def confirm(cands=("K0", "K13")) -> None:
     for cand in cands:
         rows_all, ok_all, tot_all = {}, 0, 0
         for lab, root, peak, train in CONFIRM_SETS:
-            curves = load_schaipp_curves(root, peak=peak)
-            fl = fit([curves[n] for n in train], cand)
-            held = [n for n in curves if n not in train]
-            rows = evaluate(fl, curves, held, fl.window["start"])
-            ok = tot = 0
-            for T in sorted({n.rsplit("_", 1)[1] for n in held}):
-                a, b = pairs(rows, [n for n in held if n.endswith("_" + T)])
-                ok, tot = ok + a, tot + b
+            _, rows, held, ok, tot = schaipp_set(cand, root, peak, train)
             sig = np.mean([p - o for o, p, _ in rows.values()])
             print(f"{label(cand)} {lab}: mean abs final {mean_final(rows, held):.4f}, mean signed {sig:+.4f}, "
                   f"MAE {mean_mae(rows, held):.5f}, pairs {ok}/{tot}")

@@ -72,6 +72,35 @@ def _runs_horizon(n_layer: int) -> tuple[str, dict[str, str]]:
     return base, runs
 
 
+def write_spliced(out: Path, folder: str, name: str, h: dict, bases: list, spec: dict, peak: float) -> None:
+    """``out/name.csv`` of one run: its val loss and logged LR, spliced onto each of ``bases`` in turn for the steps
+    before its first log (until one starts at step 0), cut at ``T``; aborts if the LR rebuilt from ``spec`` deviates
+    from the logged ``train_lr`` (also used by ``../schaipp2025_sizes/derive.py``)."""
+    spec = dict(spec)
+    T = spec["T"]
+    it, loss = _series(h, "val", "val_loss")
+    l_it, l_lr = _series(h, "train", "train_lr")
+    for base in bases:
+        if it[0] == 0:
+            break
+        b_it, b_loss = _series(base, "val", "val_loss")
+        bl_it, bl_lr = _series(base, "train", "train_lr")
+        keep, k2 = b_it < it[0], bl_it < l_it[0]
+        it, loss = np.concatenate([b_it[keep], it]), np.concatenate([b_loss[keep], loss])
+        l_it, l_lr = np.concatenate([bl_it[k2], l_it]), np.concatenate([bl_lr[k2], l_lr])
+    keep = it < T
+    it, loss = it[keep], loss[keep]
+    rebuilt = schaipp_lr(spec.pop("kind"), spec.pop("T"), peak=peak, **spec)
+    lk = l_it < T
+    dev = np.abs(rebuilt[l_it[lk]] - l_lr[lk]).max() / peak
+    if dev > 1e-12:
+        raise SystemExit(f"{folder}/{name}: rebuilt LR deviates from train_lr by {dev:.3g} x peak")
+    lr = np.interp(it, l_it, l_lr)
+    rows = ["step,lr,loss"] + [f"{s},{a:.6g},{b:.6f}" for s, a, b in zip(it, lr, loss)]
+    (out / f"{name}.csv").write_text("\n".join(rows) + "\n")
+    print(folder, name, len(it), f"lr dev {dev:.1e}")
+
+
 def main(src: Path) -> None:
     data = src / "data"
     out_root = Path(__file__).parent
@@ -94,28 +123,7 @@ def main(src: Path) -> None:
             spec = schaipp_spec(name)
             if h["config"].get("wsd_twostage_factor") is not None and "twostage" in spec:
                 assert h["config"]["wsd_twostage_factor"] == spec["twostage"], (fn, spec)
-            T = spec["T"]
-            it, loss = _series(h, "val", "val_loss")
-            l_it, l_lr = _series(h, "train", "train_lr")
-            for base in bases:
-                if fn == base_fn or it[0] == 0:
-                    break
-                b_it, b_loss = _series(base, "val", "val_loss")
-                bl_it, bl_lr = _series(base, "train", "train_lr")
-                keep, k2 = b_it < it[0], bl_it < l_it[0]
-                it, loss = np.concatenate([b_it[keep], it]), np.concatenate([b_loss[keep], loss])
-                l_it, l_lr = np.concatenate([bl_it[k2], l_it]), np.concatenate([bl_lr[k2], l_lr])
-            keep = it < T
-            it, loss = it[keep], loss[keep]
-            rebuilt = schaipp_lr(spec.pop("kind"), spec.pop("T"), peak=peak, **spec)
-            lk = l_it < T
-            dev = np.abs(rebuilt[l_it[lk]] - l_lr[lk]).max() / peak
-            if dev > 1e-12:
-                raise SystemExit(f"{folder}/{name}: rebuilt LR deviates from train_lr by {dev:.3g} x peak")
-            lr = np.interp(it, l_it, l_lr)
-            rows = ["step,lr,loss"] + [f"{s},{a:.6g},{b:.6f}" for s, a, b in zip(it, lr, loss)]
-            (out / f"{name}.csv").write_text("\n".join(rows) + "\n")
-            print(folder, name, len(it), f"lr dev {dev:.1e}")
+            write_spliced(out, folder, name, h, [] if fn == base_fn else bases, spec, peak)
 
 
 if __name__ == "__main__":

@@ -29,11 +29,10 @@ import sys
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 
 ROOT = Path(__file__).resolve().parents[4]
 sys.path.insert(0, str(ROOT))
-from lrplan.laws.reference_curves import schaipp_lr, schaipp_spec  # noqa: E402
+from lrplan.laws.reference_curves import schaipp_spec  # noqa: E402
 
 PREFIXES = ("sl", "ann0.2_", "openwebtext2_")
 # (n_layer, n_embd) -> model label (non-embedding + embedding params, rounded to millions)
@@ -41,17 +40,19 @@ MODELS = {(8, 384): "33m", (8, 512): "53m", (10, 512): "60m", (12, 640): "93m", 
           (16, 768): "152m", (12, 896): "166m", (24, 768): "209m", (24, 1024): "360m"}
 
 
-def _sibling_series() -> Any:
-    """``_series`` of ``../schaipp2025_124m/derive.py`` (one reader of the wandb histories for all folders)."""
-    path = Path(__file__).resolve().parents[1] / "schaipp2025_124m" / "derive.py"
-    spec = importlib.util.spec_from_file_location("schaipp2025_124m_derive", path)
+def _more_derive() -> Any:
+    """``../schaipp2025_more/derive.py``: its ``write_spliced`` (one splice-check-write for both folders) and its
+    ``_series`` (the 124M folder's reader of the wandb histories)."""
+    path = Path(__file__).resolve().parents[1] / "schaipp2025_more" / "derive.py"
+    spec = importlib.util.spec_from_file_location("schaipp2025_more_derive", path)
     assert spec is not None and spec.loader is not None
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)
-    return mod._series
+    return mod
 
 
-_series = _sibling_series()
+_more = _more_derive()
+_series = _more._series
 
 
 def _groups(data: Path) -> dict[str, dict[str, Any]]:
@@ -103,27 +104,9 @@ def main(src: Path) -> None:
         for name, h in sorted(g["runs"].items()):
             spec = schaipp_spec(name)
             peak = g["peaks"]["cosine" if spec["kind"] == "cos" else "wsd"]
-            T = spec["T"]
-            it, loss = _series(h, "val", "val_loss")
-            l_it, l_lr = _series(h, "train", "train_lr")
-            if name != g["base"] and it[0] > 0:
-                assert name.startswith("wsd-"), (folder, name)
-                b_it, b_loss = _series(base, "val", "val_loss")
-                bl_it, bl_lr = _series(base, "train", "train_lr")
-                keep, k2 = b_it < it[0], bl_it < l_it[0]
-                it, loss = np.concatenate([b_it[keep], it]), np.concatenate([b_loss[keep], loss])
-                l_it, l_lr = np.concatenate([bl_it[k2], l_it]), np.concatenate([bl_lr[k2], l_lr])
-            keep = it < T
-            it, loss = it[keep], loss[keep]
-            rebuilt = schaipp_lr(spec.pop("kind"), spec.pop("T"), peak=peak, **spec)
-            lk = l_it < T
-            dev = np.abs(rebuilt[l_it[lk]] - l_lr[lk]).max() / peak
-            if dev > 1e-12:
-                raise SystemExit(f"{folder}/{name}: rebuilt LR deviates from train_lr by {dev:.3g} x peak")
-            lr = np.interp(it, l_it, l_lr)
-            rows = ["step,lr,loss"] + [f"{s},{a:.6g},{b:.6f}" for s, a, b in zip(it, lr, loss)]
-            (out / f"{name}.csv").write_text("\n".join(rows) + "\n")
-            print(folder, name, len(it), f"lr dev {dev:.1e}")
+            spliced = name != g["base"] and _series(h, "val", "val_loss")[0][0] > 0
+            assert not spliced or name.startswith("wsd-"), (folder, name)
+            _more.write_spliced(out, folder, name, h, [base] if spliced else [], spec, peak)
 
 
 if __name__ == "__main__":
