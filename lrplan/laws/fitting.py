@@ -174,7 +174,7 @@ def fit_logs(logs: Sequence[str | Path], *, law: str = "multi-power", schedules:
     from lrplan.laws.bands import undetermined_line
 
     line = undetermined_line(fitted.uncertainty)
-    if line:
+    if line and not any(str(f).startswith("slow-kernel") for f in fitted.flags):  # that flag says it, and more
         messages.append(("warning", line))
     for f in fitted.flags:
         messages.append(("warning", str(f)))

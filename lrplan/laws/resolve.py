@@ -196,11 +196,11 @@ def law_description(res: ResolvedLaw) -> str:
     if m.get("reference_model"):
         parts.append(str(m["reference_model"]))
     fit_for = []
-    lo_hi = rng.get("peak_lr_range")
-    if lo_hi and lo_hi[0] < lo_hi[1]:
+    lo_hi, one = _peaks(rng)
+    if lo_hi:
         fit_for.append(f"peak LR {lo_hi[0]:.3g}-{lo_hi[1]:.3g}")
-    elif "peak_lr" in rng:
-        fit_for.append(f"peak LR {rng['peak_lr']:.3g}")
+    elif one is not None:
+        fit_for.append(f"peak LR {one:.3g}")
     if "steps" in rng:
         fit_for.append(f"runs of up to {rng['steps'][1] + 1:,} steps, from step {rng['steps'][0]:,}")
     if "tokens_per_step" in rng:
@@ -230,6 +230,18 @@ def _peak_size(lr: Any) -> tuple[float, int]:
     return float(lr.max()), int(lr.size)
 
 
+def _peaks(rng: dict) -> tuple[list | None, float | None]:
+    """``(range, None)`` for a law fitted at several peak LRs, else ``(None, its one peak LR)`` (``None`` when it
+    records none); a range whose ends agree to 3 significant digits is one peak LR (runs logged at 0.003 and
+    0.0030000001 are one peak)."""
+    lo_hi = rng.get("peak_lr_range")
+    if lo_hi and f"{lo_hi[0]:.3g}" != f"{lo_hi[1]:.3g}":
+        return lo_hi, None
+    if "peak_lr" in rng:
+        return None, float(rng["peak_lr"])
+    return None, (float(lo_hi[1]) if lo_hi else None)
+
+
 def range_detail(res: ResolvedLaw, lr: Any, tokens_per_step: int | None) -> tuple[str, bool]:
     """``(text, outside)``: how a schedule (its LR array or :class:`~lrplan.laws.history.History`) compares with
     the law's fitted range (peak LR, length, tokens/step)."""
@@ -237,14 +249,14 @@ def range_detail(res: ResolvedLaw, lr: Any, tokens_per_step: int | None) -> tupl
     parts: list[str] = []
     outside = False
     peak, size = _peak_size(lr)
-    lo_hi = rng.get("peak_lr_range")
-    if lo_hi and lo_hi[0] < lo_hi[1]:  # fitted on runs of several peak LRs
+    lo_hi, one = _peaks(rng)
+    if lo_hi:  # fitted on runs of several peak LRs
         r_lo, r_hi = peak / lo_hi[0], peak / lo_hi[1]
         parts.append(f"peak LR {peak:.3g} vs the law's {lo_hi[0]:.3g}-{lo_hi[1]:.3g}")
         outside |= not (r_lo >= 1 / PEAK_TOLERANCE and r_hi <= PEAK_TOLERANCE)
-    elif "peak_lr" in rng:
-        r = peak / rng["peak_lr"]
-        parts.append(f"peak LR {peak:.3g} = {_ratio(r)} the law's {rng['peak_lr']:.3g}")
+    elif one is not None:
+        r = peak / one
+        parts.append(f"peak LR {peak:.3g} = {_ratio(r)} the law's {one:.3g}")
         outside |= not (1 / PEAK_TOLERANCE <= r <= PEAK_TOLERANCE)
     if "steps" in rng:
         last = rng["steps"][1]

@@ -34,12 +34,23 @@ def _best(c) -> str:  # type: ignore[no-untyped-def]
 
 
 def print_plan(res: "PlanResult", console) -> None:
-    from rich.table import Table
-
     wsds = res.kind == "wsd-s"
     title = "WSD-S: checkpoints in the single run" if wsds else "WSD: a decay branch off the stable trunk per budget"
     preds = sorted({k for c in res.checkpoints for k in c.predicted_loss})
-    narrow = bool(preds) and console.width < 100  # an 80-column terminal: no cell padding, numbers never fold
+    t = _checkpoint_table(res, preds, title, wsds, narrow=False)
+    if preds:  # too wide for the terminal (an 80-column one): no cell padding, headers on two lines, numbers never fold
+        from rich.measure import Measurement
+
+        if Measurement.get(console, console.options.update_width(10_000), t).maximum > console.width:
+            t = _checkpoint_table(res, preds, title, wsds, narrow=True)
+    console.print(t)
+    _plan_footer(res, console, wsds)
+
+
+def _checkpoint_table(res: "PlanResult", preds: list, title: str, wsds: bool, narrow: bool):
+    """The checkpoint table (``narrow``: no padding, two-line headers)."""
+    from rich.table import Table
+
     t = Table(title=title, title_justify="left", header_style="bold", padding=(0, 0) if narrow else (0, 1))
     cols = ["#", "budget", "decay", "decay start" if wsds else "branch at", "checkpoint", "tokens seen"]
     cols += [] if preds else ["LR last update"]  # with predictions the LR goes to the caption, the losses here
@@ -47,7 +58,6 @@ def print_plan(res: "PlanResult", console) -> None:
         t.add_column(col.replace(" ", "\n") if narrow else col, justify="right", no_wrap=bool(preds))
     for k in preds:
         t.add_column(f"loss\n{k}", justify="right", no_wrap=True)
-    banded = any(c.predicted_band for c in res.checkpoints)
     if preds:
         t.add_column("best", justify="left", overflow="fold")
     for c in res.checkpoints:
@@ -58,8 +68,31 @@ def print_plan(res: "PlanResult", console) -> None:
         row += [_pm(c.predicted_loss[k], c.predicted_band.get(k), 2) if k in c.predicted_loss else "-" for k in preds]
         row += [_best(c)] if preds else []
         t.add_row(*row)
-    console.print(t)
+    return t
+
+
+def _optimize_table(res: "PlanResult", within: bool, lines: int):
+    """The ``--optimize`` table (``lines=2``: each ``±`` on a second line, for narrow terminals)."""
+    from rich.table import Table
+
+    ot = Table(title=f"--optimize (law: {res.law})", title_justify="left", header_style="bold")
+    for col in ["#", "decay", "shape", "predicted loss", "as written", "gain"] + (["within uncertainty"] if within else []):
+        ot.add_column(col, justify="left" if col == "within uncertainty" else "right", overflow="fold",
+                      no_wrap=col in ("predicted loss", "gain"))
+    for o in res.optimized:
+        row = [str(o.index), f"{o.decay_fraction:.0%}", o.decay_shape, _pm(o.predicted_loss, o.predicted_band, lines),
+               f"{o.spec_loss:.4f}", f"{o.gain:+.4f}" + (" tie" if o.written_within else "")]
+        if within:
+            row.append(_within(o))
+        ot.add_row(*row)
+    return ot
+
+
+def _plan_footer(res: "PlanResult", console, wsds: bool) -> None:
+    from rich.table import Table
+
     first = res.checkpoints[0]
+    banded = any(c.predicted_band for c in res.checkpoints)
     how = (f"LR {_fmt_lr(first.lr_decay_start)} at each decay start, {_fmt_lr(first.lr_last_update)} at the last update "
            f"before checkpoint 1; after a checkpoint the run continues at "
            f"{_fmt_lr(first.lr_after)}" if wsds else f"each branch decays from {_fmt_lr(first.lr_decay_start)}; checkpoint = the branch's last update")
@@ -72,16 +105,12 @@ def print_plan(res: "PlanResult", console) -> None:
                    "-" if c.gpu_hours is None else f"{c.gpu_hours:,.0f}", c.note)
     console.print(ct)
     if res.optimized:
-        ot = Table(title=f"--optimize (law: {res.law})", title_justify="left", header_style="bold")
+        from rich.measure import Measurement
+
         within = any(o.fractions_within for o in res.optimized)
-        for col in ["#", "decay", "shape", "predicted loss", "as written", "gain"] + (["within uncertainty"] if within else []):
-            ot.add_column(col, justify="left" if col == "within uncertainty" else "right", overflow="fold")
-        for o in res.optimized:
-            row = [str(o.index), f"{o.decay_fraction:.0%}", o.decay_shape, _pm(o.predicted_loss, o.predicted_band),
-                   f"{o.spec_loss:.4f}", f"{o.gain:+.4f}" + (" tie" if o.written_within else "")]
-            if within:
-                row.append(_within(o))
-            ot.add_row(*row)
+        ot = _optimize_table(res, within, lines=1)
+        if Measurement.get(console, console.options.update_width(10_000), ot).maximum > console.width:
+            ot = _optimize_table(res, within, lines=2)  # narrow: the ± on its own line, never folded
         console.print(ot)
         if within:
             console.print("[dim]within uncertainty: the decay fractions and shapes whose difference to the best "

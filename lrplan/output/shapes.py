@@ -31,7 +31,9 @@ def shape_lines(c: "ShapeComparison", law: str, reference_model: str | None, bui
     model = f" ({reference_model})" if reference_model else ""
     head = (f"final loss relative to {c.reference}, under law {law} with each schedule's length mapped onto its "
             f"{c.regime.steps:,}-step regime (the LR kept)")
-    out = [head + (f"; absolute losses belong to the law's reference model{model}, not to yours" if builtin else "")]
+    out = [head + (f"; absolute losses belong to the law's reference model{model}, not to yours" if builtin else
+                   "; the law was fitted at one peak LR or length and these schedules differ in it, so they are "
+                   "compared as shapes (-o writes each one's own, unmapped curve)")]
     if len(c.groups) > 1:
         fix = ("fit a law on your runs at several peak LRs or lengths (`lrplan fit`) and pass it with --law" if builtin
                else "fit the law on runs at several peak LRs or lengths")

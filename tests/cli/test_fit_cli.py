@@ -684,3 +684,18 @@ def test_fit_reads_a_log_from_stdin():
                        capture_output=True, text=True, timeout=300)
     assert r.returncode == 0, r.stderr
     assert r.stdout.startswith("law: multi-power") or "law: multi-power" in r.stdout
+
+
+def test_a_peak_range_whose_ends_agree_reads_as_one_peak_with_a_ratio(tmp_path):
+    """Runs logged at 0.003 and 0.0030000001 were fitted at one peak LR: no '0.003-0.003' range, and predict gives
+    the ratio to it."""
+    law = tmp_path / "one_peak.yaml"
+    law.write_text(yaml.safe_dump({**LAW_OK, "meta": {"peak_lr_range": [0.003, 0.0030000001],
+                                                      "fitted_step_range": [2000, 24000]}}))
+    res = run("predict", WSD, "--law", law)
+    assert res.exit_code == 0, res.stderr
+    assert "fitted for peak LR 0.003," in res.stderr and "0.003-0.003" not in res.stderr
+    assert "peak LR 0.0003 = 0.10x the law's 0.003" in res.stderr
+    law.write_text(yaml.safe_dump({**LAW_OK, "meta": {"peak_lr_range": [0.001, 0.003]}}))
+    res = run("predict", WSD, "--law", law)
+    assert "fitted for peak LR 0.001-0.003" in res.stderr and "vs the law's 0.001-0.003" in res.stderr

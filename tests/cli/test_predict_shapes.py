@@ -71,6 +71,7 @@ def test_a_law_fitted_at_one_peak_groups_specs_of_other_peaks(tmp_path):
     res = runner.invoke(app, ["predict", str(S / "wsd.yaml"), str(hot), "--law", str(law)], env={"COLUMNS": "120"})
     assert res.exit_code == 0, res.stderr
     assert "not ranked against each other" in _flat(res.stdout) and "vs reference" in res.stdout
+    assert "so they are compared as shapes (-o writes each one's own, unmapped curve)" in _flat(res.stdout)
     same = tmp_path / "lin.yaml"
     same.write_text((S / "wsd.yaml").read_text().replace("decay_shape: 1-sqrt", "decay_shape: linear")
                     .replace("name: wsd-100B", "name: lin"))

@@ -95,3 +95,18 @@ def test_a_gain_inside_the_band_is_a_tie(planned, tmp_path):
     from lrplan.spec.loading import load_spec
 
     assert losses._written(load_spec(steps)) is None and losses._written(load_spec(WSDS)) == (0.1, "linear")
+
+
+@pytest.mark.parametrize("cols", [80, 90, 100, 110, 120, 160])
+def test_plan_tables_fit_every_width_and_never_fold_a_number(cols):
+    """At any width the checkpoint and --optimize tables fit, and no cell is squeezed so that a family name or a
+    loss folds (between about 85 and 115 columns the padded layout used to squeeze `best` to one character)."""
+    r = runner.invoke(app, ["plan", str(WSDS), "--optimize"], env={"COLUMNS": str(cols)})
+    assert r.exit_code == 0, r.stderr
+    table_lines = [ln for ln in r.stdout.splitlines() if ln[:1] in "┏┃┡│└"]
+    assert table_lines and all(len(ln) <= cols for ln in table_lines)
+    text = r.stdout
+    assert "WSD-S" in text and "cosine" in text and "2.6001" in text and "± 0.0301" in text
+    cells = [c.strip() for ln in table_lines for c in ln.strip("┃│").split("│" if "│" in ln else "┃")]
+    assert not [c for c in cells if len(c) == 1 and c.isalpha()], cells  # no letter-per-line column
+    assert "2.5706" in text and "± 0.0145" in text  # the optimum's loss and its ±, each whole
