@@ -50,6 +50,10 @@ SLOW_KERNEL_FRACTION = 0.25
 fitted run is flagged ``slow-kernel`` (:func:`slow_kernel_flag`): its data have not shown a decay paying off. A
 diagnostic, set after one failure (``benchmarks/LAW_SELECTION_16.md`` Part 9: Schaipp 124M at 3e-3, ratio 1.35;
 the 20 other fits there have at most 0.067)."""
+SAME_LOSS = 1e-5
+"""Two predictions whose difference is at most this (nats) under every member are the same run for the law: their
+difference band is exactly 0. (A spec mapped onto a law's regime differs from the identical reference built there
+by ~1e-4 relative in the LR, from interpolation: ~2e-6 nats.)"""
 FALLBACK_RMSE = 0.003
 """The RMS residual (nats) assumed for members that do not say theirs (a bare array)."""
 LEVEL = 0.9
@@ -149,16 +153,17 @@ def difference_band(ma: np.ndarray, mb: np.ndarray, level: float = LEVEL, rmse: 
     """``(lo, hi)`` of ``a - b`` per column: members paired (member ``k`` of ``a`` minus member ``k`` of ``b``, so
     what they share cancels), widened by :func:`model_error` with :data:`DIFF_ERROR_RMS` and
     :data:`DIFF_GAIN_ERROR` applied to the difference of the two gains. ``lo <= 0 <= hi``: the two are
-    within uncertainty (a tie). Ensembles of different sizes: the centres only."""
+    within uncertainty (a tie); ``lo == hi == 0``: the same run (:data:`SAME_LOSS`). Ensembles of different sizes:
+    the centres only."""
     a, b = _clean(ma), _clean(mb)
     if a.shape[0] != b.shape[0]:
         a, b = a[:1], b[:1]
     d = a - b
     dg = gain_of(ma, a.shape[1]) - gain_of(mb, b.shape[1])
     e = model_error(max(rmse_of(ma, rmse), rmse_of(mb, rmse)), dg, level, DIFF_ERROR_RMS, DIFF_GAIN_ERROR)
-    same = np.all(np.abs(d) <= 1e-12 * np.maximum(np.abs(a), 1.0), axis=0)  # the same run twice: exactly 0
-    e = np.where(same, 0.0, e)
-    return np.minimum(d.min(axis=0), d[0]) - e, np.maximum(d.max(axis=0), d[0]) + e
+    same = np.all(np.abs(d) <= SAME_LOSS, axis=0)  # the same run twice (up to the mapping's rounding): exactly 0
+    lo, hi = np.minimum(d.min(axis=0), d[0]) - e, np.maximum(d.max(axis=0), d[0]) + e
+    return np.where(same, 0.0, lo), np.where(same, 0.0, hi)
 
 
 def tie(ma: np.ndarray, mb: np.ndarray, level: float = LEVEL) -> np.ndarray:

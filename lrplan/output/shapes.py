@@ -10,7 +10,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
 
 def _signed(r) -> str:  # type: ignore[no-untyped-def]
-    half = max(r.hi - r.delta, r.delta - r.lo, 0.0)
+    half = 0.0 if r.lo == r.hi == 0.0 else max(r.hi - r.delta, r.delta - r.lo, 0.0)  # the same run: no band
     d = 0.0 if abs(r.delta) < 5e-5 else r.delta  # never "-0.0000"
     return f"{d:+.4f}" + (f" ± {half:.4f}" if half > 0 else "")
 

@@ -117,4 +117,10 @@ def plan_with_law(spec: Spec, law: str | None = None, *, use_law: bool = True, o
     else:
         if warning:  # said once the plan succeeded: a failure is one error line
             res.warnings.append(warning)
+        if law is None and predict is not None and res.law:  # the built-in law: like predict's shape notes
+            model = (predict.res.meta.get("reference_model") if getattr(predict, "res", None) is not None else None)
+            res.notes.append("absolute losses belong to the built-in law's reference model"
+                             + (f" ({model})" if model else "") + ", not to yours: compare the families and "
+                             "decays within a budget; for your model's losses, fit a law on your runs (`lrplan fit`) "
+                             "and pass it with --law")
     return res

@@ -110,3 +110,11 @@ def test_plan_tables_fit_every_width_and_never_fold_a_number(cols):
     cells = [c.strip() for ln in table_lines for c in ln.strip("┃│").split("│" if "│" in ln else "┃")]
     assert not [c for c in cells if len(c) == 1 and c.isalpha()], cells  # no letter-per-line column
     assert "2.5706" in text and "± 0.0145" in text  # the optimum's loss and its ±, each whole
+
+
+def test_plan_with_the_built_in_law_says_whose_losses_they_are():
+    r = runner.invoke(app, ["plan", str(WSDS), "-f", "json"])
+    notes = json.loads(r.stdout)["notes"]
+    assert any(n.startswith("absolute losses belong to the built-in law's reference model (Llama-2 400M") for n in notes)
+    r = runner.invoke(app, ["plan", str(WSDS), "-f", "json", "--law", "builtin:mpl-400m"])  # a law chosen: no note
+    assert not any("reference model" in n for n in json.loads(r.stdout)["notes"])
