@@ -55,6 +55,12 @@ def probe(
 
         lf = fit_logs(logs or [], runs=runs)
         fitted, label = lf.law, "fitted on " + ", ".join(str(p) for p in logs or [])
+    from lrplan.laws.resolve import ResolvedLaw, range_detail
+
+    for s in schedules:  # as predict warns: a probe for a schedule the law extrapolates to inherits that
+        detail, outside = range_detail(ResolvedLaw(fitted, label), s.history, s.tokens_per_step)
+        if outside:
+            err.print(f"warning: law {label}: {s.name}: {detail}", markup=False)
     curves = []
     if logs:
         from lrplan.laws.logformats import read_any

@@ -17,9 +17,21 @@ def metrics_table(metrics: dict[str, dict[str, float]], title: str,
 
     from lrplan.laws.metrics import METRIC_COLUMNS, metric_cells
 
-    t = Table(title=title, title_justify="left", header_style="bold")
+    names = [str(n) for n in metrics]
+    prefix = _common_source(names)
+    t = Table(title=title + (f" (curves of {prefix})" if prefix else ""), title_justify="left", header_style="bold")
     for col in ("curve", *METRIC_COLUMNS, *([extra[0]] if extra else [])):
-        t.add_column(col, justify="left" if col == "curve" else "right")
+        t.add_column(col, justify="left" if col == "curve" else "right", no_wrap=col != "curve")
     for name, m in metrics.items():
-        t.add_row(escape(str(name)), *metric_cells(m), *([extra[1].get(name, "")] if extra else []))
+        t.add_row(escape(str(name)[len(prefix) + 1 if prefix else 0 :]), *metric_cells(m),
+                  *([extra[1].get(name, "")] if extra else []))
     return t
+
+
+def _common_source(names: list[str]) -> str:
+    """The ``FILE`` of curve names ``FILE:RUN`` when every one of several curves comes from the same file (the
+    table then names the runs alone, and the title the file); else ``""``."""
+    if len(names) < 2 or not all(":" in n for n in names):
+        return ""
+    heads = {n.rsplit(":", 1)[0] for n in names}
+    return heads.pop() if len(heads) == 1 else ""

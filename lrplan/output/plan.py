@@ -112,6 +112,8 @@ def _plan_footer(res: "PlanResult", console, wsds: bool) -> None:
         if Measurement.get(console, console.options.update_width(10_000), ot).maximum > console.width:
             ot = _optimize_table(res, within, lines=2)  # narrow: the ± on its own line, never folded
         console.print(ot)
+        console.print("[dim]gain: the loss as written minus the optimum's predicted loss (positive: the optimum is "
+                      "lower)[/dim]", soft_wrap=not console.is_terminal)
         if within:
             console.print("[dim]within uncertainty: the decay fractions and shapes whose difference to the best "
                           "one's predicted loss has a 90 % band (paired members) that contains 0: the law cannot "

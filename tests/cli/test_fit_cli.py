@@ -699,3 +699,15 @@ def test_a_peak_range_whose_ends_agree_reads_as_one_peak_with_a_ratio(tmp_path):
     law.write_text(yaml.safe_dump({**LAW_OK, "meta": {"peak_lr_range": [0.001, 0.003]}}))
     res = run("predict", WSD, "--law", law)
     assert "fitted for peak LR 0.001-0.003" in res.stderr and "vs the law's 0.001-0.003" in res.stderr
+
+
+def test_fit_table_names_runs_of_one_file_by_run_and_never_folds_a_cell():
+    """Curves of one log file are named by their run (the file goes to the title): at 80 columns
+    'mpl25m_runs:co…' named both constant and cosine, and '56, 2,944..23,936' split over two lines."""
+    res = runner.invoke(app, ["fit", str(ROOT / "tests/data/logs/mpl25m_runs.csv"), "-o", "-"], env={"COLUMNS": "80"})
+    out = res.stdout + res.stderr
+    assert "fit quality per curve (curves of mpl25m_runs)" in out
+    rows = [ln for ln in out.splitlines() if ln.startswith("│ ")]
+    names = [ln.split("│")[1].strip() for ln in rows if ln.split("│")[1].strip()]
+    assert {"constant", "cosine", "wsdcon"} <= set(names)
+    assert any("56, 2,944..23,936" in ln for ln in rows)

@@ -139,3 +139,13 @@ def test_probe_warns_when_the_schedules_differ_in_peak_lr(tmp_path):
     assert "warning: the schedules differ in peak LR (0.0003, 0.0006)" in res.stderr
     res = runner.invoke(app, ["probe", str(ROOT / "schedules/wsd.yaml"), "--law", "builtin:mpl-25m"])
     assert res.exit_code == 0 and "differ in peak LR" not in res.stderr
+
+
+def test_probe_repeats_predicts_range_warnings():
+    res = runner.invoke(app, ["probe", str(ROOT / "schedules/wsd.yaml"), "--law", "builtin:mpl-25m"])
+    assert res.exit_code == 0, res.stderr
+    assert "warning: law builtin:mpl-25m: wsd-100B:" in res.stderr and "8.00x its 524,288" in res.stderr
+    pre = runner.invoke(app, ["predict", str(ROOT / "schedules/wsd.yaml"), "--law", "builtin:mpl-25m"])
+    line = next(ln for ln in pre.stderr.splitlines() if ln.startswith("warning: wsd-100B:"))
+    flat = " ".join(res.stderr.split())
+    assert " ".join(line.removeprefix("warning: wsd-100B: ").split()) in flat  # the same words as predict's

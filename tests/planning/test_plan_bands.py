@@ -110,6 +110,7 @@ def test_plan_tables_fit_every_width_and_never_fold_a_number(cols):
     cells = [c.strip() for ln in table_lines for c in ln.strip("┃│").split("│" if "│" in ln else "┃")]
     assert not [c for c in cells if len(c) == 1 and c.isalpha()], cells  # no letter-per-line column
     assert "2.5706" in text and "± 0.0145" in text  # the optimum's loss and its ±, each whole
+    assert "gain: the loss as written minus the optimum's predicted loss" in " ".join(text.split())
 
 
 def test_plan_with_the_built_in_law_says_whose_losses_they_are():
