@@ -60,7 +60,7 @@ def probe(
     for s in schedules:  # as predict warns: a probe for a schedule the law extrapolates to inherits that
         detail, outside = range_detail(ResolvedLaw(fitted, label), s.history, s.tokens_per_step)
         if outside:
-            err.print(f"warning: law {label}: {s.name}: {detail}", markup=False)
+            err.print(f"warning: law {label}: {s.name}: {detail}", markup=False, soft_wrap=not err.is_terminal)
     curves = []
     if logs:
         from lrplan.laws.logformats import read_any
@@ -76,10 +76,12 @@ def probe(
     out = console.stdout()
     halves = (fitted.uncertainty or {}).get("member_half_steps") or []
     span = f": kernel half-times {min(halves):,.3g}..{max(halves):,.3g} updates at the peak LR" if halves else ""
-    out.print(f"law {label}: {rec.members} fits the data cannot tell apart{span}", markup=False)
+    wrap = {"markup": False, "soft_wrap": not out.is_terminal}  # a pipe gets whole lines, as predict's
+    ewrap = {"markup": False, "soft_wrap": not err.is_terminal}
+    out.print(f"law {label}: {rec.members} fits the data cannot tell apart{span}", **wrap)
     what = (f"the final loss of {schedules[0].name}" if len(schedules) == 1 else
             f"the final losses of {', '.join(s.name for s in schedules)} (each against the best)")
-    out.print(f"decision: {what}; its spread over those fits (90%): {P.spread_text(rec.spread_before)}", markup=False)
+    out.print(f"decision: {what}; its spread over those fits (90%): {P.spread_text(rec.spread_before)}", **wrap)
     base = None
     if specs:
         from lrplan.spec.loading import load_spec
@@ -87,7 +89,7 @@ def probe(
         base = load_spec(specs[0]).model_dump(mode="json", by_alias=True, exclude_none=True)
     written = []
     for i, (p, after) in enumerate(zip(rec.probes, rec.spread_after), 1):
-        out.print(f"probe {i}: {P.describe(p, rec)}; expected spread after it: {P.spread_text(after)}", markup=False)
+        out.print(f"probe {i}: {P.describe(p, rec)}; expected spread after it: {P.spread_text(after)}", **wrap)
         if output:
             written.append(_write(Path(output), i, p, trunk, base, rec))
     peaks = sorted({round(s.history.peak(), 12) for s in schedules})
@@ -95,12 +97,13 @@ def probe(
         err.print(f"warning: the schedules differ in peak LR ({', '.join(f'{v:.3g}' for v in peaks)}): a probe pins "
                   "down how fast a decay pays off, not how the loss depends on the peak LR, and the multi-power law's "
                   "losses did not transfer across peak LRs in lrplan's tests (a fit at two peaks was 0.10-0.17 off on "
-                  "the Hägele size series, benchmarks/LAW_SELECTION_16.md Part 7); compare peak LRs with runs at each", markup=False)
+                  "the Hägele size series, benchmarks/LAW_SELECTION_16.md Part 7); compare peak LRs with runs at each",
+                  **ewrap)
     if not quiet:
         err.print("the band's model-error part (what no fit of this law explains) stays; refit with the probe's log "
-                  "added: lrplan fit LOGS... PROBE_LOG", markup=False)
+                  "added: lrplan fit LOGS... PROBE_LOG", **ewrap)
         for w in written:
-            err.print(f"wrote {w} (its config: lrplan render {w} --format megatron)", markup=False)
+            err.print(f"wrote {w} (its config: lrplan render {w} --format megatron)", **ewrap)
 
 
 def _write(out_dir: Path, i: int, p, trunk, base, rec) -> Path:  # type: ignore[no-untyped-def]
