@@ -72,7 +72,8 @@ def probe(
     plans = [(s.name, s.history.range_lr(0, min(s.history.total, P.MAX_TRUNK_STEPS))) for s in schedules]
     hist = longest.history
     trunk = P.trunk_of(curves, plans, hist.peak(), hist.warmup_length(), min(hist.total, P.MAX_TRUNK_STEPS))
-    rec = P.recommend(fitted, [s.history for s in schedules], trunk, longest.history.total)
+    own = next((s for s in schedules if trunk.kind == "plan" and s.name == trunk.run), longest)
+    rec = P.recommend(fitted, [s.history for s in schedules], trunk, own.history.total)  # % of the run it branches off
     out = console.stdout()
     halves = (fitted.uncertainty or {}).get("member_half_steps") or []
     span = f": kernel half-times {min(halves):,.3g}..{max(halves):,.3g} updates at the peak LR" if halves else ""

@@ -149,3 +149,13 @@ def test_probe_repeats_predicts_range_warnings():
     line = next(ln for ln in pre.stderr.splitlines() if ln.startswith("warning: wsd-100B:"))
     flat = " ".join(res.stderr.split())
     assert " ".join(line.removeprefix("warning: wsd-100B: ").split()) in flat  # the same words as predict's
+
+
+def test_probe_compute_is_a_fraction_of_the_run_it_branches_off():
+    """With wsd (23,842 steps, a stable phase) and cosine (50,000, none) the probe branches off wsd's stable phase,
+    so its compute is a fraction of wsd's run, not of the longest spec's."""
+    res = runner.invoke(app, ["probe", str(ROOT / "schedules/wsd.yaml"), str(ROOT / "schedules/cosine.yaml"),
+                              "--law", "builtin:mpl-25m"])
+    assert res.exit_code == 0, res.stderr
+    line = next(ln for ln in res.stdout.splitlines() if ln.startswith("probe 1:"))
+    assert "planned run wsd-100B" in line and "of the planned 23,842-step run" in line
