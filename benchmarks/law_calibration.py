@@ -123,7 +123,8 @@ def keep_mask(p: Pred, tau: float) -> np.ndarray:
 def band(p: Pred, tau: float, s: float, q: float | None = None) -> tuple[float, float]:
     m = p.finals[keep_mask(p, tau)]
     q = ROUND["q"] if q is None else q
-    e = bands.z_of(LEVEL) * (s * abs(p.finals[0]) if ROUND["mode"] == "rel" else float(np.hypot(s * p.rmse, q * p.gain)))
+    e = (bands.z_of(LEVEL) * s * abs(p.finals[0]) if ROUND["mode"] == "rel"
+         else float(bands.model_error(p.rmse, p.gain, LEVEL, s, q)))
     return min(m.min(), p.finals[0]) - e, max(m.max(), p.finals[0]) + e
 
 
@@ -132,8 +133,8 @@ def diff_band(a: Pred, b: Pred, tau: float, d: float, qd: float | None = None) -
     dd = a.finals[k] - b.finals[k]
     c = a.finals[0] - b.finals[0]
     qd = ROUND["qd"] if qd is None else qd
-    e = bands.z_of(LEVEL) * (d * 0.5 * (abs(a.finals[0]) + abs(b.finals[0])) if ROUND["mode"] == "rel"
-                             else float(np.hypot(d * a.rmse, qd * (a.gain - b.gain))))
+    e = (bands.z_of(LEVEL) * d * 0.5 * (abs(a.finals[0]) + abs(b.finals[0])) if ROUND["mode"] == "rel"
+         else float(bands.model_error(a.rmse, a.gain - b.gain, LEVEL, d, qd)))
     return min(dd.min(), c) - e, max(dd.max(), c) + e
 
 

@@ -10,11 +10,13 @@ Venzon & Moolgavkar 1988): ``h`` is held at a grid of values around the fit, eve
 parameter set is kept as a member while its objective is at most ``(1 + PROFILE_TAU)`` times the best. The members
 are recorded in ``law.yaml`` (``uncertainty``), the fit's own parameters stay the centre (member 0).
 
-A prediction's band (:func:`final_band`): the envelope of the members' predictions, widened on each side by
-``z(level) * MODEL_ERROR_RMS * r`` with ``r`` the fit's own RMS residual in nats (the error of the centre law on
-unseen schedules that the members do not explain; calibrated on the selection runs only). A comparison
-(:func:`difference_band`) pairs the members (their common errors cancel) and adds ``z(level) * DIFF_ERROR_RMS *
-r``. :meth:`lrplan.laws.resolve.Predictor.member_finals` returns :class:`Members`, which carry ``r``.
+A prediction's band (:func:`final_band`): the envelope of the members' predictions, widened on each side by the
+model error ``z(level) sqrt((MODEL_ERROR_RMS r)^2 + (GAIN_ERROR g)^2)`` (:func:`model_error`), with ``r`` the
+fit's own RMS residual in nats and ``g`` the run's annealing gain (:func:`gains`: the part of the prediction that
+comes from the law's annealing term), the error of the centre law on unseen schedules that the members do not
+explain (calibrated on the selection runs only, Parts 4-6). A comparison (:func:`difference_band`) pairs the
+members (their common errors cancel) and adds the same with ``DIFF_ERROR_RMS``, ``DIFF_GAIN_ERROR``.
+:meth:`lrplan.laws.resolve.Predictor.member_finals` returns :class:`Members`, which carry ``r`` and ``g``.
 """
 
 from __future__ import annotations
@@ -172,13 +174,6 @@ def tie(ma: np.ndarray, mb: np.ndarray, level: float = LEVEL) -> np.ndarray:
     return (lo <= 0.0) & (hi >= 0.0)
 
 
-def band_offsets(members: np.ndarray, level: float = LEVEL) -> tuple[np.ndarray, np.ndarray]:
-    """``(lo - centre, hi - centre)`` of :func:`final_band` (offsets are interpolated onto curve rows)."""
-    lo, hi = final_band(members, level)
-    c = _clean(members)[0]
-    return lo - c, hi - c
-
-
 def constant_twin_lr(lr: np.ndarray) -> np.ndarray:
     """A per-step LR array's constant twin: its warmup ramp (:func:`lrplan.laws.warmup.warmup_length` ``W``), then
     the LR the ramp reaches (``lr[W]``, the peak of a WSD or cosine run) held to the end; the run a schedule's
@@ -243,6 +238,29 @@ def twin_losses(fitted: Any, hists: list, steps: list, exact_steps: int | None =
         for i, qi in zip(idx, q):
             out[i] = y[pos : pos + qi.size]
             pos += qi.size
+    return out
+
+
+def has_gain_term() -> bool:
+    """Whether the bands have a gain term (:data:`GAIN_ERROR` or :data:`DIFF_GAIN_ERROR` not 0)."""
+    return GAIN_ERROR != 0.0 or DIFF_GAIN_ERROR != 0.0
+
+
+def gains(fitted: Any, hists: list, steps: list, centres: list, exact_steps: int | None = None
+          ) -> list[np.ndarray] | None:
+    """The centre's annealing gain of run ``i`` at ``steps[i]``: its constant twin's loss (:func:`twin_losses`)
+    minus ``centres[i]``, a non-finite gain counted as 0; ``None`` when the bands have no gain term."""
+    if not has_gain_term():
+        return None
+    import warnings
+
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        tw = twin_losses(fitted, hists, steps, exact_steps)
+    out = []
+    for t, c in zip(tw, centres):
+        g = t - np.asarray(c, dtype=float)
+        out.append(np.where(np.isfinite(g), g, 0.0))
     return out
 
 
@@ -396,7 +414,7 @@ def slow_kernel_flag(uncertainty: Any, longest: int) -> str | None:
     if not (math.isfinite(h) and longest > 0 and h > SLOW_KERNEL_FRACTION * longest):
         return None
     return (f"slow-kernel: the fitted annealing kernel's half-time ({h:,.0f} updates at the peak LR) is longer than "
-            f"a quarter of the longest fitted run ({longest:,} updates): these runs have not shown a decay paying off, "
+            f"{SLOW_KERNEL_FRACTION:.0%} of the longest fitted run ({longest:,} updates): these runs have not shown a decay paying off, "
             "so predictions of cooldowns extrapolate and can be far off (a fit like this put Schaipp 124M's short "
             "cooldowns 0.16 too high at peak LR 3e-3, with a narrow band); add a run with a short cooldown, see "
             "`lrplan probe`")

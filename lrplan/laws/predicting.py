@@ -253,7 +253,7 @@ def predict_schedules(specs: Sequence[str | Path] = (), lr_tables: Sequence[str 
     messages += [("warning", f"the law is flagged: {f}") for f in res.fitted.flags]
     done: list[Predicted] = []
     invalid: list[tuple[Schedule, str]] = []
-    from lrplan.laws.bands import fit_rmse
+    from lrplan.laws.bands import fit_rmse, has_gain_term
     from lrplan.laws.fitted import EXACT_STEPS
     from lrplan.laws.resolve import Predictor
 
@@ -284,7 +284,7 @@ def predict_schedules(specs: Sequence[str | Path] = (), lr_tables: Sequence[str 
                 p.loss = _predict(res, inp, p.steps, detail)
             else:  # streamed by Prediction.write_curve
                 p.queries = qs
-            if len(laws) > 1 or _gain_term():
+            if len(laws) > 1 or has_gain_term():
                 p.band_steps, p.band_lo, p.band_hi, p.band_gain = _band_anchors(laws, inp, qs, p.steps)
         done.append(p)
     if not done:
@@ -297,57 +297,40 @@ BAND_ANCHORS = 256
 """Rows (evenly spread) at which a curve's band is evaluated, besides its phase edges and LR jumps."""
 
 
-def _member_offsets(laws: list, hist: History, steps: np.ndarray) -> np.ndarray:
-    """``(K - 1, n)``: each member's prediction minus the centre's at ``steps``, both from the law's sampled cells
-    (``exact_steps=0``: ``O(log T)`` per step, within 1e-6 of the exact sum), so their difference is consistent;
-    a non-finite difference counts as 0."""
+def _member_offsets(laws: list, hist: History, steps: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``(centre, offsets)`` at ``steps``: the centre's prediction and each member's minus it, ``(K - 1, n)``, both
+    from the law's sampled cells (``exact_steps=0``: ``O(log T)`` per step, within 1e-6 of the exact sum), so their
+    difference is consistent; a non-finite difference counts as 0."""
     with np.errstate(all="ignore"), warnings.catch_warnings():
         warnings.simplefilter("ignore")
         from lrplan.laws.fitted import members_history
 
         ys = members_history(laws, hist, steps, exact_steps=0)
     d = np.array(ys[1:]) - ys[0][None, :]
-    return np.where(np.isfinite(d), d, 0.0)
-
-
-def _gain_term() -> bool:
-    from lrplan.laws import bands
-
-    return bands.GAIN_ERROR != 0.0 or bands.DIFF_GAIN_ERROR != 0.0
-
-
-def _gains(laws: list, hist: History, steps: np.ndarray, centre: np.ndarray, exact_steps: int | None = None
-           ) -> np.ndarray | None:
-    """The centre's annealing gain at ``steps`` (its constant twin's loss minus ``centre``), ``None`` without a
-    gain term; a non-finite gain counts as 0."""
-    if not _gain_term():
-        return None
-    from lrplan.laws.bands import twin_losses
-
-    with np.errstate(all="ignore"), warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        g = twin_losses(laws[0], [hist], [steps], exact_steps)[0] - centre
-    return np.where(np.isfinite(g), g, 0.0)
+    return ys[0], np.where(np.isfinite(d), d, 0.0)
 
 
 def _member_finals(laws: list, inp: Schedule, final: float, rmse: float) -> np.ndarray:
     """The final loss under every member (:class:`~lrplan.laws.bands.Members`, ``(K, 1)``, row 0 = ``final``)."""
-    from lrplan.laws.bands import Members
+    from lrplan.laws.bands import Members, gains
 
     last = np.array([inp.history.total - 1])
-    gain = _gains(laws, inp.history, last, np.array([final]), exact_steps=0)  # the twin from sampled cells: 1e-6
+    g = gains(laws[0], [inp.history], [last], [[final]], exact_steps=0)  # the twin from sampled cells: 1e-6
+    gain = None if g is None else g[0]
     if len(laws) == 1:
         return Members(np.array([[final]]), rmse, gain)
-    off = _member_offsets(laws, inp.history, last)
+    _, off = _member_offsets(laws, inp.history, last)
     return Members(np.r_[[[final]], final + off], rmse, gain)
 
 
 def _band_anchors(laws: list, inp: Schedule, qs: QuerySteps, rows: np.ndarray | None
-                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray | None]:
     """Anchor steps of a curve's band (:data:`BAND_ANCHORS` rows spread evenly, the first and last rows, the rows
     at and before each phase start, and for a curve in memory the rows around every LR jump of more than 1 % of
     peak) with the members' lowest and highest offsets from the centre there (0 included) and the centre's
     annealing gain there (``None`` without a gain term), all from the law's sampled cells."""
+    from lrplan.laws.bands import gains
+
     hist = inp.history
     idx = [np.linspace(0, qs.size - 1, BAND_ANCHORS).round().astype(np.int64), np.array([0, qs.size - 1])]
     edges = hist.starts[(hist.starts > qs.first) & (hist.starts <= qs.last)]
@@ -359,15 +342,10 @@ def _band_anchors(laws: list, inp: Schedule, qs: QuerySteps, rows: np.ndarray | 
             j = np.linspace(0, rows.size - 2, 4 * BAND_ANCHORS).round().astype(np.int64)
         idx += [j, j + 1]
     steps = np.unique(qs.at(np.unique(np.concatenate(idx)).clip(0, qs.size - 1)))
-    with np.errstate(all="ignore"), warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        from lrplan.laws.fitted import members_history
-
-        ys = members_history(laws, hist, steps, exact_steps=0)
-    d = np.array(ys[1:]) - ys[0][None, :] if len(laws) > 1 else np.zeros((1, steps.size))
-    off = np.where(np.isfinite(d), d, 0.0)
-    gain = _gains(laws, hist, steps, ys[0], exact_steps=0)
-    return (steps.astype(np.float64), np.minimum(off.min(axis=0), 0.0), np.maximum(off.max(axis=0), 0.0), gain)
+    centre, off = _member_offsets(laws, hist, steps)
+    g = gains(laws[0], [hist], [steps], [centre], exact_steps=0)
+    return (steps.astype(np.float64), off.min(axis=0, initial=0.0), off.max(axis=0, initial=0.0),
+            None if g is None else g[0])
 
 
 def _curve_steps(inp: Schedule, start: int, want: list[int] | None, every: int | None,

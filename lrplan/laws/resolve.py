@@ -413,26 +413,31 @@ class Predictor:
         :func:`lrplan.laws.bands.final_band` / :func:`~lrplan.laws.bands.difference_band`)."""
         import numpy as np
 
-        from lrplan.laws.bands import Members
+        from lrplan.laws.bands import Members, gains
 
         laws = self.member_laws()
         with np.errstate(all="ignore"):  # the ensemble at once: a long run's cells are laid out once for all members
             out = np.asarray(self.fitted.predict_finals_members([m.params for m in laws], hists, exact_steps),
                              dtype=float).reshape(len(laws), len(hists))
         out[1:] = np.where(np.isfinite(out[1:]), out[1:], out[0][None, :])
-        return Members(out, self.rmse, self.gains(hists, out[0], exact_steps))
+        g = gains(self.fitted, hists, [[h.total - 1] for h in hists], [[c] for c in out[0]], exact_steps)
+        return Members(out, self.rmse, None if g is None else np.concatenate(g))
 
-    def gains(self, hists: list, centre: "np.ndarray", exact_steps: int | None = None) -> "np.ndarray | None":
-        """Each run's annealing gain at its last step (:class:`lrplan.laws.bands.Members`): its constant twin's
-        loss minus ``centre``; ``None`` when the band has no gain term."""
+    def member_history(self, hist: Any, q: "np.ndarray", exact_steps: int | None = None) -> "np.ndarray | None":
+        """:meth:`member_finals` at steps ``q`` of one run (a WSD-S run's checkpoints: each member reads the run
+        once), ``(K, len(q))``; ``None`` when the centre is not finite there."""
         import numpy as np
 
-        from lrplan.laws import bands
+        from lrplan.laws.bands import Members, gains
+        from lrplan.laws.fitted import members_history
 
-        if bands.GAIN_ERROR == 0.0 and bands.DIFF_GAIN_ERROR == 0.0:
+        with np.errstate(all="ignore"):
+            m = members_history(self.member_laws(), hist, q, exact_steps)
+        if m.ndim != 2 or not np.isfinite(m[0]).all():
             return None
-        tw = bands.twin_losses(self.fitted, hists, [[h.total - 1] for h in hists], exact_steps)
-        return np.array([float(t[0]) for t in tw]) - np.asarray(centre, dtype=float)
+        m[1:] = np.where(np.isfinite(m[1:]), m[1:], m[0][None, :])
+        g = gains(self.fitted, [hist], [q], [m[0]], exact_steps)
+        return Members(m, self.rmse, None if g is None else g[0])
 
 
 def predictor_for(law: str | None, spec: Any, required: bool):

@@ -227,9 +227,8 @@ def join_rows(parts: list) -> bytes:
             blocks.append(np.broadcast_to(np.frombuffer(bytes(p), dtype=np.uint8), (n, len(p))))
         else:
             blocks.append(p)
-    mat = np.concatenate(blocks, axis=1)
-    flat = mat.ravel()
-    return flat[flat != 0].tobytes()
+    # the padding (byte 0) deleted by bytes.translate: the same bytes, ~1.6x faster than a boolean mask
+    return np.concatenate(blocks, axis=1).tobytes().translate(None, b"\0")
 
 
 def format_float(v: float) -> str:

@@ -37,14 +37,21 @@ def print_plan(res: "PlanResult", console) -> None:
     wsds = res.kind == "wsd-s"
     title = "WSD-S: checkpoints in the single run" if wsds else "WSD: a decay branch off the stable trunk per budget"
     preds = sorted({k for c in res.checkpoints for k in c.predicted_loss})
-    t = _checkpoint_table(res, preds, title, wsds, narrow=False)
-    if preds:  # too wide for the terminal (an 80-column one): no cell padding, headers on two lines, numbers never fold
-        from rich.measure import Measurement
-
-        if Measurement.get(console, console.options.update_width(10_000), t).maximum > console.width:
-            t = _checkpoint_table(res, preds, title, wsds, narrow=True)
+    # too wide for the terminal (an 80-column one): no cell padding, headers on two lines, numbers never fold
+    t = (_fitting(console, lambda narrow: _checkpoint_table(res, preds, title, wsds, narrow)) if preds
+         else _checkpoint_table(res, preds, title, wsds, False))
     console.print(t)
     _plan_footer(res, console, wsds)
+
+
+def _fitting(console, build):  # type: ignore[no-untyped-def]
+    """``build(False)``, the padded table, if it fits the console's width, else ``build(True)``, the narrow one."""
+    from rich.measure import Measurement
+
+    t = build(False)
+    if Measurement.get(console, console.options.update_width(10_000), t).maximum > console.width:
+        t = build(True)
+    return t
 
 
 def _checkpoint_table(res: "PlanResult", preds: list, title: str, wsds: bool, narrow: bool):
@@ -105,13 +112,9 @@ def _plan_footer(res: "PlanResult", console, wsds: bool) -> None:
                    "-" if c.gpu_hours is None else f"{c.gpu_hours:,.0f}", c.note)
     console.print(ct)
     if res.optimized:
-        from rich.measure import Measurement
-
         within = any(o.fractions_within for o in res.optimized)
-        ot = _optimize_table(res, within, lines=1)
-        if Measurement.get(console, console.options.update_width(10_000), ot).maximum > console.width:
-            ot = _optimize_table(res, within, lines=2)  # narrow: the ± on its own line, never folded
-        console.print(ot)
+        # narrow: the ± on its own line, never folded
+        console.print(_fitting(console, lambda narrow: _optimize_table(res, within, 2 if narrow else 1)))
         console.print("[dim]gain: the loss as written minus the optimum's predicted loss (positive: the optimum is "
                       "lower)[/dim]", soft_wrap=not console.is_terminal)
         if within:

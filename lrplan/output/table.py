@@ -160,15 +160,7 @@ def curve_rows(steps: np.ndarray, lr: np.ndarray, loss: np.ndarray, prefix: byte
     if band:
         parts += [b",", f6_matrix(np.asarray(lo, dtype=np.float64)), b",", f6_matrix(np.asarray(hi, dtype=np.float64))]
     parts.append(b"\n")
-    return _join_fast(parts, steps.size)
-
-
-def _join_fast(parts: list, n: int) -> bytes:
-    """:func:`~lrplan.output.numfmt.join_rows` for many rows: the row matrix's bytes with the padding (byte 0)
-    deleted by ``bytes.translate`` (the same bytes, ~1.6x faster than a boolean mask on 64k-row blocks)."""
-    blocks = [np.broadcast_to(np.frombuffer(p, dtype=np.uint8), (n, len(p))) if isinstance(p, (bytes, bytearray))
-              else p for p in parts]
-    return np.concatenate(blocks, axis=1).tobytes().translate(None, b"\0")
+    return join_rows(parts)
 
 
 @contextlib.contextmanager

@@ -134,31 +134,14 @@ def _members_at(predict: Any, hist: History, q: np.ndarray, notes: list[str] | N
     """The law's member predictions at steps ``q`` of one run, ``(K, len(q))`` (a WSD-S run's checkpoints: each
     member reads the run once), as :func:`_members` gives them; ``None`` without members (or past
     :data:`BAND_MAX_CHECKPOINTS`, said in ``notes``)."""
-    if not hasattr(predict, "member_laws"):
+    if not hasattr(predict, "member_history"):
         return None
     if len(q) > BAND_MAX_CHECKPOINTS and len(predict.member_laws()) > 1:
         if notes is not None:
             notes.append(f"no uncertainty band for WSD-S: its {len(q):,} checkpoints are more than the "
                          f"{BAND_MAX_CHECKPOINTS} lrplan evaluates the law's ensemble at in one run")
         return None
-    from lrplan.laws.bands import Members
-
-    from lrplan.laws.fitted import members_history
-
-    with np.errstate(all="ignore"):
-        m = members_history(predict.member_laws(), hist, q, PLAN_EXACT_STEPS)
-    if m.ndim != 2 or not np.isfinite(m[0]).all():
-        return None
-    m[1:] = np.where(np.isfinite(m[1:]), m[1:], m[0][None, :])
-    gain = None
-    if hasattr(predict, "gains"):
-        from lrplan.laws import bands
-
-        if bands.GAIN_ERROR != 0.0 or bands.DIFF_GAIN_ERROR != 0.0:
-            with np.errstate(all="ignore"):
-                g = bands.twin_losses(predict.fitted, [hist], [q], PLAN_EXACT_STEPS)[0] - m[0]
-            gain = np.where(np.isfinite(g), g, 0.0)
-    return Members(m, predict.rmse, gain)
+    return predict.member_history(hist, q, PLAN_EXACT_STEPS)
 
 
 def _fill_bands(cps: list[Checkpoint], family: str, members: np.ndarray | None,
