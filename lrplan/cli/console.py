@@ -66,6 +66,11 @@ def show(messages: "list[tuple[str, str]]", console: "Console | None" = None) ->
             err.print(message, soft_wrap=not err.is_terminal, markup=False)
 
 
+def line(text: str, console: "Console", style: Optional[str] = None) -> None:
+    """Print plain text (no markup): word-wrapped on a terminal, one line otherwise, as :func:`say`."""
+    console.print(text, markup=False, style=style, soft_wrap=not console.is_terminal)
+
+
 def say(markup: str, console: "Console") -> None:
     """Print rich markup: word-wrapped to the terminal's width on a terminal, one line otherwise."""
     console.print(markup, soft_wrap=not console.is_terminal)

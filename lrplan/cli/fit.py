@@ -98,7 +98,7 @@ def _summary(res, out, label: str) -> None:
     from lrplan.laws.resolve import law_description
     from lrplan.output.laws import metrics_table
 
-    out.print(law_description(res.resolved(label)), markup=False)
+    console.line(law_description(res.resolved(label)), out)
     t = Table(title="parameters", title_justify="left", header_style="bold")
     for k in res.fitted.params:
         t.add_column(k, justify="right")

@@ -75,26 +75,26 @@ def predict(
         p = res.predicted[0]
         T = p.schedule.steps
         lo, hi = p.final_band
-        out.print(f"{p.schedule.name}: predicted final loss {p.final:.4f} ± {p.half_width:.4f} at step {T - 1:,} "
-                  f"({T:,} steps)", markup=False)
-        out.print(f"90 % band {lo:.4f}..{hi:.4f}", markup=False)
+        console.line(f"{p.schedule.name}: predicted final loss {p.final:.4f} ± {p.half_width:.4f} at step {T - 1:,} "
+                     f"({T:,} steps)", out)
+        console.line(f"90 % band {lo:.4f}..{hi:.4f}", out)
         if shapes is not None:
             from lrplan.output.shapes import relative_line
 
-            out.print(relative_line(shapes, 0), markup=False)
+            console.line(relative_line(shapes, 0), out)
     elif shapes is not None:
         from lrplan.output.shapes import print_shapes
 
         print_shapes(shapes, out)
         for sch, _ in res.invalid:  # why: in the warning above (its refused value is never printed as a result)
-            out.print(f"not compared: {sch.name}: the law cannot evaluate it (see the warning)", markup=False)
+            console.line(f"not compared: {sch.name}: the law cannot evaluate it (see the warning)", out)
     else:
         _ranking(res, out)
     if shapes is not None:
         from lrplan.output.shapes import shape_lines
 
         for line in shape_lines(shapes, res.law.label, res.law.meta.get("reference_model"), builtin=law is None):
-            out.print(line, markup=False, style="dim")
+            console.line(line, out, style="dim")
     if output and output != "-" and not quiet:
         err.print(f"wrote {output} ({res.rows:,} rows)", markup=False)
     if show_plot and res.predicted:
@@ -145,5 +145,5 @@ def _ranking(res, out) -> None:
         t.add_row("-", escape(sch.name), f"{sch.steps:,}", f"{sch.peak:.3g}", f"{sch.final_lr:.3g}", "n/a", "outside")
     out.print(t)
     if ties:
-        out.print(f"tie: within uncertainty of the best ({ties} schedule(s)): the 90 % band of the difference "
-                  "contains 0", markup=False)
+        console.line(f"tie: within uncertainty of the best ({ties} schedule(s)): the 90 % band of the difference "
+                     "contains 0", out)

@@ -42,3 +42,20 @@ def test_an_ascii_stdout_is_one_line():
     r = subprocess.run([sys.executable, "-m", "lrplan", "check", "schedules/wsd.yaml"], cwd=ROOT, capture_output=True,
                        text=True, timeout=120, env=dict(os.environ, PYTHONIOENCODING="ascii"))
     assert r.returncode == 2 and "Traceback" not in r.stderr and "PYTHONIOENCODING=utf-8" in r.stderr
+
+
+@pytest.mark.parametrize("args", [["predict", "schedules/wsd.yaml"],
+                                  ["predict", "schedules/wsd.yaml", "schedules/cosine.yaml"],
+                                  ["fit", "tests/data/logs/mpl25m_runs.csv", "-o", "{tmp}/law.yaml"]], ids=" ".join)
+def test_prose_to_a_pipe_keeps_whole_lines(args, tmp_path):
+    """A pipe or a log gets each sentence on one line (rich's 80-column default once split ``-0.0292 ±`` from its
+    half-width); the terminal word-wraps (tests/cli/test_terminal.py)."""
+    args = [a.replace("{tmp}", str(tmp_path)) for a in args]
+    r = subprocess.run([sys.executable, "-m", "lrplan", *args], cwd=ROOT, capture_output=True, text=True,
+                       timeout=120, env={**__import__("os").environ, "COLUMNS": "80"})
+    assert r.returncode == 0, r.stderr
+    lines = (r.stdout + r.stderr).splitlines()
+    assert not [ln for ln in lines if ln.rstrip().endswith(("±", ",", "the"))], lines
+    prose = [ln for ln in lines if ln.startswith(("final loss relative", "wsd-100B vs", "wsd-100B: predicted",
+                                                  "the 2 groups", "law "))]
+    assert prose and any(len(ln) > 80 for ln in prose), lines
