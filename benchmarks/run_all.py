@@ -718,7 +718,7 @@ def markdown(costs: list[Cost], info: dict, sanity: list[dict], cmd: str, method
         f"{' / '.join(map(str, info['loadavg']))} at the start and {' / '.join(map(str, info.get('loadavg_end', ())))} at "
         f"the end; Python {info['python']}, " + ", ".join(f"{k} {v}" for k, v in pk.items()) + "; "
         f"thread variables set: {', '.join(f'{k}={v}' for k, v in info['thread_env'].items()) or 'none'}; "
-        f"files written to {info['workdir_fs']}; lrplan at {info.get('code', '?')}.",
+        f"files written to {info['workdir_fs']}; lrplan at {info.get('code', '?')}; {info.get('bytecode', '')}.",
         "",
         f"Peak RSS: {'GNU `/usr/bin/time -f %M`' if method == 'time' else 'fork+exec launcher (`os.wait4`)'} around "
         "each command, a fresh process, the caller's environment. Sanity check in the same run, with the benchmark "
@@ -815,6 +815,8 @@ def main() -> None:
               f"load {info['loadavg']}, Python {info['python']}, {info['packages']}")
         print(f"lrplan = {info['lrplan_script']}; thread variables in the environment: {info['thread_env'] or 'none'}; "
               f"work dir {work} ({info['workdir_fs']})")
+        info["bytecode"] = measure.compile_bytecode()
+        print(info["bytecode"])
         san = measure.sanity(a.rss)
         print(f"peak-RSS method: {a.rss}; sanity (benchmark process holding 1 GiB): "
               + "; ".join(f"{r['label']} = {fmib(r['mib'])}" + ("" if r["ok"] is None else (" ok" if r["ok"] else " FAILED"))
