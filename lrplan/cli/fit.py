@@ -88,7 +88,7 @@ def fit(
         out = console.stdout() if to_file else err  # -o -: the law file owns stdout
         _summary(res, out, output or "<stdout>")
         if to_file:
-            out.print(f"wrote {output}", markup=False)
+            console.line(f"wrote {output}", out)
 
 
 def _summary(res, out, label: str) -> None:

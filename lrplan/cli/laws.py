@@ -74,7 +74,7 @@ def _show_law(res, out) -> None:
     from lrplan.laws.resolve import law_description
 
     fl = res.fitted
-    out.print(law_description(res), markup=False)
+    console.line(law_description(res), out)
     t = Table(title="parameters", title_justify="left", header_style="bold")
     t.add_column("name")
     t.add_column("value", justify="right")

@@ -69,7 +69,7 @@ def plan(
             raise s.locate(e) from None
         err = console.stderr()
         for p in written:
-            err.print(f"wrote {p}")
+            console.line(f"wrote {p}", err)
         return
     if fmt == PlanFormat.json:
         text = json.dumps(res.to_dict(), indent=2, sort_keys=True) + "\n"

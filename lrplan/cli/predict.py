@@ -96,7 +96,7 @@ def predict(
         for line in shape_lines(shapes, res.law.label, res.law.meta.get("reference_model"), builtin=law is None):
             console.line(line, out, style="dim")
     if output and output != "-" and not quiet:
-        err.print(f"wrote {output} ({res.rows:,} rows)", markup=False)
+        console.line(f"wrote {output} ({res.rows:,} rows)", err)
     if show_plot and res.predicted:
         import sys
 

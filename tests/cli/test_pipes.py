@@ -59,3 +59,17 @@ def test_prose_to_a_pipe_keeps_whole_lines(args, tmp_path):
     prose = [ln for ln in lines if ln.startswith(("final loss relative", "wsd-100B vs", "wsd-100B: predicted",
                                                   "the 2 groups", "law "))]
     assert prose and any(len(ln) > 80 for ln in prose), lines
+
+
+def test_wrote_line_with_a_long_path_stays_whole(tmp_path):
+    """``wrote FILE (N rows)`` to a pipe is one line however long FILE is (CI once split it at 80 columns when
+    pytest's temp path grew by one character)."""
+    d = tmp_path / ("a-long-directory-name-" * 4)
+    d.mkdir()
+    for args, out in ((["predict", "schedules/wsd.yaml", "--steps", "2000,9000"], d / "p.csv"),
+                      (["plan", "schedules/plan-wsd.yaml", "--no-law", "--export", "megatron"], d / "launches")):
+        r = subprocess.run([sys.executable, "-m", "lrplan", *args, "-o", str(out)], cwd=ROOT, capture_output=True,
+                           text=True, timeout=120, env={**__import__("os").environ, "COLUMNS": "80"})
+        assert r.returncode == 0, r.stderr
+        wrote = [ln for ln in r.stderr.splitlines() if ln.startswith("wrote ")]
+        assert wrote and all(str(d) in ln for ln in wrote), r.stderr
