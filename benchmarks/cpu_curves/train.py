@@ -94,11 +94,14 @@ def main() -> None:
     ap.add_argument("name")
     ap.add_argument("out")
     ap.add_argument("--steps", type=int, default=None, help="stop after this many updates (default: the schedule's)")
+    ap.add_argument("--dense-from", type=int, default=None,
+                    help="also evaluate every --dense-every updates from this many updates on (a probe's cooldown)")
+    ap.add_argument("--dense-every", type=int, default=10)
     a = ap.parse_args()
     torch.set_num_threads(1)
     torch.use_deterministic_algorithms(True)
     with open(a.schedule) as fh:
-        lrs = np.array([float(r["lr"]) for r in csv.DictReader(fh)])
+        lrs = np.array([float(r["lr"]) for r in csv.DictReader(fh)])  # `lrplan render` or evaluate.py --probe-lr
     steps = a.steps or lrs.size
     raw = corpus()
     data = np.frombuffer(raw, dtype=np.uint8)
@@ -141,7 +144,8 @@ def main() -> None:
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         opt.step()
         tl[t] = float(loss.detach())
-        if (t + 1) % EVAL_EVERY == 0 or t + 1 == steps:
+        dense = a.dense_from is not None and t + 1 >= a.dense_from and (t + 1 - a.dense_from) % a.dense_every == 0
+        if (t + 1) % EVAL_EVERY == 0 or t + 1 == steps or dense:
             val[t + 1] = evaluate()
             if not math.isfinite(val[t + 1]):
                 raise SystemExit(f"{a.name}: eval loss {val[t + 1]} after {t + 1} updates")

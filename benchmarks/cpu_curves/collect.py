@@ -1,0 +1,34 @@
+"""Gather the runs `train.py` wrote into `tests/data/curves/lrplan_cpu_tiny/curves.csv.gz` (byte-identical for the
+same runs: rows in run-name order, gzip without a timestamp).
+
+    python benchmarks/cpu_curves/collect.py DIR   # DIR holds NAME.csv from train.py
+"""
+
+from __future__ import annotations
+
+import gzip
+import sys
+from pathlib import Path
+
+OUT = Path(__file__).resolve().parents[2] / "tests/data/curves/lrplan_cpu_tiny/curves.csv.gz"
+
+
+def main() -> None:
+    files = sorted(Path(sys.argv[1]).glob("*.csv"))
+    if not files:
+        raise SystemExit(f"no runs in {sys.argv[1]}")
+    body = []
+    for i, f in enumerate(files):
+        lines = f.read_text().splitlines()
+        assert lines[0] == "run,step,lr,train_loss,val_loss", f
+        body += lines[1:]
+    OUT.parent.mkdir(parents=True, exist_ok=True)
+    tmp = OUT.with_suffix(".tmp")
+    with open(tmp, "wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb", mtime=0, filename="") as gz:
+        gz.write(("run,step,lr,train_loss,val_loss\n" + "\n".join(body) + "\n").encode())
+    tmp.replace(OUT)
+    print(f"wrote {OUT} ({len(files)} runs, {len(body):,} rows)")
+
+
+if __name__ == "__main__":
+    main()
