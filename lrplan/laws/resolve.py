@@ -61,11 +61,12 @@ def load_law_file(path: str | Path) -> ResolvedLaw:
 
     from lrplan.laws.fitted import FittedLaw
     from lrplan.laws.logs import read_text
+    from lrplan.spec.yamlio import safe_load
 
     p = str(path)
     text, _ = read_text(path, what="law")
     try:
-        data = yaml.safe_load(text)
+        data = safe_load(text)
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
         where = f":{mark.line + 1}" if mark is not None else ""

@@ -9,6 +9,20 @@ from typing import Any
 from lrplan.errors import Problem, SpecError
 
 
+def safe_load(text: str) -> Any:
+    """``yaml.safe_load`` through libyaml's parser when PyYAML has it (the same constructor, so the same values;
+    ~5x faster on a law file); a document it rejects is parsed again in Python, so errors read the same."""
+    import yaml
+
+    fast = getattr(yaml, "CSafeLoader", None)
+    if fast is not None:
+        try:
+            return yaml.load(text, Loader=fast)  # noqa: S506 (a safe loader)
+        except yaml.YAMLError:
+            pass
+    return yaml.safe_load(text)
+
+
 def _yaml_loader():
     import yaml
 

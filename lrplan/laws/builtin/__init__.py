@@ -24,11 +24,12 @@ def load_law(path: str | Path) -> "FittedLaw":
     from lrplan.errors import DataError
     from lrplan.laws.fitted import FittedLaw
     from lrplan.spec.files import InputError, read_bytes
+    from lrplan.spec.yamlio import safe_load
 
     if not isinstance(path, (str, Path)):
         raise DataError(f"load_law takes a path, not {type(path).__name__}")
     try:
-        data: Any = yaml.safe_load(read_bytes(path, "law").decode("utf-8"))
+        data: Any = safe_load(read_bytes(path, "law").decode("utf-8"))
     except InputError as e:
         raise DataError(str(e)) from None
     except (yaml.YAMLError, UnicodeDecodeError, RecursionError) as e:
