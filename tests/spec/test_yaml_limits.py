@@ -41,3 +41,26 @@ def test_a_long_bad_value_is_not_echoed_whole():
         lrplan.load_spec({"budget": {"steps": 100}, "schedule": {"kind": "cosine", "peak_lr": "x" * 5000}})
     msg = str(e.value)
     assert len(msg) < 400 and "schedule.peak_lr" in msg and " … " in msg
+
+
+def test_fast_safe_load_gives_yamls_values_and_errors():
+    """Law files go through libyaml's parser when PyYAML has it: the same values as ``yaml.safe_load`` (the
+    built-in laws, bit for bit), and a bad document raises the pure-Python parser's error."""
+    from pathlib import Path
+
+    import yaml
+
+    import lrplan.laws.builtin as builtin
+    from lrplan.spec.yamlio import safe_load
+
+    files = sorted(Path(builtin.__file__).parent.glob("*.yaml"))
+    assert files
+    for f in files:
+        text = f.read_text()
+        assert repr(safe_load(text)) == repr(yaml.safe_load(text)), f.name
+    bad = "law: [multi-power\nparams: {"
+    with pytest.raises(yaml.YAMLError) as fast:
+        safe_load(bad)
+    with pytest.raises(yaml.YAMLError) as slow:
+        yaml.safe_load(bad)
+    assert str(fast.value) == str(slow.value)
