@@ -37,3 +37,31 @@ def schaipp_curves():
     from lrplan.laws.reference_curves import load_schaipp_curves
 
     return load_schaipp_curves(SCHAIPP_DATA)
+
+
+def load_run_curves(path: Path) -> dict:
+    """Runs of a ``run,step,lr,train_loss,val_loss`` file (``lrplan_gpt19m_code``'s format, also
+    ``lrplan_cpu_tiny``'s) as lrplan :class:`~lrplan.laws.fitted.Curve` s in lrplan's step convention, as
+    ``benchmarks/law_accuracy.py`` reads them: ``val_loss`` of row ``r`` (after ``r`` updates) -> step ``r - 1``,
+    ``lr`` of row ``r`` -> update ``r``; ``wsd_branch*`` runs are spliced onto their constant trunk."""
+    import csv
+    import gzip
+
+    import numpy as np
+
+    from lrplan.laws.fitted import Curve
+
+    raw: dict[str, list] = {}
+    with gzip.open(path, "rt") as fh:
+        for r in csv.DictReader(fh):
+            raw.setdefault(r["run"], []).append((int(r["step"]), float(r["lr"]), float(r["val_loss"])))
+    out = {}
+    for name, rows in raw.items():
+        a = np.array(rows)
+        if name.startswith("wsd_branch"):
+            trunk = np.array(raw["constant" + (name[name.index("_peak"):] if "_peak" in name else "")])
+            a = np.r_[trunk[trunk[:, 0] < a[0, 0]], a]
+        step, lr, val = a[:, 0].astype(int), a[:, 1], a[:, 2]
+        m = np.isfinite(val) & (step >= 1)
+        out[name] = Curve(name, step[m] - 1, val[m], lr[: step.size - 1])
+    return out

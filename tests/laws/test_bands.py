@@ -4,7 +4,6 @@ the 90 % band and the paired difference band, law.yaml round trips, and the cali
 from __future__ import annotations
 
 import dataclasses
-import gzip
 import io
 import math
 from pathlib import Path
@@ -18,7 +17,7 @@ from lrplan.cli import app
 from lrplan.laws import bands
 from lrplan.laws.fitted import Curve, FittedLaw
 
-from .conftest import fitmod
+from .conftest import fitmod, load_run_curves
 
 ROOT = Path(__file__).resolve().parents[2]
 DATA19 = ROOT / "tests/data/curves/lrplan_gpt19m_code/curves.csv.gz"
@@ -70,24 +69,8 @@ def test_members_of_skips_malformed_members():
 
 # ------------------------------------------------------------------------------------------- the 19M fit
 def _load19() -> dict[str, Curve]:
-    """The 19M runs in lrplan's step convention (as benchmarks/law_accuracy.py: row r -> step r - 1; branches
-    spliced onto their constant trunk)."""
-    import csv
-
-    raw: dict[str, list] = {}
-    with gzip.open(DATA19, "rt") as fh:
-        for r in csv.DictReader(fh):
-            raw.setdefault(r["run"], []).append((int(r["step"]), float(r["lr"]), float(r["val_loss"])))
-    out = {}
-    for name, rows in raw.items():
-        a = np.array(rows)
-        if name.startswith("wsd_branch"):
-            trunk = np.array(raw["constant" + (name[name.index("_peak"):] if "_peak" in name else "")])
-            a = np.r_[trunk[trunk[:, 0] < a[0, 0]], a]
-        step, lr, val = a[:, 0].astype(int), a[:, 1], a[:, 2]
-        m = np.isfinite(val) & (step >= 1)
-        out[name] = Curve(name, step[m] - 1, val[m], lr[: step.size - 1])
-    return out
+    """The 19M runs in lrplan's step convention."""
+    return load_run_curves(DATA19)
 
 
 @pytest.fixture(scope="module")

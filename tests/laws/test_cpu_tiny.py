@@ -8,9 +8,7 @@ if the coverage, the width, the accuracy with the probe or the recommendation re
 
 from __future__ import annotations
 
-import csv
 import dataclasses
-import gzip
 import itertools
 from pathlib import Path
 
@@ -22,7 +20,7 @@ from lrplan.laws.fitted import Curve
 from lrplan.laws.history import History
 from lrplan.laws.probe import recommend, trunk_of
 
-from .conftest import fitmod
+from .conftest import fitmod, load_run_curves
 
 DATA = Path(__file__).resolve().parents[1] / "data/curves/lrplan_cpu_tiny/curves.csv.gz"
 HELD = ("linear_d2z", "wsd_linear20", "wsd_linear10", "wsd_linear5", "wsd_1sqrt20", "wsds_3")
@@ -32,19 +30,7 @@ pytestmark = pytest.mark.slow
 
 
 def _load() -> dict[str, Curve]:
-    """Runs in lrplan's step convention: ``val_loss`` of row ``step`` is after ``step`` updates -> lrplan step
-    ``step - 1``; ``lr`` of row ``step`` is update ``step``'s (the last row's is nan)."""
-    raw: dict[str, list] = {}
-    with gzip.open(DATA, "rt") as fh:
-        for r in csv.DictReader(fh):
-            raw.setdefault(r["run"], []).append((int(r["step"]), float(r["lr"]), float(r["val_loss"])))
-    out = {}
-    for name, rows in raw.items():
-        a = np.array(rows)
-        step, lr, val = a[:, 0].astype(int), a[:, 1], a[:, 2]
-        m = np.isfinite(val) & (step >= 1)
-        out[name] = Curve(name, step[m] - 1, val[m], lr[:-1])
-    return out
+    return load_run_curves(DATA)
 
 
 def _members(fl, c: Curve) -> bands.Members:
