@@ -42,6 +42,7 @@ def fit(
     runs: Annotated[Optional[str], typer.Option("--runs", metavar="RUNS", help="Runs to use from a multi-run file, e.g. a,b (each is its own curve; default all).", show_default=False)] = None,
     from_step: Annotated[Optional[int], typer.Option("--from-step", min=0, metavar="STEP", help="First step of the fit window (default: automatic, after warmup and the early transient).", show_default=False)] = None,
     to_step: Annotated[Optional[int], typer.Option("--to-step", min=1, metavar="STEP", help="Last step of the fit window (default: the end of each log).", show_default=False)] = None,
+    trunk: Annotated[Optional[str], typer.Option("--trunk", metavar="CURVE", help="The run your probe logs branch off (a curve, run or file name among the LOGs): a log that starts after step 0 takes this run's LR before its first step, instead of an assumed warmup from 0.", show_default=False)] = None,
     warmup: Annotated[Optional[str], typer.Option("--warmup", metavar="area|ramp|peak", help="Warmup convention: area (MPL default), ramp, or peak (momentum default).", show_default=False)] = None,
     max_points: Annotated[int, typer.Option("--max-points", min=5, metavar="N", help="Thin each curve to at most N points (median of step bins): keeps fits fast and robust to noisy per-step loss.")] = 500,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No summary table (notes, warnings and the chosen fit window are still printed, on stderr).")] = False,
@@ -67,6 +68,8 @@ def fit(
         lrplan fit YOUR_RUN.csv --schedule schedules/wsd.yaml --law mtl
 
         lrplan fit tests/data/logs/frameworks/megatron_stdout.log
+
+        lrplan fit runs.csv probe.csv --trunk constant    (probe.csv: a probe resumed from constant's checkpoint)
     """
     from lrplan.laws.fitting import fit_logs
     from lrplan.output.table import atomic_output, check_output
@@ -78,7 +81,7 @@ def fit(
     with bar("fit", quiet) as progress:
         res = fit_logs(logs, law=law, schedules=schedule, step_col=step_col, loss_col=loss_col, lr_col=lr_col,
                        run_col=run_col, runs=runs, from_step=from_step, to_step=to_step, warmup=warmup,
-                       max_points=max_points, fmt=log_format, progress=progress)
+                       max_points=max_points, fmt=log_format, trunk=trunk, progress=progress)
     with atomic_output(output, inputs) as fh:
         fh.write(res.text.encode())
     err = console.stderr()

@@ -16,6 +16,7 @@ def probe(
     specs: Annotated[list[Path], typer.Argument(metavar="SPEC...", click_type=PlainPath(), help="The schedules you are choosing between (YAML specs).", show_default=False)],
     logs: Annotated[Optional[list[Path]], typer.Option("--logs", metavar="LOG", help="The logs you have (any format `lrplan fit` reads; repeatable): the law is fitted on them and a constant-LR run among them is the trunk probes branch from.", show_default=False)] = None,
     runs: Annotated[Optional[str], typer.Option("--runs", metavar="RUNS", help="Runs to use from a multi-run log, e.g. constant,cosine.", show_default=False)] = None,
+    trunk: Annotated[Optional[str], typer.Option("--trunk", metavar="CURVE", help="The run that logs starting after step 0 branch off (an earlier probe's log): as `lrplan fit --trunk`.", show_default=False)] = None,
     law: Law = None,
     output: Annotated[Optional[str], typer.Option("-o", "--output", metavar="DIR", help="Write each recommended probe as a spec, DIR/probe-N.yaml (`lrplan render` gives its framework config).", show_default=False)] = None,
     quiet: Quiet = False,
@@ -53,7 +54,7 @@ def probe(
     else:
         from lrplan.laws.fitting import fit_logs
 
-        lf = fit_logs(logs or [], runs=runs)
+        lf = fit_logs(logs or [], runs=runs, trunk=trunk)
         fitted, label = lf.law, "fitted on " + ", ".join(str(p) for p in logs or [])
     from lrplan.laws.resolve import ResolvedLaw, range_detail
 
@@ -68,6 +69,10 @@ def probe(
 
         for p in logs:
             curves += read_any(p, runs=split_runs(runs) if runs else None)
+        if trunk is not None:
+            from lrplan.laws.logs import continue_trunk
+
+            curves = [c for c in continue_trunk(curves, trunk) if c.branch_of is None]  # a branch is no trunk
     longest = max(schedules, key=lambda s: s.history.total)
     plans = [(s.name, s.history.range_lr(0, min(s.history.total, P.MAX_TRUNK_STEPS))) for s in schedules]
     hist = longest.history
@@ -101,8 +106,11 @@ def probe(
                   "the Hägele size series, benchmarks/LAW_SELECTION_16.md Part 7); compare peak LRs with runs at each",
                   **ewrap)
     if not quiet:
+        off = (f"--trunk {trunk.run}" if trunk.kind == "log" and trunk.run else
+               "--trunk RUN (the run it branched off, its log among the LOGS)")
         err.print("the band's model-error part (what no fit of this law explains) stays; refit with the probe's log "
-                  "added: lrplan fit LOGS... PROBE_LOG", **ewrap)
+                  f"added: lrplan fit LOGS... PROBE_LOG {off} (a probe's log that starts at its branch point takes "
+                  "its trunk's LR before it)", **ewrap)
         for w in written:
             err.print(f"wrote {w} (its config: lrplan render {w} --format megatron)", **ewrap)
 

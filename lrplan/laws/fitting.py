@@ -19,7 +19,7 @@ from lrplan.errors import LrplanError
 from lrplan.laws.driver import fit
 from lrplan.laws.fitted import FittedLaw
 from lrplan.laws.logformats import read_any
-from lrplan.laws.logs import DEFAULT_MAX_POINTS, MIN_POINTS
+from lrplan.laws.logs import DEFAULT_MAX_POINTS, MIN_POINTS, continue_trunk
 from lrplan.laws.registry import canonical, choices_text
 from lrplan.laws.resolve import ResolvedLaw
 from lrplan.laws.warmup import WARMUP_CONVENTIONS, warmup_length
@@ -67,7 +67,7 @@ def fit_logs(logs: Sequence[str | Path], *, law: str = "multi-power", schedules:
              step_col: str = "step", loss_col: str = "loss", lr_col: str = "lr", run_col: str = "run",
              runs: str | Sequence[str] | None = None, from_step: int | None = None, to_step: int | None = None,
              warmup: str | None = None, max_points: int = DEFAULT_MAX_POINTS, fmt: str | None = None,
-             progress: Any = None) -> LogFit:
+             trunk: str | None = None, progress: Any = None) -> LogFit:
     """Fit ``law`` (a registered name or alias, any case) to the curves of ``logs`` (CSV; one curve per run),
     each with its LR from its ``lr_col`` or from its schedule spec (``schedules``, one per log).
 
@@ -77,6 +77,8 @@ def fit_logs(logs: Sequence[str | Path], *, law: str = "multi-power", schedules:
     ``fmt``: the log format (:data:`lrplan.laws.logformats.FORMATS`; default: detected from each log's content; a
     directory is every log in it).  A ``loss_col``/``lr_col`` other than the default also names the series (tag, key)
     of a framework log; by default its reader picks them.
+    ``trunk``: the curve that logs starting after step 0 branch off (probe runs resumed from its checkpoint):
+    their LR before their first logged step is its (:func:`lrplan.laws.logs.continue_trunk`).
     ``progress``: an optional ``progress(stage, done, total)`` callback (``"curves"`` as the logs are read, then
     ``"iterations"`` as the fit runs); it does not change the result.
     """
@@ -111,7 +113,13 @@ def fit_logs(logs: Sequence[str | Path], *, law: str = "multi-power", schedules:
         seen[c.name] = k + 1
         if k:
             c.name = f"{c.name}#{k + 1}"
+    if trunk is not None:
+        curves = continue_trunk(curves, trunk)
     messages = [("note", f"note: {c.name}: {n}") for c in curves for n in c.notes]
+    if trunk is None and len(curves) > 1:
+        messages += [("note", f"note: {c.name}: if it was resumed from another run's checkpoint (a probe), "
+                              f"--trunk RUN gives it that run's LR before step {c.lr_assumed_before:,}")
+                     for c in curves if c.lr_assumed_before is not None]
     law_curves = []
     for c in curves:
         first = max(from_step or 0, warmup_length(c.lr) + 1)  # the fit never uses warmup points
@@ -132,7 +140,10 @@ def fit_logs(logs: Sequence[str | Path], *, law: str = "multi-power", schedules:
                 progress("curves", len(logs), len(logs))
             fitted = fit(law_curves, law=law_name, window=window, warmup=warmup, progress=progress)
     except ValueError as e:
-        raise LrplanError(f"cannot fit: {str(e).splitlines()[0][:300]}") from None
+        hint = next((f"; {c.name} has no LR before step {c.lr_assumed_before:,} (a warmup from 0 was assumed): if "
+                     "it was resumed from another run's checkpoint, add --trunk RUN" for c in curves
+                     if trunk is None and len(curves) > 1 and c.lr_assumed_before is not None), "")
+        raise LrplanError(f"cannot fit: {str(e).splitlines()[0][:300]}{hint}") from None
     bad = [k for k, v in fitted.params.items() if not math.isfinite(v)]
     bad += [f"{c}.{k}" for c, m in fitted.metrics.items() for k, v in m.items() if not math.isfinite(v)]
     if bad:

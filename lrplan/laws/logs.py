@@ -56,6 +56,7 @@ class LogCurve:
     run: str | None = None
     notes: list[str] = field(default_factory=list)
     lr_assumed_before: int | None = None  # first logged LR step when a warmup from 0 was assumed before it
+    branch_of: tuple[str, int] | None = None  # (trunk curve, branch step): LR before the step is the trunk's
 
     def curve(self, to_step: int | None = None):
         """The :class:`lrplan.laws.Curve` (optionally cut at ``to_step``)."""
@@ -76,6 +77,8 @@ class LogCurve:
             d["run"] = self.run
         if self.lr_assumed_before is not None:
             d["lr_assumed_linear_warmup_before"] = int(self.lr_assumed_before)
+        if self.branch_of is not None:
+            d["branch_of"] = {"curve": self.branch_of[0], "from_step": int(self.branch_of[1])}
         if self.notes:
             d["notes"] = list(self.notes)
         return d
@@ -352,6 +355,45 @@ def build_curve(p: str, digest: str, name: str, run: str | None, ls: Sequence[in
             steps, loss = thin(steps, loss, max_points)
             notes.append(f"{n0:,} loss points thinned to {steps.size:,} (median of equal step bins)")
     return LogCurve(name, p, digest, steps, loss, lr, src, run, notes, assumed)
+
+
+def continue_trunk(curves: Sequence[LogCurve], trunk: str) -> list[LogCurve]:
+    """``curves`` with every log that starts after step 0 read as a branch of the curve named ``trunk``: a probe
+    run resumed from the trunk's checkpoint logs only from its branch point, so its LR before its first logged LR
+    step is the trunk's (not the linear warmup from 0 a log would otherwise be given). Its loss points stay its own
+    (the trunk's are the trunk curve's). ``trunk`` names a curve (``file:run``), a run, or a file stem; it must be
+    one of ``curves``, with its LR reaching each branch point."""
+    matches = [c for c in curves if trunk in (c.name, c.run, Path(c.path).stem)]
+    names = ", ".join(c.name for c in curves)[:200]
+    if not matches:
+        raise LrplanError(f"--trunk {trunk!r}: no such curve among the logs' curves ({names}); name one of them, "
+                          "and give the trunk's log as a LOG too")
+    if len(matches) > 1:
+        raise LrplanError(f"--trunk {trunk!r} names {len(matches)} curves ({', '.join(c.name for c in matches)[:200]}); "
+                          "give the full curve name (file:run)")
+    t = matches[0]
+    if t.lr_assumed_before is not None:
+        raise LrplanError(f"--trunk {trunk!r}: {t.name} itself has no LR before step {t.lr_assumed_before:,}; the "
+                          "trunk must be logged from step 0 (or give its schedule with --schedule)")
+    out, spliced = [], 0
+    for c in curves:
+        b0 = c.lr_assumed_before
+        if c is t or b0 is None:
+            out.append(c)
+            continue
+        if t.lr.size < b0:
+            raise LrplanError(f"--trunk {trunk!r}: {c.name} starts at step {b0:,} but {t.name}'s LR ends at step "
+                              f"{t.lr.size - 1:,}; the trunk's log must reach the branch point (log its LR up to there)")
+        lr = np.concatenate([t.lr[:b0], c.lr[b0:]])
+        notes = [n for n in c.notes if not n.startswith("no LR before step ")]
+        notes.append(f"a branch of {t.name} at step {b0:,}: its LR before that step is {t.name}'s")
+        out.append(LogCurve(c.name, c.path, c.sha256, c.steps, c.loss, lr, f"{t.name}[:{b0}]+{c.lr_source}", c.run,
+                            notes, None, (t.name, b0)))
+        spliced += 1
+    if not spliced:
+        raise LrplanError(f"--trunk {trunk!r}: no other log starts after step 0, so none is a branch to continue "
+                          f"{t.name} (curves: {names}); a probe's log starts at its branch point")
+    return out
 
 
 def _refuse_runs_merged(where: str, col: str, steps: np.ndarray, lr: np.ndarray) -> None:

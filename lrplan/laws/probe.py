@@ -72,7 +72,7 @@ class Trunk:
     kind: str = "log"
     """``"log"`` (a constant-LR log), ``"plan"`` (a planned run's stable phase) or ``"scratch"`` (to be run first)."""
     run: str | None = None
-    """For ``kind == "plan"``: the name of the planned run it is the stable phase of."""
+    """The log's curve name (``kind == "log"``) or the planned run's name (``"plan"``)."""
 
 
 @dataclass(frozen=True)
@@ -153,7 +153,7 @@ def trunk_of(curves: Sequence[Any], plans: Sequence[tuple[str, np.ndarray]] = ()
             end = lr.size if flat[start:].all() else start + int(np.argmin(flat[start:]))
             start = int(np.argmax(lr >= peak * (1 - 1e-12)))  # the warmup: up to the first update at the peak
             if end - start >= lr.size // 2 and (best is None or end - start > best.end - best.start):
-                best = Trunk(lr[:end], end, start, what.format(name), kind, name if kind == "plan" else None)
+                best = Trunk(lr[:end], end, start, what.format(name), kind, name)
         return best
 
     got = longest([(str(c.name), c.lr) for c in curves], "your constant-LR run {}", "log")
