@@ -19,7 +19,7 @@ from lrplan.errors import LrplanError
 from lrplan.laws.driver import fit
 from lrplan.laws.fitted import FittedLaw
 from lrplan.laws.logformats import read_any
-from lrplan.laws.logs import DEFAULT_MAX_POINTS, MIN_POINTS, continue_trunk
+from lrplan.laws.logs import BRANCH_AFTER_WARMUP, DEFAULT_MAX_POINTS, MIN_POINTS, continue_trunk
 from lrplan.laws.registry import canonical, choices_text
 from lrplan.laws.resolve import ResolvedLaw
 from lrplan.laws.warmup import WARMUP_CONVENTIONS, warmup_length
@@ -116,10 +116,10 @@ def fit_logs(logs: Sequence[str | Path], *, law: str = "multi-power", schedules:
     if trunk is not None:
         curves = continue_trunk(curves, trunk)
     messages = [("note", f"note: {c.name}: {n}") for c in curves for n in c.notes]
-    if trunk is None and len(curves) > 1:
-        messages += [("note", f"note: {c.name}: if it was resumed from another run's checkpoint (a probe), "
-                              f"--trunk RUN gives it that run's LR before step {c.lr_assumed_before:,}")
-                     for c in curves if c.lr_assumed_before is not None]
+    late = [c for c in curves if trunk is None and c.lr_assumed_before is not None  # starts well after a warmup
+            and any(o is not c and c.lr_assumed_before > BRANCH_AFTER_WARMUP * warmup_length(o.lr) for o in curves)]
+    messages += [("note", f"note: {c.name}: if it was resumed from another run's checkpoint (a probe), --trunk RUN "
+                          f"gives it that run's LR before step {c.lr_assumed_before:,}") for c in late]
     law_curves = []
     for c in curves:
         first = max(from_step or 0, warmup_length(c.lr) + 1)  # the fit never uses warmup points
@@ -141,8 +141,7 @@ def fit_logs(logs: Sequence[str | Path], *, law: str = "multi-power", schedules:
             fitted = fit(law_curves, law=law_name, window=window, warmup=warmup, progress=progress)
     except ValueError as e:
         hint = next((f"; {c.name} has no LR before step {c.lr_assumed_before:,} (a warmup from 0 was assumed): if "
-                     "it was resumed from another run's checkpoint, add --trunk RUN" for c in curves
-                     if trunk is None and len(curves) > 1 and c.lr_assumed_before is not None), "")
+                     "it was resumed from another run's checkpoint, add --trunk RUN" for c in late), "")
         raise LrplanError(f"cannot fit: {str(e).splitlines()[0][:300]}{hint}") from None
     bad = [k for k, v in fitted.params.items() if not math.isfinite(v)]
     bad += [f"{c}.{k}" for c, m in fitted.metrics.items() for k, v in m.items() if not math.isfinite(v)]

@@ -40,6 +40,10 @@ MAX_LOSS = 1e4  # nats per token; larger values are almost certainly perplexitie
 MIN_LOSS = 1e-12  # nats per token; smaller is no language-model loss (an underflow, a wrong column)
 MAX_LR = 1e3
 DEFAULT_MAX_POINTS = 500
+BRANCH_AFTER_WARMUP = 2
+"""A log whose first LR comes after this many times a run's warmup may be a branch of it
+(:func:`continue_trunk`); one that starts earlier is a run logged from its first log interval, its warmup
+assumed."""
 
 
 @dataclass
@@ -358,32 +362,35 @@ def build_curve(p: str, digest: str, name: str, run: str | None, ls: Sequence[in
 
 
 def continue_trunk(curves: Sequence[LogCurve], trunk: str) -> list[LogCurve]:
-    """``curves`` with every log that starts after step 0 read as a branch of the curve named ``trunk``: a probe
-    run resumed from the trunk's checkpoint logs only from its branch point, so its LR before its first logged LR
-    step is the trunk's (not the linear warmup from 0 a log would otherwise be given). Its loss points stay its own
-    (the trunk's are the trunk curve's). ``trunk`` names a curve (``file:run``), a run, or a file stem; it must be
-    one of ``curves``, with its LR reaching each branch point."""
+    """``curves`` with every log that starts well after the trunk's warmup (:data:`BRANCH_AFTER_WARMUP`) read as
+    a branch of the curve named ``trunk``: a probe run resumed from the trunk's checkpoint logs only from its
+    branch point, so its LR before its first logged LR step is the trunk's, not the linear warmup from 0 a log
+    would otherwise be given. Its loss points stay its own (the trunk's are the trunk curve's). A log whose first
+    LR comes earlier (a run logged from iteration 100, say) is a run of its own and stays as it is. ``trunk`` names
+    a curve (``file:run``), a run, or a file stem; it must be one of ``curves``, its LR reaching each branch."""
+    from lrplan.laws.warmup import warmup_length
+
     matches = [c for c in curves if trunk in (c.name, c.run, Path(c.path).stem)]
     names = ", ".join(c.name for c in curves)[:200]
     if not matches:
         raise LrplanError(f"--trunk {trunk!r}: no such curve among the logs' curves ({names}); name one of them, "
                           "and give the trunk's log as a LOG too")
     if len(matches) > 1:
-        raise LrplanError(f"--trunk {trunk!r} names {len(matches)} curves ({', '.join(c.name for c in matches)[:200]}); "
-                          "give the full curve name (file:run)")
+        which = ", ".join(c.name for c in matches)[:200]
+        raise LrplanError(f"--trunk {trunk!r} names {len(matches)} curves ({which}); give the full curve name "
+                          "(file:run)")
     t = matches[0]
-    if t.lr_assumed_before is not None:
-        raise LrplanError(f"--trunk {trunk!r}: {t.name} itself has no LR before step {t.lr_assumed_before:,}; the "
-                          "trunk must be logged from step 0 (or give its schedule with --schedule)")
+    after = BRANCH_AFTER_WARMUP * max(t.lr_assumed_before or 0, warmup_length(t.lr))  # branches start well after it
     out, spliced = [], 0
     for c in curves:
         b0 = c.lr_assumed_before
-        if c is t or b0 is None:
+        if c is t or b0 is None or b0 <= after:
             out.append(c)
             continue
         if t.lr.size < b0:
             raise LrplanError(f"--trunk {trunk!r}: {c.name} starts at step {b0:,} but {t.name}'s LR ends at step "
-                              f"{t.lr.size - 1:,}; the trunk's log must reach the branch point (log its LR up to there)")
+                              f"{t.lr.size - 1:,}; the trunk's log must reach the branch point (log its LR up to "
+                              "there)")
         lr = np.concatenate([t.lr[:b0], c.lr[b0:]])
         notes = [n for n in c.notes if not n.startswith("no LR before step ")]
         notes.append(f"a branch of {t.name} at step {b0:,}: its LR before that step is {t.name}'s")
@@ -391,8 +398,9 @@ def continue_trunk(curves: Sequence[LogCurve], trunk: str) -> list[LogCurve]:
                             notes, None, (t.name, b0)))
         spliced += 1
     if not spliced:
-        raise LrplanError(f"--trunk {trunk!r}: no other log starts after step 0, so none is a branch to continue "
-                          f"{t.name} (curves: {names}); a probe's log starts at its branch point")
+        raise LrplanError(f"--trunk {trunk!r}: no other log starts after step {after:,} ({BRANCH_AFTER_WARMUP}x "
+                          f"{t.name}'s warmup), so none is a branch of it (curves: {names}); a probe's log starts at "
+                          "its branch point")
     return out
 
 

@@ -61,8 +61,8 @@ def test_errors_name_the_trunk_and_the_fix(cpu, tmp_path):
     out = str(tmp_path / "law.yaml")
     _fail(["fit", runs, probe, "-o", out], f"probe has no LR before step {b:,}", "add --trunk RUN")  # without it
     _fail(["fit", runs, probe, "--trunk", "nosuch", "-o", out], "--trunk 'nosuch'", "no such curve", "runs:constant")
-    _fail(["fit", runs, "--trunk", "constant", "-o", out], "no other log starts after step 0")
-    _fail(["fit", runs, probe, "--trunk", "probe", "-o", out], "has no LR before step", "logged from step 0")
+    _fail(["fit", runs, "--trunk", "constant", "-o", out], "x runs:constant's warmup")
+    _fail(["fit", runs, probe, "--trunk", "probe", "-o", out], "no other log starts after step")
     short = tmp_path / "short.csv"
     short.write_text("\n".join(open(runs).read().splitlines()[: b // 2]) + "\n")  # constant's first updates only
     _fail(["fit", str(short), probe, "--trunk", "constant", "-o", out], f"starts at step {b:,}",
@@ -109,3 +109,17 @@ def test_probe_does_not_branch_off_a_branch_and_says_how_to_refit(cpu):
     assert r.exit_code == 0, r.output
     assert "branch off your constant-LR run runs:constant" in r.output
     assert "lrplan fit LOGS... PROBE_LOG --trunk runs:constant" in r.output
+
+
+def test_runs_logged_from_inside_the_warmup_are_runs_of_their_own(cpu, tmp_path):
+    """Framework logs start at the first log interval (Megatron's iteration 100, say): a trunk and a full run both
+    logged from inside the warmup keep their assumed warmups; only the log that starts after it is a branch."""
+    C, d, b = cpu
+    late = tmp_path / "late.csv"
+    _write_log(late, [C["constant"], C["cosine"]], first=40)  # warmup 100: both start inside it
+    law = tmp_path / "law.yaml"
+    r = runner.invoke(app, ["fit", str(late), str(d / "probe.csv"), "--trunk", "constant", "-q", "-o", str(law)])
+    assert r.exit_code == 0, r.output
+    inputs = {i["curve"]: i for i in yaml.safe_load(law.read_text())["inputs"]}
+    assert inputs["probe"]["branch_of"] == {"curve": "late:constant", "from_step": b}
+    assert "branch_of" not in inputs["late:cosine"] and inputs["late:cosine"]["lr_assumed_linear_warmup_before"] == 40
