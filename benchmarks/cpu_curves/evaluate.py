@@ -2,6 +2,7 @@
 
     python benchmarks/cpu_curves/evaluate.py               # parts A-D (A, B, D without the probe run)
     python benchmarks/cpu_curves/evaluate.py --probe-lr F  # write the recommended probe's LR (step,lr) to F
+    python benchmarks/cpu_curves/evaluate.py --part 11     # Part 11's replication (a wider, deeper model; A-C)
 
 The runs are `tests/data/curves/lrplan_cpu_tiny/curves.csv.gz` (made by `benchmarks/cpu_curves/train.py`; the
 README there says how). The protocol is the one pre-registered in Part 10 of `benchmarks/LAW_SELECTION_16.md`.
@@ -34,6 +35,12 @@ FIT = ("constant", "cosine")
 HELD = ("linear_d2z", "wsd_linear20", "wsd_linear10", "wsd_linear5", "wsd_1sqrt20", "wsds_3")
 PLAN_STEPS = 3000
 PROBE = "probe"  # the recommended probe's run name in the data, once trained
+MIN_INSIDE = 5  # Part 10's pass: at least 5 of the 6 finals inside the band
+
+PARTS = {  # Part 11 (pre-registered in LAW_SELECTION_16.md): a replication on other runs, the same rules
+    11: {"DATA": ROOT / "tests/data/curves/lrplan_cpu_small", "WINDOW": 400, "PLAN_STEPS": 4000,
+         "HELD": ("linear_d2z", "wsd_linear20", "wsd_linear10", "wsd_1sqrt20"), "MIN_INSIDE": 3},
+}
 
 
 def load() -> dict:
@@ -80,7 +87,7 @@ def part_a(C: dict, fit_names: tuple[str, ...], title: str) -> dict:
     for n, (obs, c, lo, hi, _) in rows.items():
         print(f"  {n:14s} observed {obs:.4f}  predicted {c:.4f}  error {c - obs:+.4f}  band {lo:.4f}..{hi:.4f} "
               f"(width {hi - lo:.4f}){'' if lo <= obs <= hi else '  OUTSIDE'}")
-    print(f"  coverage {sum(inside)} of {len(inside)}; mean width {width:.4f} (the six finals span "
+    print(f"  coverage {sum(inside)} of {len(inside)}; mean width {width:.4f} (the {len(inside)} finals span "
           f"{max(obs_all) - min(obs_all):.4f}); mean |final| {np.mean(np.abs(err)):.4f}, mean signed "
           f"{np.mean(err):+.4f}; pairs (> {LA.PAIR_GAP}): {tot}, ranked right {right}, observed difference inside "
           f"its band {pin}, ties {ties}")
@@ -124,7 +131,10 @@ def part_d(C: dict) -> None:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--probe-lr", default=None, help="write the recommended probe's LR at every update (step,lr)")
+    ap.add_argument("--part", type=int, choices=[10, *PARTS], default=10, help="which pre-registered check (default 10)")
     a = ap.parse_args()
+    if a.part in PARTS:
+        globals().update(PARTS[a.part])
     C = load()
     if a.probe_lr:
         fl = fit([C[n] for n in FIT])
@@ -138,8 +148,9 @@ def main() -> None:
               f"{p.eval_every:,} from update {p.branch - 1:,}")
         return
     before = part_a(C, FIT, "A (confirmatory)")
-    ok = before["inside"] >= 5 and before["width"] < 0.1
-    print(f"  A: {'PASS' if ok else 'FAIL'} (pre-registered: at least 5 of 6 inside, mean width below 0.1)")
+    ok = before["inside"] >= MIN_INSIDE and before["width"] < 0.1
+    print(f"  A: {'PASS' if ok else 'FAIL'} (pre-registered: at least {MIN_INSIDE} of {len(HELD)} inside, mean width "
+          "below 0.1)")
     part_b(C)
     rec, _ = recommended(C, before["fl"])
     print("C (prospective): the probe recommended for the choice between A's six runs: " + describe(rec.probes[0], rec))
@@ -148,10 +159,11 @@ def main() -> None:
         passed = after["mean_abs"] <= 0.5 * before["mean_abs"]
         print(f"  C: mean |final| {before['mean_abs']:.4f} -> {after['mean_abs']:.4f}, pairs right "
               f"{before['right']} -> {after['right']} of {before['pairs']}, coverage {before['inside']} -> "
-              f"{after['inside']} of 6: {'PASS' if passed else 'FAIL'} (pre-registered: at most half)")
+              f"{after['inside']} of {len(HELD)}: {'PASS' if passed else 'FAIL'} (pre-registered: at most half)")
     else:
         print("  C: the probe has not been trained yet (see --probe-lr)")
-    part_d(C)
+    if a.part == 10:
+        part_d(C)
 
 
 if __name__ == "__main__":

@@ -52,12 +52,12 @@ def corpus() -> bytes:
 
 
 class Block(nn.Module):
-    def __init__(self) -> None:
+    def __init__(self, d: int) -> None:
         super().__init__()
-        self.ln1 = nn.LayerNorm(D_MODEL)
-        self.attn = nn.MultiheadAttention(D_MODEL, N_HEAD, batch_first=True, bias=False)
-        self.ln2 = nn.LayerNorm(D_MODEL)
-        self.mlp = nn.Sequential(nn.Linear(D_MODEL, 4 * D_MODEL), nn.GELU(), nn.Linear(4 * D_MODEL, D_MODEL))
+        self.ln1 = nn.LayerNorm(d)
+        self.attn = nn.MultiheadAttention(d, N_HEAD, batch_first=True, bias=False)
+        self.ln2 = nn.LayerNorm(d)
+        self.mlp = nn.Sequential(nn.Linear(d, 4 * d), nn.GELU(), nn.Linear(4 * d, d))
 
     def forward(self, x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         h = self.ln1(x)
@@ -66,13 +66,13 @@ class Block(nn.Module):
 
 
 class TinyGPT(nn.Module):
-    def __init__(self) -> None:
+    def __init__(self, d: int = D_MODEL, layers: int = N_LAYER) -> None:
         super().__init__()
-        self.tok = nn.Embedding(256, D_MODEL)
-        self.pos = nn.Embedding(CTX, D_MODEL)
-        self.blocks = nn.ModuleList(Block() for _ in range(N_LAYER))
-        self.ln = nn.LayerNorm(D_MODEL)
-        self.head = nn.Linear(D_MODEL, 256, bias=False)
+        self.tok = nn.Embedding(256, d)
+        self.pos = nn.Embedding(CTX, d)
+        self.blocks = nn.ModuleList(Block(d) for _ in range(layers))
+        self.ln = nn.LayerNorm(d)
+        self.head = nn.Linear(d, 256, bias=False)
         self.register_buffer("mask", torch.triu(torch.full((CTX, CTX), float("-inf")), diagonal=1))
 
     def forward(self, idx: torch.Tensor) -> torch.Tensor:
@@ -97,6 +97,10 @@ def main() -> None:
     ap.add_argument("--dense-from", type=int, default=None,
                     help="also evaluate every --dense-every updates from this many updates on (a probe's cooldown)")
     ap.add_argument("--dense-every", type=int, default=10)
+    ap.add_argument("--d-model", type=int, default=D_MODEL, help=f"model width (default {D_MODEL}, Part 10's)")
+    ap.add_argument("--layers", type=int, default=N_LAYER, help=f"transformer blocks (default {N_LAYER})")
+    ap.add_argument("--init-seed", type=int, default=0, help="model init seed (default 0)")
+    ap.add_argument("--data-seed", type=int, default=1337, help="data order seed (default 1337)")
     a = ap.parse_args()
     torch.set_num_threads(1)
     torch.use_deterministic_algorithms(True)
@@ -109,11 +113,13 @@ def main() -> None:
     train, held = data[:cut], data[cut:]
     print(f"corpus {data.size:,} bytes sha256 {hashlib.sha256(raw).hexdigest()[:16]}; {steps:,} updates",
           file=sys.stderr)
-    rng = np.random.default_rng(1337)  # the data order: the same in every run
+    rng = np.random.default_rng(a.data_seed)  # the data order: the same in every run
     order = rng.integers(0, train.size - CTX - 1, size=(max(steps, 1), BATCH))
     eval_starts = np.random.default_rng(7).integers(0, held.size - CTX - 1, size=(EVAL_BATCHES, BATCH))
-    torch.manual_seed(0)
-    model = TinyGPT()
+    torch.manual_seed(a.init_seed)
+    model = TinyGPT(a.d_model, a.layers)
+    print(f"model: d {a.d_model}, {a.layers} layers, {sum(p.numel() for p in model.parameters()):,} parameters",
+          file=sys.stderr)
     decay = [p for n, p in model.named_parameters() if p.dim() >= 2 and "pos" not in n and "tok" not in n]
     rest = [p for n, p in model.named_parameters() if not (p.dim() >= 2 and "pos" not in n and "tok" not in n)]
     opt = torch.optim.AdamW([{"params": decay, "weight_decay": WEIGHT_DECAY}, {"params": rest, "weight_decay": 0.0}],
