@@ -153,7 +153,7 @@ def main() -> None:
           "below 0.1)")
     part_b(C)
     rec, _ = recommended(C, before["fl"])
-    print("C (prospective): the probe recommended for the choice between A's six runs: " + describe(rec.probes[0], rec))
+    print("C (prospective): the probe recommended for the choice between A's runs: " + describe(rec.probes[0], rec))
     if PROBE in C:
         after = part_a(C, FIT + (PROBE,), "C, after: the probe added to the fit")
         passed = after["mean_abs"] <= 0.5 * before["mean_abs"]
