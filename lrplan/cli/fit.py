@@ -69,7 +69,9 @@ def fit(
 
         lrplan fit tests/data/logs/frameworks/megatron_stdout.log
 
-        lrplan fit runs.csv probe.csv --trunk constant    (probe.csv: a probe resumed from constant's checkpoint)
+    A probe resumed from the constant run's checkpoint (probe.csv, logged from there on) with its trunk:
+
+        lrplan fit tests/data/logs/cpu_probe --trunk constant
     """
     from lrplan.laws.fitting import fit_logs
     from lrplan.output.table import atomic_output, check_output
