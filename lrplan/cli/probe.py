@@ -16,7 +16,7 @@ def probe(
     specs: Annotated[list[Path], typer.Argument(metavar="SPEC...", click_type=PlainPath(), help="The schedules you are choosing between (YAML specs).", show_default=False)],
     logs: Annotated[Optional[list[Path]], typer.Option("--logs", metavar="LOG", help="The logs you have (any format `lrplan fit` reads; repeatable): the law is fitted on them and a constant-LR run among them is the trunk probes branch from.", show_default=False)] = None,
     runs: Annotated[Optional[str], typer.Option("--runs", metavar="RUNS", help="Runs to use from a multi-run log, e.g. constant,cosine.", show_default=False)] = None,
-    trunk: Annotated[Optional[str], typer.Option("--trunk", metavar="CURVE", help="The run that logs starting after step 0 branch off (an earlier probe's log): as `lrplan fit --trunk`.", show_default=False)] = None,
+    trunk: Annotated[Optional[str], typer.Option("--trunk", metavar="CURVE", help="The run that logs starting after its warmup branch off (an earlier probe's log): as `lrplan fit --trunk`.", show_default=False)] = None,
     law: Law = None,
     output: Annotated[Optional[str], typer.Option("-o", "--output", metavar="DIR", help="Write each recommended probe as a spec, DIR/probe-N.yaml (`lrplan render` gives its framework config).", show_default=False)] = None,
     quiet: Quiet = False,

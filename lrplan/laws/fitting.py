@@ -77,8 +77,8 @@ def fit_logs(logs: Sequence[str | Path], *, law: str = "multi-power", schedules:
     ``fmt``: the log format (:data:`lrplan.laws.logformats.FORMATS`; default: detected from each log's content; a
     directory is every log in it).  A ``loss_col``/``lr_col`` other than the default also names the series (tag, key)
     of a framework log; by default its reader picks them.
-    ``trunk``: the curve that logs starting after step 0 branch off (probe runs resumed from its checkpoint):
-    their LR before their first logged step is its (:func:`lrplan.laws.logs.continue_trunk`).
+    ``trunk``: the curve that logs starting well after its warmup branch off (probe runs resumed from its
+    checkpoint): their LR before their first logged step is its (:func:`lrplan.laws.logs.continue_trunk`).
     ``progress``: an optional ``progress(stage, done, total)`` callback (``"curves"`` as the logs are read, then
     ``"iterations"`` as the fit runs); it does not change the result.
     """
@@ -116,8 +116,9 @@ def fit_logs(logs: Sequence[str | Path], *, law: str = "multi-power", schedules:
     if trunk is not None:
         curves = continue_trunk(curves, trunk)
     messages = [("note", f"note: {c.name}: {n}") for c in curves for n in c.notes]
-    late = [c for c in curves if trunk is None and c.lr_assumed_before is not None  # starts well after a warmup
-            and any(o is not c and c.lr_assumed_before > BRANCH_AFTER_WARMUP * warmup_length(o.lr) for o in curves)]
+    late = [] if trunk is not None else [  # logs that start well after another's warmup: branches without --trunk?
+        c for c in curves if c.lr_assumed_before is not None
+        and any(o is not c and c.lr_assumed_before > BRANCH_AFTER_WARMUP * warmup_length(o.lr) for o in curves)]
     messages += [("note", f"note: {c.name}: if it was resumed from another run's checkpoint (a probe), --trunk RUN "
                           f"gives it that run's LR before step {c.lr_assumed_before:,}") for c in late]
     law_curves = []

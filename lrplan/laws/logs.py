@@ -33,6 +33,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from lrplan.errors import LrplanError
+from lrplan.laws.warmup import warmup_length
 
 MIN_POINTS = 5
 MAX_STEP = 20_000_000  # a per-step LR array of this length is 160 MB: far beyond any log we expect to fit
@@ -44,6 +45,8 @@ BRANCH_AFTER_WARMUP = 2
 """A log whose first LR comes after this many times a run's warmup may be a branch of it
 (:func:`continue_trunk`); one that starts earlier is a run logged from its first log interval, its warmup
 assumed."""
+ASSUMED_WARMUP_NOTE = "no LR before step "
+"""How the note on an assumed warmup begins (:func:`build_curve`; a branch drops it, :func:`continue_trunk`)."""
 
 
 @dataclass
@@ -337,7 +340,7 @@ def build_curve(p: str, digest: str, name: str, run: str | None, ls: Sequence[in
             notes.append(f"LR logged at {rsteps.size:,} of the {int(rsteps[-1] - rsteps[0]) + 1:,} steps "
                          f"{int(rsteps[0]):,}..{int(rsteps[-1]):,}: linearly interpolated between them")
         if assumed is not None:
-            notes.append(f"no LR before step {assumed:,}: assumed a linear warmup from 0 to {rvals[0]:.4g}")
+            notes.append(f"{ASSUMED_WARMUP_NOTE}{assumed:,}: assumed a linear warmup from 0 to {rvals[0]:.4g}")
         if held:
             notes.append(f"no LR after step {int(rsteps[-1]):,}: held at {rvals[-1]:.4g}")
     if not np.any(lr > 0):
@@ -368,8 +371,6 @@ def continue_trunk(curves: Sequence[LogCurve], trunk: str) -> list[LogCurve]:
     would otherwise be given. Its loss points stay its own (the trunk's are the trunk curve's). A log whose first
     LR comes earlier (a run logged from iteration 100, say) is a run of its own and stays as it is. ``trunk`` names
     a curve (``file:run``), a run, or a file stem; it must be one of ``curves``, its LR reaching each branch."""
-    from lrplan.laws.warmup import warmup_length
-
     matches = [c for c in curves if trunk in (c.name, c.run, Path(c.path).stem)]
     names = ", ".join(c.name for c in curves)[:200]
     if not matches:
@@ -392,7 +393,7 @@ def continue_trunk(curves: Sequence[LogCurve], trunk: str) -> list[LogCurve]:
                               f"{t.lr.size - 1:,}; the trunk's log must reach the branch point (log its LR up to "
                               "there)")
         lr = np.concatenate([t.lr[:b0], c.lr[b0:]])
-        notes = [n for n in c.notes if not n.startswith("no LR before step ")]
+        notes = [n for n in c.notes if not n.startswith(ASSUMED_WARMUP_NOTE)]
         notes.append(f"a branch of {t.name} at step {b0:,}: its LR before that step is {t.name}'s")
         out.append(LogCurve(c.name, c.path, c.sha256, c.steps, c.loss, lr, f"{t.name}[:{b0}]+{c.lr_source}", c.run,
                             notes, None, (t.name, b0)))

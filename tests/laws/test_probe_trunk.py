@@ -29,9 +29,9 @@ def _write_log(path: Path, curves: list[Curve], first: int = 0, run_col: bool = 
     lines = [("run," if run_col else "") + "step,lr,loss"]
     for c in curves:
         at = dict(zip(c.steps.tolist(), c.loss.tolist()))
+        run = f"{c.name}," if run_col else ""
         for s in range(first, c.lr.size):
-            lines.append((f"{c.name}," if run_col else "") + f"{s},{float(c.lr[s])!r},{at[s]!r}" if s in at else
-                         (f"{c.name}," if run_col else "") + f"{s},{float(c.lr[s])!r},")
+            lines.append(f"{run}{s},{float(c.lr[s])!r},{at[s]!r}" if s in at else f"{run}{s},{float(c.lr[s])!r},")
     path.write_text("\n".join(lines) + "\n")
 
 
